@@ -1,0 +1,61 @@
+"""Plain data passed between the engine, providers, the mock and the workflows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class LLMRequest:
+    """One chat request, independent of provider wire format.
+
+    ``messages`` are ``{"role": ..., "content": ...}`` dicts; a leading system message is
+    moved to Anthropic's ``system`` field by that provider.
+    """
+
+    model: str
+    messages: Sequence[Mapping[str, str]]
+    max_tokens: int = 256
+    temperature: float | None = None
+    stream: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitInfo:
+    """What the provider's rate-limit headers said; ``None`` where a header was absent.
+
+    Reset values are seconds from the moment the response arrived.
+    """
+
+    requests_limit: int | None = None
+    requests_remaining: int | None = None
+    requests_reset_s: float | None = None
+    tokens_limit: int | None = None
+    tokens_remaining: int | None = None
+    tokens_reset_s: float | None = None
+
+
+@dataclass(slots=True)
+class LLMResponse:
+    """A successful answer. Stream timings are seconds since the request was sent."""
+
+    text: str
+    model: str
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    system_fingerprint: str | None = None
+    response_id: str | None = None
+    rate_limits: RateLimitInfo | None = None
+    ttft_s: float | None = None
+    chunk_times_s: list[float] = field(default_factory=list)
