@@ -1,0 +1,191 @@
+"""Load YAML into a validated pydantic model, with errors that point at the file and line.
+
+Every problem becomes one line: ``FILE:LINE: dotted.path: got VALUE, expected ...``, with a
+"did you mean" for a misspelt key. YAML is always loaded with the safe loader.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from llmops.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+Loc = tuple[str | int, ...]
+
+
+def load_yaml_model(path: Path | str, model: type[M], *, what: str = "configuration") -> M:
+    """Read ``path`` and validate it as ``model``; raise :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read {what} file: {exc}") from None
+    return parse_yaml_model(text, model, source=str(path), what=what)
+
+
+def parse_yaml_model(text: str, model: type[M], *, source: str, what: str = "configuration") -> M:
+    """Validate YAML ``text`` as ``model``; ``source`` names it in error lines."""
+    data, lines = _load_with_lines(text, source)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}:1: expected a mapping of keys at the top of the {what}, got {type(data).__name__}"
+        )
+    return validate_model(data, model, source=source, lines=lines)
+
+
+def validate_model(
+    data: dict[str, Any], model: type[M], *, source: str, lines: dict[Loc, int] | None = None
+) -> M:
+    """Validate an already-parsed mapping, formatting errors as in :func:`parse_yaml_model`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, model, source, lines or {})) from None
+
+
+def format_validation_error(
+    exc: ValidationError, model: type[BaseModel], source: str, lines: dict[Loc, int]
+) -> list[str]:
+    """One line per pydantic error: file, line, dotted path, value, expectation, suggestion."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for err in exc.errors(include_url=False):
+        loc = _clean_loc(err["loc"])
+        where = f"{source}:{_line_for(loc, lines)}"
+        dotted = _dotted(loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            key = str(loc[-1]) if loc else "?"
+            known = sorted(_fields_at(model, loc[:-1]))
+            hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            msg = f"{where}: {dotted}: unknown key"
+            msg += f"; did you mean '{hint[0]}'?" if hint else f"; expected one of: {', '.join(known)}"
+        elif err["type"] == "missing":
+            msg = f"{where}: {dotted}: required key is missing"
+        else:
+            value = _short(err.get("input"))
+            msg = f"{where}: {dotted}: got {value}, expected {_expectation(err['msg'])}"
+        if msg not in seen:
+            seen.add(msg)
+            problems.append(msg)
+    return problems
+
+
+def _expectation(msg: str) -> str:
+    for prefix in ("Input should be ", "Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    return msg[0].lower() + msg[1:] if msg else msg
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _clean_loc(loc: Iterable[Any]) -> Loc:
+    """Drop pydantic's union-member and tag entries so the path matches the YAML keys."""
+    parts: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (
+            part.startswith(("function-", "tagged-union[", "union[")) or "[" in part and "]" in part
+        ):
+            continue
+        parts.append(part)
+    return tuple(parts)
+
+
+def _line_for(loc: Loc, lines: dict[Loc, int]) -> int:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return 1
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> set[str]:
+    """The keys the schema accepts at ``loc`` (union members and containers are walked)."""
+    candidates: list[Any] = [model]
+    for part in loc:
+        nxt: list[Any] = []
+        for tp in candidates:
+            for inner in _expand(tp):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    if isinstance(part, str) and part in inner.model_fields:
+                        nxt.append(inner.model_fields[part].annotation)
+                elif typing.get_origin(inner) in (dict, list, tuple) or inner in (dict, list):
+                    args = typing.get_args(inner)
+                    if args:
+                        nxt.append(args[-1] if typing.get_origin(inner) is dict else args[0])
+        candidates = nxt
+    names: set[str] = set()
+    for tp in candidates:
+        for inner in _expand(tp):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                names.update(inner.model_fields)
+    return names
+
+
+def _expand(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _expand(typing.get_args(tp)[0])
+    if origin is typing.Union or isinstance(tp, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(tp):
+            out.extend(_expand(arg))
+        return out
+    return [tp]
+
+
+def _load_with_lines(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
+    if node is None:
+        return None, {}
+    lines: dict[Loc, int] = {}
+    _index(node, (), lines, source)
+    data = yaml.SafeLoader(text).get_single_data()
+    return data, lines
+
+
+def _index(node: yaml.Node, loc: Loc, lines: dict[Loc, int], source: str) -> None:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise ConfigError(
+                    f"{source}:{key_node.start_mark.line + 1}: {_dotted((*loc, key))}: duplicate key"
+                )
+            seen.add(key)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _index(value_node, (*loc, key), lines, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, (*loc, i), lines, source)
