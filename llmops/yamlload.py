@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,8 +23,17 @@ M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]
 
 
-def load_yaml_model(path: Path | str, model: type[M], *, what: str = "configuration") -> M:
-    """Read ``path`` and validate it as ``model``; raise :class:`ConfigError` listing every problem."""
+Check = Callable[[Any], list[tuple[Loc, str]]]
+
+
+def load_yaml_model(
+    path: Path | str, model: type[M], *, what: str = "configuration", check: Check | None = None
+) -> M:
+    """Read ``path`` and validate it as ``model``; raise :class:`ConfigError` listing every problem.
+
+    ``check`` runs on the validated model and returns (location, message) pairs for problems that
+    span keys (e.g. a reference to an undefined name); they are reported with their lines too.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -32,10 +41,17 @@ def load_yaml_model(path: Path | str, model: type[M], *, what: str = "configurat
         raise ConfigError(f"{path}: {what} file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read {what} file: {exc}") from None
-    return parse_yaml_model(text, model, source=str(path), what=what)
+    return parse_yaml_model(text, model, source=str(path), what=what, check=check)
 
 
-def parse_yaml_model(text: str, model: type[M], *, source: str, what: str = "configuration") -> M:
+def parse_yaml_model(
+    text: str,
+    model: type[M],
+    *,
+    source: str,
+    what: str = "configuration",
+    check: Check | None = None,
+) -> M:
     """Validate YAML ``text`` as ``model``; ``source`` names it in error lines."""
     data, lines = _load_with_lines(text, source)
     if data is None:
@@ -44,17 +60,30 @@ def parse_yaml_model(text: str, model: type[M], *, source: str, what: str = "con
         raise ConfigError(
             f"{source}:1: expected a mapping of keys at the top of the {what}, got {type(data).__name__}"
         )
-    return validate_model(data, model, source=source, lines=lines)
+    return validate_model(data, model, source=source, lines=lines, check=check)
 
 
 def validate_model(
-    data: dict[str, Any], model: type[M], *, source: str, lines: dict[Loc, int] | None = None
+    data: dict[str, Any],
+    model: type[M],
+    *,
+    source: str,
+    lines: dict[Loc, int] | None = None,
+    check: Check | None = None,
 ) -> M:
     """Validate an already-parsed mapping, formatting errors as in :func:`parse_yaml_model`."""
+    lines = lines or {}
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, model, source, lines or {})) from None
+        raise ConfigError(format_validation_error(exc, model, source, lines)) from None
+    if check is not None:
+        problems = [
+            f"{source}:{_line_for(loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in check(result)
+        ]
+        if problems:
+            raise ConfigError(problems)
+    return result
 
 
 def format_validation_error(
@@ -64,7 +93,7 @@ def format_validation_error(
     problems: list[str] = []
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
-        loc = _clean_loc(err["loc"])
+        loc = _clean_loc(err["loc"], model)
         where = f"{source}:{_line_for(loc, lines)}"
         dotted = _dotted(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
@@ -76,12 +105,20 @@ def format_validation_error(
         elif err["type"] == "missing":
             msg = f"{where}: {dotted}: required key is missing"
         else:
-            value = _short(err.get("input"))
+            value = "<hidden>" if _is_secretish(loc) else _short(err.get("input"))
             msg = f"{where}: {dotted}: got {value}, expected {_expectation(err['msg'])}"
         if msg not in seen:
             seen.add(msg)
             problems.append(msg)
     return problems
+
+
+_SECRET_WORDS = ("api_key", "apikey", "secret", "password", "authorization")
+
+
+def _is_secretish(loc: Loc) -> bool:
+    """Values under these keys are never echoed, even when invalid: they may be real keys."""
+    return any(isinstance(p, str) and any(w in p.lower() for w in _SECRET_WORDS) for p in loc)
 
 
 def _expectation(msg: str) -> str:
@@ -103,16 +140,29 @@ def _dotted(loc: Loc) -> str:
     return out
 
 
-def _clean_loc(loc: Iterable[Any]) -> Loc:
-    """Drop pydantic's union-member and tag entries so the path matches the YAML keys."""
+def _clean_loc(loc: Iterable[Any], model: type[BaseModel]) -> Loc:
+    """Drop pydantic's union-member and discriminator-tag entries so the path matches YAML keys."""
     parts: list[str | int] = []
     for part in loc:
         if isinstance(part, str) and (
-            part.startswith(("function-", "tagged-union[", "union[")) or "[" in part and "]" in part
+            part.startswith(("function-", "tagged-union[", "union[")) or ("[" in part and "]" in part)
         ):
+            continue
+        if isinstance(part, str) and _is_union_tag(model, tuple(parts), part):
             continue
         parts.append(part)
     return tuple(parts)
+
+
+def _is_union_tag(model: type[BaseModel], loc: Loc, part: str) -> bool:
+    """True when ``loc`` is a union of models and ``part`` names no field of any of them."""
+    members = [
+        t
+        for tp in _types_at(model, loc)
+        for t in _expand(tp)
+        if isinstance(t, type) and issubclass(t, BaseModel)
+    ]
+    return len(members) > 1 and not any(part in m.model_fields for m in members)
 
 
 def _line_for(loc: Loc, lines: dict[Loc, int]) -> int:
@@ -124,6 +174,15 @@ def _line_for(loc: Loc, lines: dict[Loc, int]) -> int:
 
 def _fields_at(model: type[BaseModel], loc: Loc) -> set[str]:
     """The keys the schema accepts at ``loc`` (union members and containers are walked)."""
+    names: set[str] = set()
+    for tp in _types_at(model, loc):
+        for inner in _expand(tp):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                names.update(inner.model_fields)
+    return names
+
+
+def _types_at(model: type[BaseModel], loc: Loc) -> list[Any]:
     candidates: list[Any] = [model]
     for part in loc:
         nxt: list[Any] = []
@@ -137,12 +196,7 @@ def _fields_at(model: type[BaseModel], loc: Loc) -> set[str]:
                     if args:
                         nxt.append(args[-1] if typing.get_origin(inner) is dict else args[0])
         candidates = nxt
-    names: set[str] = set()
-    for tp in candidates:
-        for inner in _expand(tp):
-            if isinstance(inner, type) and issubclass(inner, BaseModel):
-                names.update(inner.model_fields)
-    return names
+    return candidates
 
 
 def _expand(tp: Any) -> list[Any]:
@@ -184,8 +238,9 @@ def _index(node: yaml.Node, loc: Loc, lines: dict[Loc, int], source: str) -> Non
                     f"{source}:{key_node.start_mark.line + 1}: {_dotted((*loc, key))}: duplicate key"
                 )
             seen.add(key)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            _index(value_node, (*loc, key), lines, source)
+            key_loc = (*loc, key)
+            lines[key_loc] = key_node.start_mark.line + 1
+            _index(value_node, key_loc, lines, source)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _index(item, (*loc, i), lines, source)

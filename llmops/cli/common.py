@@ -1,0 +1,66 @@
+"""Shared CLI plumbing: error printing, exit codes, the --debug switch."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from llmops.errors import ConfigError, InputError, LlmopsError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail_input(message: str) -> NoReturn:
+    """Print one line about bad input and exit 2."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def not_built(command: str, issue: str) -> NoReturn:
+    err_console.print(f"llmops {command}: not built yet ({issue}).", soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def run_guarded(app: typer.Typer) -> int:
+    """Run the app; print llmops errors as lines without a traceback unless LLMOPS_DEBUG/--debug."""
+    debug = "--debug" in sys.argv or os.environ.get("LLMOPS_DEBUG") == "1"
+    if "--debug" in sys.argv:
+        sys.argv.remove("--debug")
+    try:
+        app(standalone_mode=False)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return EXIT_INTERRUPTED
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (ConfigError, InputError) as exc:
+        if debug:
+            raise
+        for line in str(exc).splitlines():
+            err_console.print(f"[bold red]error:[/] {line}", markup=True, soft_wrap=True, highlight=False)
+        return EXIT_BAD_INPUT
+    except LlmopsError as exc:
+        if debug:
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        return EXIT_FAILED
+    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
+        import click
+
+        if isinstance(exc, click.exceptions.Abort):
+            err_console.print("interrupted")
+            return EXIT_INTERRUPTED
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return EXIT_BAD_INPUT
+        raise
+    return EXIT_OK

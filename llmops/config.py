@@ -1,0 +1,270 @@
+"""The ``llmops.yaml`` schema and its loading.
+
+Validated with pydantic v2 (``extra="forbid"`` everywhere, so a misspelt key is an error with a
+"did you mean"). API keys are never in the file: a provider names the *environment variable* that
+holds its key. Model ids may be pinned through the environment: ``model: ${SUMMARIZE_MODEL:-gpt-4o}``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from llmops.errors import ConfigError
+from llmops.yamlload import load_yaml_model, validate_model
+
+DEFAULT_CONFIG_FILE = "llmops.yaml"
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def expand_model_id(value: str) -> str:
+    """Expand ``${VAR}`` / ``${VAR:-default}`` in a model id (pinning through the environment)."""
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        found = os.environ.get(name)
+        if found:
+            return found
+        if default is not None:
+            return default
+        raise ValueError(f"a model id, but environment variable {name} is not set and has no default")
+
+    return _ENV_REF.sub(repl, value)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderConfig(_Strict):
+    """One upstream API. ``kind: openai`` covers any OpenAI-compatible base URL."""
+
+    kind: Literal["openai", "anthropic"]
+    base_url: str
+    model: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the API key."
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra non-secret headers.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("a URL starting with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str | None) -> str | None:
+        return None if v is None else expand_model_id(v)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_env(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.match(v):
+            raise ValueError(
+                "the NAME of an environment variable (e.g. OPENAI_API_KEY), never the key itself"
+            )
+        return v
+
+    def api_key(self) -> str | None:
+        """The key from the environment, or None when no variable is named or it is unset."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+class LimitsConfig(_Strict):
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    max_concurrency: int = Field(default=64, ge=1)
+    queue_limit: int = Field(default=256, ge=0, description="Calls waiting beyond max_concurrency.")
+    timeout_s: float = Field(default=60.0, gt=0, description="Deadline of a whole call.")
+    attempt_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of one attempt.")
+    stream_stall_s: float = Field(default=15.0, gt=0, description="Longest gap between chunks.")
+    max_input_chars: int | None = Field(default=100_000, ge=1)
+
+
+class RetryConfig(_Strict):
+    max_attempts: int = Field(default=4, ge=1)
+    backoff_base_s: float = Field(default=0.5, gt=0)
+    backoff_cap_s: float = Field(default=20.0, gt=0)
+    budget_ratio: float = Field(default=0.2, ge=0, le=10)
+    budget_min_per_s: float = Field(default=1.0, ge=0)
+    budget_window_s: float = Field(default=10.0, gt=0)
+
+
+class BreakerConfig(_Strict):
+    enabled: bool = True
+    failure_rate_threshold: float = Field(default=0.5, gt=0, le=1)
+    window_s: float = Field(default=30.0, gt=0)
+    minimum_calls: int = Field(default=20, ge=1)
+    open_s: float = Field(default=30.0, gt=0)
+    half_open_probes: int = Field(default=3, ge=1)
+    slow_call_s: float | None = Field(default=None, gt=0)
+
+
+class QueueFallback(_Strict):
+    """Failed calls go to a durable reprocess queue (SQLite file) to be retried later."""
+
+    strategy: Literal["queue"]
+    path: str = ".llmops/reprocess-queue.sqlite3"
+
+
+class DefaultFallback(_Strict):
+    """Answer with a fixed value."""
+
+    strategy: Literal["default"]
+    value: Any
+
+
+class CachedFallback(_Strict):
+    """Answer with the last good answer for the same normalised input, if there is one."""
+
+    strategy: Literal["cached"]
+    max_entries: int = Field(default=10_000, ge=1)
+
+
+class ErrorFallback(_Strict):
+    """Fail explicitly with this message (never hidden)."""
+
+    strategy: Literal["error"]
+    message: str = "the AI feature is unavailable right now"
+
+
+Fallback = Annotated[
+    QueueFallback | DefaultFallback | CachedFallback | ErrorFallback, Field(discriminator="strategy")
+]
+
+
+class ValidationConfig(_Strict):
+    json_: bool = Field(default=False, alias="json", description="The answer must parse as JSON.")
+    max_chars: int | None = Field(default=None, ge=1)
+    regex: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"a valid regular expression ({exc})") from None
+        return v
+
+    def problem(self, text: str) -> str | None:
+        """Why ``text`` fails validation, or None when it passes."""
+        if self.max_chars is not None and len(text) > self.max_chars:
+            return f"answer has {len(text)} characters, more than {self.max_chars}"
+        if self.json_:
+            try:
+                json.loads(text)
+            except ValueError:
+                return "answer is not valid JSON"
+        if self.regex is not None and re.search(self.regex, text) is None:
+            return f"answer does not match /{self.regex}/"
+        return None
+
+
+class FeatureConfig(_Strict):
+    """One AI-dependent path of the product, by name."""
+
+    provider: str | None = None
+    model: str | None = None
+    max_tokens: int = Field(default=256, ge=1)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    system_prompt: str | None = None
+    fallback: Fallback = Field(default_factory=lambda: ErrorFallback(strategy="error"))
+    validation: ValidationConfig | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str | None) -> str | None:
+        return None if v is None else expand_model_id(v)
+
+
+class LlmopsConfig(_Strict):
+    """The whole ``llmops.yaml``."""
+
+    version: Literal[1] = 1
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    features: dict[str, FeatureConfig] = Field(default_factory=dict)
+    events_log: str | None = Field(default=None, description="JSON-lines file for engine events.")
+
+    def _model_for(self, feature: FeatureConfig) -> str | None:
+        if feature.model:
+            return feature.model
+        provider = self.provider_for(feature)
+        return provider[1].model if provider else None
+
+    def provider_for(self, feature: FeatureConfig) -> tuple[str, ProviderConfig] | None:
+        """The (name, provider) a feature calls, or None when no provider is configured."""
+        if feature.provider is not None:
+            return feature.provider, self.providers[feature.provider]
+        if len(self.providers) == 1:
+            return next(iter(self.providers.items()))
+        return None
+
+    def model_for(self, feature: FeatureConfig) -> str:
+        model = self._model_for(feature)
+        if model is None:
+            raise ConfigError("no model configured for this feature")
+        return model
+
+
+def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str]]:
+    """Problems that span keys: features naming undefined providers, features without a model."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    known = sorted(cfg.providers)
+    for name, feature in cfg.features.items():
+        loc: tuple[str | int, ...] = ("features", name)
+        if feature.provider is not None and feature.provider not in cfg.providers:
+            hint = difflib.get_close_matches(feature.provider, known, n=1)
+            msg = f"got '{feature.provider}', expected a provider defined under providers"
+            msg += f"; did you mean '{hint[0]}'?" if hint else f" ({', '.join(known) or 'none defined'})"
+            problems.append(((*loc, "provider"), msg))
+        elif feature.provider is None and len(cfg.providers) > 1:
+            problems.append((loc, f"set provider: several are defined ({', '.join(known)})"))
+        elif cfg.providers and cfg._model_for(feature) is None:
+            problems.append((loc, "no model: set model on the feature or on its provider"))
+    return problems
+
+
+def load_config(path: str | Path | None = None) -> LlmopsConfig:
+    """Load and validate ``llmops.yaml``.
+
+    With no path, ``./llmops.yaml`` is read if it exists; otherwise the defaults (no providers:
+    commands then target the built-in mock server).
+    """
+    if path is None:
+        if not Path(DEFAULT_CONFIG_FILE).exists():
+            return LlmopsConfig()
+        path = DEFAULT_CONFIG_FILE
+    return load_yaml_model(
+        path, LlmopsConfig, what="llmops configuration", check=check_references
+    )
+
+
+def config_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> LlmopsConfig:
+    """Validate a configuration given as a mapping (same errors as the file form)."""
+    return validate_model(data, LlmopsConfig, source=source, check=check_references)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``llmops.yaml`` (for editor completion)."""
+    schema = LlmopsConfig.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "llmops.yaml"
+    return schema
