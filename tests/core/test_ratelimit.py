@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from llmops.core.ratelimit import RateLimiter, TokenBucket
+
+# -- TokenBucket ----------------------------------------------------------------------------
+
+
+def test_bucket_starts_full() -> None:
+    assert TokenBucket(60, 1.0, now=100.0).available(100.0) == 60
+
+
+def test_bucket_refills_continuously() -> None:
+    bucket = TokenBucket(60, 1.0, now=0.0)
+    bucket.take(60, now=0.0)
+    assert bucket.available(30.0) == pytest.approx(30.0)  # half a minute refills half
+
+
+def test_bucket_refill_stops_at_capacity() -> None:
+    bucket = TokenBucket(60, 1.0, now=0.0)
+    bucket.take(10, now=0.0)
+    assert bucket.available(1000.0) == 60
+
+
+def test_wait_time_zero_when_available() -> None:
+    assert TokenBucket(10, 1.0, now=0.0).wait_time(10, now=0.0) == 0.0
+
+
+def test_wait_time_is_deficit_over_rate() -> None:
+    bucket = TokenBucket(10, 2.0, now=0.0)
+    bucket.take(10, now=0.0)
+    bucket.available(1.0)  # level 2
+    assert bucket.wait_time(5, now=1.0) == pytest.approx(1.5)
+
+
+def test_waiting_wait_time_is_enough() -> None:
+    bucket = TokenBucket(7, 0.3, now=0.0)
+    bucket.take(7, now=0.0)
+    wait = bucket.wait_time(3, now=0.0)
+    assert bucket.wait_time(3, now=wait) == 0.0
+
+
+def test_wait_time_infinite_above_capacity() -> None:
+    assert TokenBucket(10, 1.0, now=0.0).wait_time(11, now=0.0) == math.inf
+
+
+def test_wait_time_infinite_without_refill() -> None:
+    bucket = TokenBucket(10, 0.0, now=0.0)
+    bucket.take(10, now=0.0)
+    assert bucket.wait_time(1, now=50.0) == math.inf
+
+
+def test_take_may_go_negative_and_refills_from_below_zero() -> None:
+    bucket = TokenBucket(10, 1.0, now=0.0)
+    bucket.take(15, now=0.0)
+    assert bucket.available(0.0) == -5
+    assert bucket.wait_time(1, now=0.0) == pytest.approx(6.0)
+
+
+def test_give_refunds_up_to_capacity() -> None:
+    bucket = TokenBucket(10, 1.0, now=0.0)
+    bucket.take(4, now=0.0)
+    bucket.give(3, now=0.0)
+    assert bucket.available(0.0) == 9
+    bucket.give(100, now=0.0)
+    assert bucket.available(0.0) == 10
+
+
+def test_clamp_lowers_level() -> None:
+    bucket = TokenBucket(100, 1.0, now=0.0)
+    bucket.clamp(20, now=0.0)
+    assert bucket.available(0.0) == 20
+
+
+def test_clamp_never_raises_level() -> None:
+    bucket = TokenBucket(100, 1.0, now=0.0)
+    bucket.take(90, now=0.0)
+    bucket.clamp(50, now=0.0)
+    assert bucket.available(0.0) == 10
+
+
+def test_clock_stepping_back_does_not_change_level() -> None:
+    bucket = TokenBucket(10, 1.0, now=5.0)
+    bucket.take(5, now=5.0)
+    assert bucket.available(3.0) == 5
+    assert bucket.available(6.0) == 6
+
+
+def test_bucket_rejects_zero_capacity() -> None:
+    with pytest.raises(ValueError, match="capacity"):
+        TokenBucket(0, 1.0, now=0.0)
+
+
+# -- RateLimiter ----------------------------------------------------------------------------
+
+
+def test_acquire_takes_one_request_and_tokens() -> None:
+    limiter = RateLimiter(60, 6000, now=0.0)
+    assert limiter.try_acquire(1000, now=0.0) == 0.0
+    assert limiter.requests is not None and limiter.tokens is not None
+    assert limiter.requests.available(0.0) == 59
+    assert limiter.tokens.available(0.0) == 5000
+
+
+def test_rpm_exhaustion_returns_wait_until_next_request() -> None:
+    limiter = RateLimiter(60, None, now=0.0)  # refills one request per second
+    for _ in range(60):
+        assert limiter.try_acquire(0, now=0.0) == 0.0
+    assert limiter.try_acquire(0, now=0.0) == pytest.approx(1.0)
+    assert limiter.try_acquire(0, now=0.25) == pytest.approx(0.75)
+    assert limiter.try_acquire(0, now=1.0) == 0.0
+
+
+def test_tpm_shortfall_takes_no_request_either() -> None:
+    limiter = RateLimiter(60, 600, now=0.0)  # tokens refill at 10/s
+    assert limiter.try_acquire(500, now=0.0) == 0.0
+    wait = limiter.try_acquire(300, now=0.0)  # 100 left, 200 short
+    assert wait == pytest.approx(20.0)
+    assert limiter.requests is not None and limiter.tokens is not None
+    assert limiter.requests.available(0.0) == 59
+    assert limiter.tokens.available(0.0) == 100
+
+
+def test_rpm_shortfall_takes_no_tokens_either() -> None:
+    limiter = RateLimiter(1, 600, now=0.0)
+    assert limiter.try_acquire(100, now=0.0) == 0.0
+    assert limiter.try_acquire(100, now=0.0) == pytest.approx(60.0)
+    assert limiter.tokens is not None
+    assert limiter.tokens.available(0.0) == 500
+
+
+def test_wait_is_the_longer_of_both_limits() -> None:
+    limiter = RateLimiter(60, 600, now=0.0)
+    for _ in range(60):
+        limiter.try_acquire(10, now=0.0)  # requests empty (1 s to next), tokens empty
+    assert limiter.try_acquire(50, now=0.0) == pytest.approx(5.0)  # tokens: 50 at 10/s
+
+
+def test_oversized_request_admitted_when_token_bucket_full() -> None:
+    limiter = RateLimiter(None, 1000, now=0.0)
+    assert limiter.try_acquire(1500, now=0.0) == 0.0
+    assert limiter.tokens is not None
+    assert limiter.tokens.available(0.0) == -500
+
+
+def test_oversized_request_waits_for_a_full_bucket() -> None:
+    limiter = RateLimiter(None, 600, now=0.0)
+    limiter.try_acquire(300, now=0.0)
+    assert limiter.try_acquire(1000, now=0.0) == pytest.approx(30.0)  # 300 more to full at 10/s
+
+
+def test_unlimited_limiter_always_admits() -> None:
+    limiter = RateLimiter(None, None, now=0.0)
+    assert all(limiter.try_acquire(10**9, now=0.0) == 0.0 for _ in range(1000))
+
+
+def test_reconcile_refunds_unused_tokens() -> None:
+    limiter = RateLimiter(None, 1000, now=0.0)
+    limiter.try_acquire(800, now=0.0)
+    limiter.reconcile(reserved=800, actual=300, now=0.0)
+    assert limiter.tokens is not None
+    assert limiter.tokens.available(0.0) == 700
+
+
+def test_reconcile_charges_extra_tokens() -> None:
+    limiter = RateLimiter(None, 1000, now=0.0)
+    limiter.try_acquire(800, now=0.0)
+    limiter.reconcile(reserved=800, actual=1100, now=0.0)
+    assert limiter.tokens is not None
+    assert limiter.tokens.available(0.0) == -100
+
+
+def test_release_refunds_request_and_tokens() -> None:
+    limiter = RateLimiter(10, 1000, now=0.0)
+    limiter.try_acquire(400, now=0.0)
+    limiter.release(400, now=0.0)
+    assert limiter.requests is not None and limiter.tokens is not None
+    assert (limiter.requests.available(0.0), limiter.tokens.available(0.0)) == (10, 1000)
+
+
+def test_observe_remaining_clamps_both_buckets() -> None:
+    limiter = RateLimiter(100, 10_000, now=0.0)
+    limiter.observe_remaining(requests_remaining=3, tokens_remaining=250, now=0.0)
+    assert limiter.requests is not None and limiter.tokens is not None
+    assert (limiter.requests.available(0.0), limiter.tokens.available(0.0)) == (3, 250)
+
+
+def test_observe_remaining_ignores_higher_or_missing_counts() -> None:
+    limiter = RateLimiter(100, 10_000, now=0.0)
+    limiter.try_acquire(5000, now=0.0)
+    limiter.observe_remaining(requests_remaining=None, tokens_remaining=9000, now=0.0)
+    assert limiter.requests is not None and limiter.tokens is not None
+    assert (limiter.requests.available(0.0), limiter.tokens.available(0.0)) == (99, 5000)
+
+
+def test_pause_blocks_admission_until_its_end() -> None:
+    limiter = RateLimiter(60, 6000, now=0.0)
+    limiter.pause_until(12.0)
+    assert limiter.try_acquire(1, now=10.0) == pytest.approx(2.0)
+    assert limiter.try_acquire(1, now=12.0) == 0.0
+
+
+def test_paused_acquire_takes_nothing() -> None:
+    limiter = RateLimiter(60, 6000, now=0.0)
+    limiter.pause_until(5.0)
+    limiter.try_acquire(1000, now=0.0)
+    assert limiter.requests is not None and limiter.tokens is not None
+    assert (limiter.requests.available(0.0), limiter.tokens.available(0.0)) == (60, 6000)
+
+
+def test_earlier_pause_does_not_shorten_a_later_one() -> None:
+    limiter = RateLimiter(60, None, now=0.0)
+    limiter.pause_until(20.0)
+    limiter.pause_until(5.0)
+    assert limiter.paused_until == 20.0
