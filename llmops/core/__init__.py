@@ -1,0 +1,37 @@
+"""The sans-I/O reliability core: decisions from plain numbers.
+
+Nothing here reads the clock, sleeps, touches the network or files: every function that needs time
+takes ``now`` (monotonic seconds) and returns a decision; randomness comes from an injected
+:class:`random.Random`. The engine drives these objects with real or virtual time.
+
+- :mod:`~llmops.core.ratelimit`: :class:`TokenBucket`, :class:`RateLimiter` (RPM + TPM together)
+- :mod:`~llmops.core.retry`: :func:`backoff_delay`, :func:`next_retry_delay`, :class:`RetryPolicy`
+- :mod:`~llmops.core.budget`: :class:`RetryBudget`
+- :mod:`~llmops.core.breaker`: :class:`CircuitBreaker`, :class:`BreakerState`
+- :mod:`~llmops.core.stats`: :func:`percentiles`, :func:`wilson_interval`, :class:`LatencyRecorder`
+- :mod:`~llmops.core.window`: :class:`SlidingCounts`, the bounded time-bucketed counter they share
+"""
+
+from __future__ import annotations
+
+from llmops.core.breaker import BreakerState, CircuitBreaker
+from llmops.core.budget import RetryBudget
+from llmops.core.ratelimit import RateLimiter, TokenBucket
+from llmops.core.retry import RetryPolicy, backoff_delay, next_retry_delay
+from llmops.core.stats import LatencyRecorder, percentiles, wilson_interval
+from llmops.core.window import SlidingCounts
+
+__all__ = [
+    "BreakerState",
+    "CircuitBreaker",
+    "LatencyRecorder",
+    "RateLimiter",
+    "RetryBudget",
+    "RetryPolicy",
+    "SlidingCounts",
+    "TokenBucket",
+    "backoff_delay",
+    "next_retry_delay",
+    "percentiles",
+    "wilson_interval",
+]
