@@ -216,3 +216,10 @@ def test_earlier_pause_does_not_shorten_a_later_one() -> None:
     limiter.pause_until(20.0)
     limiter.pause_until(5.0)
     assert limiter.paused_until == 20.0
+
+
+def test_fractional_rpm_admits_one_request_per_period() -> None:
+    limiter = RateLimiter(0.5, None, now=0.0)  # one request every two minutes
+    assert limiter.try_acquire(0, now=0.0) == 0.0
+    assert limiter.try_acquire(0, now=0.0) == pytest.approx(120.0)
+    assert limiter.try_acquire(0, now=120.0) == 0.0
