@@ -35,7 +35,9 @@ def expand_model_id(value: str) -> str:
             return found
         if default is not None:
             return default
-        raise ValueError(f"a model id, but environment variable {name} is not set and has no default")
+        raise ValueError(
+            f"a model id, but environment variable {name} is not set and has no default"
+        )
 
     return _ENV_REF.sub(repl, value)
 
@@ -140,7 +142,8 @@ class ErrorFallback(_Strict):
 
 
 Fallback = Annotated[
-    QueueFallback | DefaultFallback | CachedFallback | ErrorFallback, Field(discriminator="strategy")
+    QueueFallback | DefaultFallback | CachedFallback | ErrorFallback,
+    Field(discriminator="strategy"),
 ]
 
 
@@ -233,7 +236,11 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
         if feature.provider is not None and feature.provider not in cfg.providers:
             hint = difflib.get_close_matches(feature.provider, known, n=1)
             msg = f"got '{feature.provider}', expected a provider defined under providers"
-            msg += f"; did you mean '{hint[0]}'?" if hint else f" ({', '.join(known) or 'none defined'})"
+            msg += (
+                f"; did you mean '{hint[0]}'?"
+                if hint
+                else f" ({', '.join(known) or 'none defined'})"
+            )
             problems.append(((*loc, "provider"), msg))
         elif feature.provider is None and len(cfg.providers) > 1:
             problems.append((loc, f"set provider: several are defined ({', '.join(known)})"))
@@ -252,9 +259,7 @@ def load_config(path: str | Path | None = None) -> LlmopsConfig:
         if not Path(DEFAULT_CONFIG_FILE).exists():
             return LlmopsConfig()
         path = DEFAULT_CONFIG_FILE
-    return load_yaml_model(
-        path, LlmopsConfig, what="llmops configuration", check=check_references
-    )
+    return load_yaml_model(path, LlmopsConfig, what="llmops configuration", check=check_references)
 
 
 def config_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> LlmopsConfig:

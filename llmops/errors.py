@@ -135,3 +135,13 @@ class RetryBudgetExhausted(CallError):
 class ValidationFailed(CallError):
     error_type = "validation_failed"
     retryable = False
+
+
+class FeatureUnavailable(CallError):
+    """A feature whose fallback is ``error`` failed: its declared message, and the cause."""
+
+    error_type = "unavailable"
+
+    def __init__(self, message: str, *, cause: CallError) -> None:
+        super().__init__(message, retry_after=cause.retry_after)
+        self.cause = cause

@@ -101,7 +101,9 @@ def format_validation_error(
             known = sorted(_fields_at(model, loc[:-1]))
             hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             msg = f"{where}: {dotted}: unknown key"
-            msg += f"; did you mean '{hint[0]}'?" if hint else f"; expected one of: {', '.join(known)}"
+            msg += (
+                f"; did you mean '{hint[0]}'?" if hint else f"; expected one of: {', '.join(known)}"
+            )
         elif err["type"] == "missing":
             msg = f"{where}: {dotted}: required key is missing"
         else:
@@ -145,7 +147,8 @@ def _clean_loc(loc: Iterable[Any], model: type[BaseModel]) -> Loc:
     parts: list[str | int] = []
     for part in loc:
         if isinstance(part, str) and (
-            part.startswith(("function-", "tagged-union[", "union[")) or ("[" in part and "]" in part)
+            part.startswith(("function-", "tagged-union[", "union["))
+            or ("[" in part and "]" in part)
         ):
             continue
         if isinstance(part, str) and _is_union_tag(model, tuple(parts), part):

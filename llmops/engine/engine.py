@@ -1,0 +1,391 @@
+"""The Engine: every model call of every feature goes through here.
+
+normalize -> admit (concurrency gate, bounded queue) -> upstream attempt loop (breaker, RPM/TPM
+limiter, deadline, retries within budget) -> validation -> fallback on failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import random
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import anyio
+import orjson
+
+from llmops.config import FeatureConfig, LlmopsConfig
+from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
+from llmops.engine.clock import AnyioClock, Clock
+from llmops.engine.events import CallFinished, Event, InputProfile, Observer
+from llmops.engine.gate import ConcurrencyGate
+from llmops.engine.result import CallResult
+from llmops.engine.transport import Transport
+from llmops.engine.upstream import Upstream
+from llmops.errors import (
+    CallError,
+    CapacityExceeded,
+    ConfigError,
+    DeadlineExceeded,
+    FeatureUnavailable,
+    InputError,
+    ValidationFailed,
+)
+from llmops.providers.registry import make_provider
+from llmops.stores.answers import AnswerCache, MemoryAnswerCache
+from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.types import LLMRequest
+
+_ADHOC = FeatureConfig()
+
+
+class Engine:
+    """The async reliability core. Use it as an async context manager::
+
+        engine = Engine(load_config("llmops.yaml"))
+        async with engine:
+            result = await engine.call(feature="summarize", messages=[...])
+
+    ``transport`` defaults to the fast aiohttp adapter on asyncio (httpx on trio); pass
+    ``llmops.mock.MockTransport(...)`` or an ``HttpxTransport`` over ``httpx.MockTransport`` in
+    tests. ``clock`` is the only source of time (inject a virtual one in tests).
+    """
+
+    def __init__(
+        self,
+        config: LlmopsConfig,
+        *,
+        transport: Transport | None = None,
+        clock: Clock | None = None,
+        observers: Sequence[Observer] = (),
+        rng: random.Random | None = None,
+        answer_cache: AnswerCache | None = None,
+        detect_language: bool = False,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or AnyioClock()
+        self._transport = transport
+        self._owns_transport = transport is None
+        self._observers: list[Observer] = list(observers)
+        self._rng = rng or random.Random()
+        self._detect_language = detect_language
+        self._answers = answer_cache or MemoryAnswerCache()
+        self._queues: dict[str, SqliteReprocessQueue] = {}
+        self._upstreams: dict[str, Upstream] = {}
+        self._ids = itertools.count(1)
+        self._id_prefix = os.urandom(4).hex()
+        limits = config.limits
+        self.gate = ConcurrencyGate(limits.max_concurrency, limits.queue_limit)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Engine:
+        if self._transport is None:
+            from llmops.engine.transports import default_transport
+
+            self._transport = default_transport(limit=self.config.limits.max_concurrency)
+        for name, provider_cfg in self.config.providers.items():
+            provider = make_provider(
+                provider_cfg.kind, provider_cfg.base_url, provider_cfg.api_key()
+            )
+            self._upstreams[name] = Upstream(
+                name,
+                provider,
+                self._transport,
+                self.clock,
+                limits=self.config.limits,
+                retry=self.config.retry,
+                breaker=self.config.breaker,
+                rng=self._rng,
+                emit=self._emit if self._observers else None,
+            )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the transport (if the engine made it) and the reprocess queues."""
+        if self._owns_transport and self._transport is not None:
+            with anyio.CancelScope(shield=True):
+                await self._transport.aclose()
+            self._transport = None
+        for queue in self._queues.values():
+            queue.close()
+        self._queues.clear()
+
+    def add_observer(self, observer: Observer) -> None:
+        self._observers.append(observer)
+        for upstream in self._upstreams.values():
+            upstream._emit = self._emit
+
+    def upstream(self, provider: str | None = None) -> Upstream:
+        """The named provider's upstream (its limiter, breaker, budget); the only one if None."""
+        if not self._upstreams:
+            raise ConfigError("no providers configured (or the engine was not entered)")
+        if provider is None:
+            if len(self._upstreams) > 1:
+                raise InputError("several providers: name one")
+            return next(iter(self._upstreams.values()))
+        try:
+            return self._upstreams[provider]
+        except KeyError:
+            raise InputError(f"unknown provider {provider!r}") from None
+
+    def open_circuit(self, provider: str | None = None, *, hold_s: float | None = None) -> None:
+        """Force the breaker open (for drills) until :meth:`close_circuit` or ``hold_s``."""
+        up = self.upstream(provider)
+        if up.breaker is not None:
+            up.breaker.force_open(self.clock.now(), hold_s=hold_s)
+            up._flush_transitions()
+
+    def close_circuit(self, provider: str | None = None) -> None:
+        up = self.upstream(provider)
+        if up.breaker is not None:
+            up.breaker.force_close(self.clock.now())
+            up._flush_transitions()
+
+    def reprocess_queue(self, feature: str) -> SqliteReprocessQueue:
+        """The durable queue of a feature whose fallback is ``queue``."""
+        fallback = self._feature(feature).fallback
+        if fallback.strategy != "queue":
+            raise InputError(f"feature {feature!r} has no queue fallback")
+        queue = self._queues.get(fallback.path)
+        if queue is None:
+            queue = self._queues[fallback.path] = SqliteReprocessQueue(fallback.path)
+        return queue
+
+    # -- calls -------------------------------------------------------------------------------
+
+    async def call(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        feature: str | None = None,
+        max_tokens: int | None = None,
+        timeout_s: float | None = None,
+        stream: bool = False,
+        on_chunk: Callable[[str, float], None] | None = None,
+        request_id: str | None = None,
+    ) -> CallResult:
+        """Call the model for ``feature`` (or the only provider when ``feature`` is None).
+
+        Returns a :class:`CallResult` whose ``outcome`` says which path answered. Raises
+        :class:`CapacityExceeded` when the queue is full (a service's 429), and the feature's
+        failure when its fallback is ``error`` (:class:`FeatureUnavailable`) or when no
+        fallback could answer.
+        """
+        name = feature or "default"
+        cfg = self._feature(feature) if feature is not None else _ADHOC
+        rid = request_id or f"{self._id_prefix}-{next(self._ids)}"
+        clock = self.clock
+        start = clock.now()
+        deadline = start + (timeout_s or self.config.limits.timeout_s)
+        msgs = self._prepare(messages, cfg, rid, name)
+        upstream_name, upstream = self._upstream_for(cfg)
+        request = LLMRequest(
+            model=self._model_for(cfg, upstream_name),
+            messages=msgs,
+            max_tokens=max_tokens or cfg.max_tokens,
+            temperature=cfg.temperature,
+            stream=stream,
+        )
+        estimated = sum(estimate_tokens(m["content"]) for m in msgs) + request.max_tokens
+        queue_wait = 0.0
+        attempts = 0
+        try:
+            async with self.gate.slot():
+                queue_wait = clock.now() - start
+                try:
+                    with anyio.fail_after(max(0.0, deadline - clock.now())):
+                        outcome = await upstream.call(
+                            request,
+                            request_id=rid,
+                            feature=name,
+                            deadline=deadline,
+                            estimated_tokens=estimated,
+                            on_chunk=on_chunk,
+                        )
+                except TimeoutError:
+                    raise DeadlineExceeded(
+                        f"call deadline of {deadline - start:.3g}s passed"
+                    ) from None
+                attempts = outcome.attempts
+                self.gate.observe_duration(clock.now() - start - queue_wait)
+            text = outcome.response.text
+            if cfg.validation is not None and (problem := cfg.validation.problem(text)):
+                raise ValidationFailed(problem)
+        except CapacityExceeded as err:
+            self._finish(rid, name, "error", err, attempts, start, queue_wait)
+            raise
+        except CallError as err:
+            return self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
+        if cfg.fallback.strategy == "cached":
+            self._answers.put(_cache_key(name, msgs), text)
+        result = CallResult(
+            request_id=rid,
+            feature=name,
+            outcome="ok",
+            text=text,
+            response=outcome.response,
+            attempts=attempts,
+            latency_s=clock.now() - start,
+            queue_wait_s=queue_wait,
+        )
+        self._finish(rid, name, "ok", None, attempts, start, queue_wait)
+        return result
+
+    async def stream(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        feature: str | None = None,
+        on_chunk: Callable[[str, float], None] | None = None,
+        **kwargs: Any,
+    ) -> CallResult:
+        """Like :meth:`call`, streaming: ``on_chunk(text, seconds_since_send)`` sees each chunk.
+
+        A failed stream is retried only while no chunk has reached ``on_chunk``.
+        """
+        return await self.call(messages, feature=feature, stream=True, on_chunk=on_chunk, **kwargs)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _feature(self, name: str) -> FeatureConfig:
+        try:
+            return self.config.features[name]
+        except KeyError:
+            import difflib
+
+            known = sorted(self.config.features)
+            hint = difflib.get_close_matches(name, known, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else f" (features: {', '.join(known)})"
+            raise InputError(f"unknown feature {name!r}{extra}") from None
+
+    def _upstream_for(self, cfg: FeatureConfig) -> tuple[str, Upstream]:
+        found = self.config.provider_for(cfg)
+        if found is None:
+            raise ConfigError("no provider configured for this call")
+        if not self._upstreams:
+            raise InputError("use the engine inside 'async with engine:'")
+        return found[0], self._upstreams[found[0]]
+
+    def _model_for(self, cfg: FeatureConfig, provider: str) -> str:
+        model = cfg.model or self.config.providers[provider].model
+        if model is None:
+            raise ConfigError(f"no model configured for provider {provider!r}")
+        return model
+
+    def _prepare(
+        self, messages: Sequence[Mapping[str, str]], cfg: FeatureConfig, rid: str, name: str
+    ) -> list[dict[str, str]]:
+        max_chars = self.config.limits.max_input_chars
+        out: list[dict[str, str]] = []
+        if cfg.system_prompt and not (messages and messages[0].get("role") == "system"):
+            out.append({"role": "system", "content": cfg.system_prompt})
+        changed = truncated = False
+        for m in messages:
+            if "content" not in m or "role" not in m:
+                raise InputError("each message needs 'role' and 'content'")
+            content = m["content"]
+            if m["role"] == "user":
+                content, ch, tr = normalize_input(content, max_chars)
+                changed, truncated = changed or ch, truncated or tr
+            out.append({"role": m["role"], "content": content})
+        if self._observers:
+            user_text = "\n".join(m["content"] for m in out if m["role"] == "user")
+            p = profile_text(user_text, detect_language=self._detect_language)
+            self._emit(
+                InputProfile(
+                    request_id=rid,
+                    feature=name,
+                    chars=p.chars,
+                    words=p.words,
+                    lines=p.lines,
+                    has_code=p.has_code,
+                    language=p.language,
+                    normalized_changed=changed,
+                    truncated=truncated,
+                )
+            )
+        return out
+
+    def _degrade(
+        self,
+        cfg: FeatureConfig,
+        name: str,
+        rid: str,
+        msgs: list[dict[str, str]],
+        err: CallError,
+        attempts: int,
+        start: float,
+        queue_wait: float,
+    ) -> CallResult:
+        fallback = cfg.fallback
+        result = CallResult(
+            request_id=rid,
+            feature=name,
+            outcome=f"degraded:{fallback.strategy}",
+            text=None,
+            error=err,
+            attempts=attempts,
+            latency_s=self.clock.now() - start,
+            queue_wait_s=queue_wait,
+        )
+        if fallback.strategy == "default":
+            value = fallback.value
+            result.value = value
+            result.text = value if isinstance(value, str) else orjson.dumps(value).decode()
+        elif fallback.strategy == "cached":
+            cached = self._answers.get(_cache_key(name, msgs))
+            if cached is None:
+                self._finish(rid, name, "error", err, attempts, start, queue_wait)
+                raise err
+            result.text = cached
+        elif fallback.strategy == "queue":
+            result.queued_id = self.reprocess_queue(name).enqueue(name, msgs, err.error_type)
+        else:
+            self._finish(rid, name, "error", err, attempts, start, queue_wait)
+            raise FeatureUnavailable(fallback.message, cause=err) from err
+        self._finish(rid, name, result.outcome, err, attempts, start, queue_wait)
+        return result
+
+    def _finish(
+        self,
+        rid: str,
+        name: str,
+        outcome: str,
+        err: CallError | None,
+        attempts: int,
+        start: float,
+        queue_wait: float,
+    ) -> None:
+        if self._observers:
+            self._emit(
+                CallFinished(
+                    request_id=rid,
+                    feature=name,
+                    outcome=outcome,
+                    error_type=err.error_type if err is not None else None,
+                    attempts=attempts,
+                    latency_s=self.clock.now() - start,
+                    queue_wait_s=queue_wait,
+                )
+            )
+
+    def _emit(self, event: Event | object) -> None:
+        for observer in self._observers:
+            observer(event)  # type: ignore[arg-type]
+
+
+def _cache_key(feature: str, messages: Sequence[Mapping[str, str]]) -> str:
+    digest = hashlib.sha256(orjson.dumps([feature, [dict(m) for m in messages]])).hexdigest()
+    return digest[:32]

@@ -1,0 +1,64 @@
+"""Concurrency limit with a bounded queue: when the queue is full, calls are shed at once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+
+from llmops.errors import CapacityExceeded
+
+
+class ConcurrencyGate:
+    """At most ``max_concurrency`` calls run; at most ``queue_limit`` wait; the rest are shed.
+
+    A shed call raises :class:`CapacityExceeded` with a suggested retry delay: the time the
+    queue ahead of it needs to drain at the recent average call duration. This is what a
+    service turns into an HTTP 429.
+    """
+
+    def __init__(self, max_concurrency: int, queue_limit: int) -> None:
+        self.max_concurrency = max_concurrency
+        self.queue_limit = queue_limit
+        self._sem = anyio.Semaphore(max_concurrency)
+        self._waiting = 0
+        self._avg_duration_s = 1.0
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    @property
+    def in_flight(self) -> int:
+        return self.max_concurrency - self._sem.value
+
+    def observe_duration(self, seconds: float) -> None:
+        """Feed call durations so the suggested retry delay tracks reality (EWMA)."""
+        self._avg_duration_s += 0.05 * (seconds - self._avg_duration_s)
+
+    def suggested_retry_after(self) -> float:
+        rounds = (self._waiting + 1) / self.max_concurrency
+        return round(max(0.1, rounds * self._avg_duration_s), 3)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one slot for the duration of the block, waiting in the bounded queue if need be."""
+        try:
+            self._sem.acquire_nowait()
+        except anyio.WouldBlock:
+            if self._waiting >= self.queue_limit:
+                raise CapacityExceeded(
+                    f"overloaded: {self.max_concurrency} calls in flight and "
+                    f"{self._waiting} queued (queue limit {self.queue_limit})",
+                    retry_after=self.suggested_retry_after(),
+                ) from None
+            self._waiting += 1
+            try:
+                await self._sem.acquire()
+            finally:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._sem.release()

@@ -1,0 +1,300 @@
+"""One upstream (a configured provider) and the attempt loop that calls it.
+
+Per upstream: a rate limiter (RPM + TPM), a circuit breaker and a retry budget, all from core/.
+The loop: breaker -> limiter admission -> one attempt under its deadline -> classify ->
+retry with backoff or the server's Retry-After, within the retry budget and the call's deadline.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+
+from llmops.config import BreakerConfig, LimitsConfig, RetryConfig
+from llmops.core.breaker import CircuitBreaker
+from llmops.core.budget import RetryBudget
+from llmops.core.ratelimit import RateLimiter
+from llmops.core.retry import next_retry_delay
+from llmops.engine.clock import Clock
+from llmops.engine.events import BreakerTransition, ModelCall, Observer
+from llmops.engine.transport import Transport
+from llmops.errors import (
+    CallError,
+    CircuitOpen,
+    ClientError,
+    DeadlineExceeded,
+    QuotaExhausted,
+    RateLimited,
+    RetryBudgetExhausted,
+    ValidationFailed,
+)
+from llmops.providers.base import Provider
+from llmops.types import LLMRequest, LLMResponse
+
+# Failures that say nothing about the upstream's health do not move the breaker.
+_NOT_HEALTH = (ClientError, RateLimited, QuotaExhausted, ValidationFailed)
+
+
+@dataclass(slots=True)
+class AttemptOutcome:
+    response: LLMResponse
+    attempts: int
+
+
+class Upstream:
+    """A provider with its own limiter, breaker and retry budget."""
+
+    def __init__(
+        self,
+        name: str,
+        provider: Provider,
+        transport: Transport,
+        clock: Clock,
+        *,
+        limits: LimitsConfig,
+        retry: RetryConfig,
+        breaker: BreakerConfig,
+        rng: random.Random,
+        emit: Callable[[object], None] | None,
+    ) -> None:
+        now = clock.now()
+        self.name = name
+        self.provider = provider
+        self.transport = transport
+        self.clock = clock
+        self.limits = limits
+        self.retry = retry
+        self.limiter = RateLimiter(limits.requests_per_minute, limits.tokens_per_minute, now)
+        self.breaker: CircuitBreaker | None = (
+            CircuitBreaker(
+                failure_rate_threshold=breaker.failure_rate_threshold,
+                window_s=breaker.window_s,
+                minimum_calls=breaker.minimum_calls,
+                open_s=breaker.open_s,
+                half_open_probes=breaker.half_open_probes,
+                slow_call_s=breaker.slow_call_s,
+            )
+            if breaker.enabled
+            else None
+        )
+        self.budget = RetryBudget(retry.budget_ratio, retry.budget_min_per_s, retry.budget_window_s)
+        self._rng = rng
+        self._emit = emit
+
+    async def call(
+        self,
+        request: LLMRequest,
+        *,
+        request_id: str,
+        feature: str,
+        deadline: float,
+        estimated_tokens: int,
+        on_chunk: Callable[[str, float], None] | None,
+    ) -> AttemptOutcome:
+        """Run attempts until one succeeds or no retry is allowed; raise the last error."""
+        clock = self.clock
+        self.budget.record_request(clock.now())
+        attempt = 0
+        while True:
+            attempt += 1
+            delivered = [False]
+            chunk_cb = _tracking(on_chunk, delivered) if on_chunk is not None else None
+            try:
+                response = await self._attempt(
+                    request, attempt, request_id, feature, deadline, estimated_tokens, chunk_cb
+                )
+                return AttemptOutcome(response, attempt)
+            except CallError as err:
+                now = clock.now()
+                if not err.retryable or attempt >= self.retry.max_attempts or delivered[0]:
+                    raise
+                delay = next_retry_delay(
+                    attempt,
+                    server_delay_s=err.retry_after,
+                    base_s=self.retry.backoff_base_s,
+                    cap_s=self.retry.backoff_cap_s,
+                    remaining_s=deadline - now,
+                    rng=self._rng,
+                )
+                if delay is None:
+                    raise
+                if not self.budget.try_spend(now):
+                    raise RetryBudgetExhausted(
+                        f"retry budget spent; last error: {err}", retry_after=err.retry_after
+                    ) from err
+                await clock.sleep(delay)
+
+    async def _attempt(
+        self,
+        request: LLMRequest,
+        attempt: int,
+        request_id: str,
+        feature: str,
+        deadline: float,
+        estimated_tokens: int,
+        on_chunk: Callable[[str, float], None] | None,
+    ) -> LLMResponse:
+        clock = self.clock
+        breaker = self.breaker
+        if breaker is not None and not breaker.allow(clock.now()):
+            self._flush_transitions()
+            raise CircuitOpen(
+                f"circuit open for provider {self.name}",
+                retry_after=breaker.retry_after(clock.now()),
+            )
+        try:
+            await self._admit(estimated_tokens, deadline)
+        except CallError:
+            if breaker is not None:
+                breaker.release(clock.now())
+            raise
+        start = clock.now()
+        budget_s = min(self.limits.attempt_timeout_s, deadline - start)
+        try:
+            with anyio.fail_after(budget_s):
+                if request.stream:
+                    response = await self.provider.stream(
+                        self.transport,
+                        request,
+                        clock=clock,
+                        stall_timeout_s=self.limits.stream_stall_s,
+                        on_chunk=on_chunk,
+                    )
+                else:
+                    response = await self.provider.send(self.transport, request, clock=clock)
+        except TimeoutError:
+            err: CallError = DeadlineExceeded(f"attempt {attempt} timed out after {budget_s:.3g}s")
+            self._failed(err, attempt, request_id, feature, request, start, estimated_tokens)
+            raise err from None
+        except CallError as exc:
+            self._failed(exc, attempt, request_id, feature, request, start, estimated_tokens)
+            raise
+        except BaseException:
+            # cancelled from outside: give back what we took, leave the breaker neutral
+            if breaker is not None:
+                breaker.release(clock.now())
+            self.limiter.reconcile(estimated_tokens, 0, clock.now())
+            raise
+        self._succeeded(response, attempt, request_id, feature, request, start, estimated_tokens)
+        return response
+
+    async def _admit(self, tokens: int, deadline: float) -> None:
+        clock = self.clock
+        while True:
+            now = clock.now()
+            wait = self.limiter.try_acquire(tokens, now)
+            if wait <= 0:
+                return
+            if now + wait > deadline:
+                raise DeadlineExceeded(
+                    f"rate limit of provider {self.name} admits this call only in {wait:.2f}s, "
+                    "after its deadline",
+                    retry_after=wait,
+                )
+            await clock.sleep(wait)
+
+    def _succeeded(
+        self,
+        response: LLMResponse,
+        attempt: int,
+        request_id: str,
+        feature: str,
+        request: LLMRequest,
+        start: float,
+        reserved: int,
+    ) -> None:
+        now = self.clock.now()
+        if response.usage is not None:
+            used = response.usage.input_tokens + response.usage.output_tokens
+            self.limiter.reconcile(reserved, used, now)
+        if response.rate_limits is not None:
+            rl = response.rate_limits
+            self.limiter.observe_remaining(rl.requests_remaining, rl.tokens_remaining, now)
+        if self.breaker is not None:
+            self.breaker.record(True, now - start, now)
+            self._flush_transitions()
+        if self._emit is not None:
+            usage = response.usage
+            self._emit(
+                ModelCall(
+                    request_id=request_id,
+                    feature=feature,
+                    provider=self.provider.name,
+                    attempt=attempt,
+                    model_requested=request.model,
+                    model_reported=response.model,
+                    status=200,
+                    error_type=None,
+                    latency_s=now - start,
+                    ttft_s=response.ttft_s,
+                    input_tokens=usage.input_tokens if usage else None,
+                    output_tokens=usage.output_tokens if usage else None,
+                    retry_after_s=None,
+                )
+            )
+
+    def _failed(
+        self,
+        err: CallError,
+        attempt: int,
+        request_id: str,
+        feature: str,
+        request: LLMRequest,
+        start: float,
+        reserved: int,
+    ) -> None:
+        now = self.clock.now()
+        # A failed attempt consumed (almost) no tokens upstream: give the reservation back.
+        self.limiter.reconcile(reserved, 0, now)
+        if isinstance(err, RateLimited) and err.retry_after is not None:
+            self.limiter.pause_until(now + err.retry_after)
+        if self.breaker is not None:
+            if isinstance(err, _NOT_HEALTH):
+                self.breaker.release(now)
+            else:
+                self.breaker.record(False, now - start, now)
+            self._flush_transitions()
+        if self._emit is not None:
+            self._emit(
+                ModelCall(
+                    request_id=request_id,
+                    feature=feature,
+                    provider=self.provider.name,
+                    attempt=attempt,
+                    model_requested=request.model,
+                    model_reported=None,
+                    status=getattr(err, "status", None),
+                    error_type=err.error_type,
+                    latency_s=now - start,
+                    ttft_s=None,
+                    input_tokens=None,
+                    output_tokens=None,
+                    retry_after_s=err.retry_after,
+                )
+            )
+
+    def _flush_transitions(self) -> None:
+        if self.breaker is None:
+            return
+        changes = self.breaker.drain_transitions()
+        if self._emit is not None:
+            for old, new, reason in changes:
+                self._emit(BreakerTransition(self.name, old.value, new.value, reason))
+
+
+def _tracking(
+    on_chunk: Callable[[str, float], None], delivered: list[bool]
+) -> Callable[[str, float], None]:
+    """Wrap a chunk callback to note that the caller has seen output (no retry after that)."""
+
+    def cb(text: str, t: float) -> None:
+        delivered[0] = True
+        on_chunk(text, t)
+
+    return cb
+
+
+ObserverList = list[Observer]

@@ -1,0 +1,1 @@
+"""Stores: one small interface each, an embedded default and (later) a shared backend."""
