@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from llmops.config import DEFAULT_CONFIG_FILE, json_schema, load_config
 
 
 def register(app: typer.Typer) -> None:
-    config_app = typer.Typer(help="Validate llmops.yaml or print its JSON Schema.", no_args_is_help=True)
+    config_app = typer.Typer(
+        help="Validate llmops.yaml or print its JSON Schema.", no_args_is_help=True
+    )
     app.add_typer(config_app, name="config")
+
+    @config_app.command("check")
+    def check(
+        file: Annotated[Path, typer.Argument(help="The configuration file to validate.")] = Path(
+            DEFAULT_CONFIG_FILE
+        ),
+    ) -> None:
+        """Validate FILE: one line per problem (file:line: key.path: got ..., expected ...).
+
+        Exit 0 when valid, 2 when not.
+        """
+        cfg = load_config(file)
+        typer.echo(f"{file}: ok ({len(cfg.providers)} provider(s), {len(cfg.features)} feature(s))")
+
+    @config_app.command("schema")
+    def schema() -> None:
+        """Print the JSON Schema of llmops.yaml (point your editor's YAML plugin at it)."""
+        typer.echo(json.dumps(json_schema(), indent=2))

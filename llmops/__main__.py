@@ -1,0 +1,5 @@
+"""``python -m llmops`` runs the command line."""
+
+from llmops.cli import main
+
+main()
