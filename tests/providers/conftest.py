@@ -1,0 +1,81 @@
+"""Fixtures for provider tests: a controllable clock and httpx.MockTransport helpers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from llmops.engine.transport_httpx import HttpxTransport
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@dataclass
+class FakeClock:
+    """A clock whose ``now()`` the test sets; ``sleep`` just advances it."""
+
+    t: float = 1000.0
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@dataclass
+class Recorder:
+    """Remembers the requests a mock transport saw."""
+
+    requests: list[httpx.Request] = field(default_factory=list)
+
+
+class TimedStream(httpx.AsyncByteStream):
+    """A response body that sets the clock before yielding each chunk (``(time, bytes)``)."""
+
+    def __init__(self, clock: FakeClock, chunks: Iterable[tuple[float, bytes]]) -> None:
+        self._clock = clock
+        self._chunks = list(chunks)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for at, chunk in self._chunks:
+            self._clock.t = at
+            yield chunk
+
+
+def mock_transport(
+    handler: Callable[[httpx.Request], httpx.Response], recorder: Recorder | None = None
+) -> HttpxTransport:
+    """An :class:`HttpxTransport` whose client answers every request with ``handler``."""
+
+    def record(request: httpx.Request) -> httpx.Response:
+        if recorder is not None:
+            recorder.requests.append(request)
+        return handler(request)
+
+    return HttpxTransport(httpx.AsyncClient(transport=httpx.MockTransport(record)))
+
+
+def respond(
+    status: int, body: bytes = b"", headers: dict[str, str] | None = None
+) -> HttpxTransport:
+    """A transport that always answers ``status`` with ``body``."""
+    return mock_transport(lambda _: httpx.Response(status, headers=headers, content=body))
+
+
+def sse_transport(clock: FakeClock, chunks: Iterable[tuple[float, bytes]]) -> HttpxTransport:
+    """A transport answering 200 ``text/event-stream`` with timed chunks."""
+    items = list(chunks)
+    return mock_transport(
+        lambda _: httpx.Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            stream=TimedStream(clock, items),
+        )
+    )
