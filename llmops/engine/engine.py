@@ -23,6 +23,7 @@ from llmops.engine.clock import AnyioClock, Clock
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.gate import ConcurrencyGate
 from llmops.engine.result import CallResult
+from llmops.engine.sinks import JsonlSink
 from llmops.engine.transport import Transport
 from llmops.engine.upstream import Upstream
 from llmops.errors import (
@@ -70,6 +71,10 @@ class Engine:
         self._transport = transport
         self._owns_transport = transport is None
         self._observers: list[Observer] = list(observers)
+        self._sink: JsonlSink | None = None
+        if config.events_log:
+            self._sink = JsonlSink(config.events_log)
+            self._observers.append(self._sink)
         self._rng = rng or random.Random()
         self._detect_language = detect_language
         self._answers = answer_cache or MemoryAnswerCache()
@@ -121,6 +126,8 @@ class Engine:
         for queue in self._queues.values():
             queue.close()
         self._queues.clear()
+        if self._sink is not None:
+            self._sink.close()
 
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)

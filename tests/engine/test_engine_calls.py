@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import anyio
 import httpx
+import orjson
 import pytest
 
 from llmops import (
@@ -198,3 +201,21 @@ async def test_model_call_events_carry_gen_ai_fields_and_no_secret(
     assert "sk-super-secret-value" not in repr(recorder.events)
     kinds = [e.kind for e in recorder.events]
     assert kinds[0] == "input_profile" and kinds[-1] == "call_finished"
+
+
+async def test_events_log_from_config_is_written_as_json_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMOPS_TEST_KEY", "sk-never-in-logs")
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=ok_body())
+
+    up = Upstream(handler)
+    log = tmp_path / "events.jsonl"
+    async with Engine(make_config(events_log=str(log)), transport=up.transport()) as engine:
+        await engine.call(MSG)
+    records = [orjson.loads(line) for line in log.read_bytes().splitlines()]
+    assert [r["event"] for r in records] == ["input_profile", "model_call", "call_finished"]
+    assert records[1]["gen_ai.response.model"] == "mock-1-2026-01"
+    assert b"sk-never-in-logs" not in log.read_bytes()
