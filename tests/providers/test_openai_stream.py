@@ -85,10 +85,8 @@ async def test_on_chunk_sees_each_chunk_with_its_time() -> None:
     await provider().stream(
         sse_transport(clock, GOOD), REQ, clock=clock, on_chunk=lambda t, at: seen.append((t, at))
     )
-    assert ([t for t, _ in seen], [at for _, at in seen]) == (
-        ["Hel", "lo"],
-        pytest.approx([0.5, 0.75]),
-    )
+    assert [t for t, _ in seen] == ["Hel", "lo"]
+    assert [at for _, at in seen] == pytest.approx([0.5, 0.75])
 
 
 @pytest.mark.anyio
