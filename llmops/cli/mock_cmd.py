@@ -1,14 +1,46 @@
-"""`llmops mock`: placeholder until issue 3 lands."""
+"""`llmops mock serve`: the fault-injecting LLM API mock on a loopback port."""
 
 from __future__ import annotations
 
 import typer
 
-from llmops.cli.common import not_built
+from llmops.cli.common import err_console
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("mock", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-    def mock_command() -> None:
-        """Not built yet: exits 2."""
-        not_built("mock", "issue 3")
+    """Add the ``mock`` command group (``llmops mock serve``) to ``app``."""
+    mock_app = typer.Typer(
+        help="A fault-injecting mock of the OpenAI and Anthropic APIs.", no_args_is_help=True
+    )
+
+    @mock_app.command("serve")
+    def serve_command(
+        host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
+        port: int = typer.Option(8000, help="Port to bind; 0 picks a free one."),
+        profile: str = typer.Option(
+            "default",
+            help="Shipped profile name (default, rate-limited, overloaded, outage, flaky, drift, "
+            "instant) or a YAML file.",
+        ),
+        seed: int = typer.Option(0, help="Seed for answers and injected faults."),
+    ) -> None:
+        """Serve POST /v1/chat/completions (OpenAI), POST /v1/messages (Anthropic), GET /v1/models,
+        and the control endpoints GET /_mock/stats, GET|POST /_mock/profile (loopback only).
+
+        Exit codes: 0 stopped with Ctrl-C/SIGTERM, 2 bad profile or options.
+        """
+        from llmops.mock import load_profile, serve
+
+        loaded = load_profile(profile)
+
+        def ready(url: str) -> None:
+            err_console.print(
+                f"llmops mock: profile [bold]{loaded.name}[/], seed {seed}, listening on {url}\n"
+                f"  OpenAI base_url {url}/v1 · Anthropic base_url {url} · stats {url}/_mock/stats",
+                soft_wrap=True,
+                highlight=False,
+            )
+
+        serve(loaded, host=host, port=port, seed=seed, ready=ready)
+
+    app.add_typer(mock_app, name="mock")

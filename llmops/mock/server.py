@@ -1,0 +1,202 @@
+"""The loopback HTTP server: aiohttp carrying out the handler's plans on the event loop's clock.
+
+:class:`MockServer` runs it inside the current asyncio loop (tests, embedding);
+:func:`serve` runs it as the main program (``llmops mock serve``, ``python -m llmops.mock``),
+with uvloop when it is installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from aiohttp import web
+
+from llmops.mock.handler import MockApp, Plan
+from llmops.mock.profile import MockProfile
+
+_LOOPBACK_CACHE: dict[str, bool] = {}
+
+
+def _is_loopback(remote: str | None) -> bool:
+    if remote is None:
+        return False
+    known = _LOOPBACK_CACHE.get(remote)
+    if known is None:
+        try:
+            known = ipaddress.ip_address(remote).is_loopback
+        except ValueError:
+            known = False
+        if len(_LOOPBACK_CACHE) < 1024:
+            _LOOPBACK_CACHE[remote] = known
+    return known
+
+
+def _abort(request: web.BaseRequest) -> None:
+    """Drop the connection with a TCP reset (SO_LINGER 0), as a crashed upstream would."""
+    transport = request.transport
+    if transport is None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+    transport.abort()
+
+
+def build_web_app(mock: MockApp) -> web.Application:
+    """An aiohttp application answering every path through ``mock``."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        body = await request.read() if request.body_exists else b""
+        now = loop.time()
+        plan = mock.handle(
+            request.method,
+            request.path_qs,
+            request.headers,
+            body,
+            now,
+            loopback=_is_loopback(request.remote),
+        )
+        if plan.head_delay <= 0.0 and plan.chunks is None and not plan.reset:
+            return web.Response(status=plan.status, body=plan.body, headers=plan.headers)
+        mock.stats.in_flight += 1
+        try:
+            return await _carry_out(request, plan, now, loop)
+        finally:
+            mock.stats.in_flight -= 1
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+async def _carry_out(
+    request: web.Request, plan: Plan, start: float, loop: asyncio.AbstractEventLoop
+) -> web.StreamResponse:
+    due = start + plan.head_delay
+    if due > loop.time():
+        await asyncio.sleep(due - loop.time())
+    if plan.chunks is None:
+        if plan.reset:
+            _abort(request)
+            raise asyncio.CancelledError  # nothing more to send on a dropped connection
+        return web.Response(status=plan.status, body=plan.body, headers=plan.headers)
+    response = web.StreamResponse(status=plan.status, headers=plan.headers)
+    await response.prepare(request)
+    pending = b""
+    for delay, chunk in plan.chunks:
+        due += delay
+        if due > loop.time():
+            if pending:
+                await response.write(pending)
+                pending = b""
+            await asyncio.sleep(due - loop.time())
+        pending += chunk
+    if pending:
+        await response.write(pending)
+    if plan.reset:
+        _abort(request)
+        raise asyncio.CancelledError
+    await response.write_eof()
+    return response
+
+
+class MockServer:
+    """The mock on a loopback port inside the running asyncio loop.
+
+    ``async with MockServer("flaky", seed=1) as server:`` then point a client at
+    ``server.url`` (``http://127.0.0.1:PORT``; OpenAI SDKs want ``server.url + "/v1"``).
+    ``port=0`` picks a free port.
+    """
+
+    def __init__(
+        self,
+        profile: MockProfile | str | Path = "default",
+        *,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.app = MockApp(profile, seed=seed)
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:8000``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Bind and start serving; ``port`` is then the bound port."""
+        runner = web.AppRunner(build_web_app(self.app), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024, reuse_address=True)
+        await site.start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        self.app.start(asyncio.get_running_loop().time())
+
+    async def stop(self) -> None:
+        """Stop serving and close connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> MockServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+async def _serve_until_stopped(server: MockServer, ready: Callable[[str], None]) -> None:
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    ready(server.url)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def serve(
+    profile: MockProfile | str | Path = "default",
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    seed: int = 0,
+    ready: Callable[[str], None] = print,
+) -> None:
+    """Run the mock server until SIGINT/SIGTERM; ``ready(url)`` is called once it listens.
+
+    Raises :class:`~llmops.errors.ConfigError` for a bad profile before binding.
+    """
+    server = MockServer(profile, seed=seed, host=host, port=port)
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(_serve_until_stopped(server, ready))
+    else:
+        uvloop.run(_serve_until_stopped(server, ready))

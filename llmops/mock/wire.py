@@ -1,0 +1,313 @@
+"""The two wire formats the mock speaks: OpenAI chat completions and Anthropic Messages.
+
+Each API is a :class:`Wire` with the same methods: parse a request body, render a full
+response, render a stream (as head events, one event per token piece, tail events), render an
+error in the API's JSON shape, and format rate-limit headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from llmops.mock.content import Reply, estimate_tokens, last_user_text, message_text
+
+JSON = {"content-type": "application/json"}
+SSE = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+
+
+class BadRequest(Exception):
+    """The request body is not a valid request for this API."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """The parts of a chat request the mock looks at."""
+
+    model: str
+    prompt: str
+    input_tokens: int
+    max_tokens: int
+    stream: bool
+    include_usage: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StreamBody:
+    """A rendered stream: ``head`` goes with the first piece, ``tail`` ends the stream (the
+    terminator a truncated stream lacks)."""
+
+    head: bytes
+    pieces: list[bytes]
+    tail: bytes
+
+
+def _load(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("request body must be a JSON object")
+    messages = data.get("messages")
+    if (
+        not isinstance(messages, list)
+        or not messages
+        or not all(isinstance(m, dict) for m in messages)
+    ):
+        raise BadRequest("'messages' must be a non-empty list of message objects")
+    return data
+
+
+def _max_tokens(value: Any, default: int | None) -> int:
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise BadRequest(f"'max_tokens' must be a positive integer, got {value!r}")
+    return value
+
+
+def go_duration(seconds: float) -> str:
+    """OpenAI's reset format: ``20ms``, ``1.5s``, ``6m0s``, ``1h2m3s``."""
+    if seconds < 1:
+        return f"{max(0, math.ceil(seconds * 1000))}ms"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{int(hours)}h{int(minutes)}m{text}"
+    return f"{int(minutes)}m{text}" if minutes else text
+
+
+def rfc3339(epoch_s: float) -> str:
+    """A UTC timestamp as Anthropic writes its reset headers."""
+    moment = dt.datetime.fromtimestamp(math.ceil(epoch_s), tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fingerprint(model: str) -> str:
+    return "fp_" + format(sum(map(ord, model)) * 2654435761 % (1 << 40), "010x")
+
+
+class OpenAIWire:
+    """``POST /v1/chat/completions``."""
+
+    name = "openai"
+    overloaded_status = 503
+
+    def parse(self, body: bytes) -> ChatRequest:
+        data = _load(body)
+        messages = data["messages"]
+        options = data.get("stream_options")
+        return ChatRequest(
+            model=str(data.get("model", "")),
+            prompt=last_user_text(messages),
+            input_tokens=sum(estimate_tokens(message_text(m.get("content"))) + 3 for m in messages),
+            max_tokens=_max_tokens(data.get("max_completion_tokens", data.get("max_tokens")), 4096),
+            stream=bool(data.get("stream")),
+            include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+        )
+
+    def _usage(self, req: ChatRequest, reply: Reply) -> dict[str, int]:
+        out = reply.output_tokens
+        return {
+            "prompt_tokens": req.input_tokens,
+            "completion_tokens": out,
+            "total_tokens": req.input_tokens + out,
+        }
+
+    def body(self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int) -> bytes:
+        return orjson.dumps(
+            {
+                "id": "chatcmpl-" + rid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply.text, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": reply.finish,
+                    }
+                ],
+                "usage": self._usage(req, reply),
+                "system_fingerprint": _fingerprint(model),
+            }
+        )
+
+    def stream(
+        self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int
+    ) -> StreamBody:
+        usage_null = ',"usage":null' if req.include_usage else ""
+        prefix = (
+            b'data: {"id":"chatcmpl-%s","object":"chat.completion.chunk","created":%d,"model":%s,'
+            b'"system_fingerprint":"%s"%s,"choices":[{"index":0,"delta":'
+            % (
+                rid.encode(),
+                created,
+                orjson.dumps(model),
+                _fingerprint(model).encode(),
+                usage_null.encode(),
+            )
+        )
+
+        def chunk(delta: bytes, finish: bytes = b"null") -> bytes:
+            return prefix + delta + b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n"
+
+        head = chunk(b'{"role":"assistant","content":"","refusal":null}')
+        body = [chunk(b'{"content":' + orjson.dumps(p) + b"}") for p in reply.pieces]
+        tail = chunk(b"{}", b'"' + reply.finish.encode() + b'"')
+        if req.include_usage:
+            usage = orjson.dumps(self._usage(req, reply))
+            tail += prefix.split(b',"choices"')[0].replace(b',"usage":null', b"")
+            tail += b',"choices":[],"usage":' + usage + b"}\n\n"
+        return StreamBody(head, body, tail + b"data: [DONE]\n\n")
+
+    def error(self, key: str, message: str | None = None) -> tuple[int, bytes]:
+        status = 429 if key == "quota" else int(key)
+        if status == 529:
+            status = 503
+        kind, code, text = {
+            "quota": (
+                "insufficient_quota",
+                "insufficient_quota",
+                "You exceeded your current quota, please check your plan and billing details.",
+            ),
+            "429": ("requests", "rate_limit_exceeded", "Rate limit reached for requests."),
+            "400": ("invalid_request_error", None, "Invalid request."),
+            "401": ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+            "403": ("invalid_request_error", "unsupported_country_region_territory", "Forbidden."),
+            "404": ("invalid_request_error", "model_not_found", "The model does not exist."),
+            "503": (
+                "server_error",
+                None,
+                "The engine is currently overloaded, please try again later.",
+            ),
+        }.get(
+            key if key != "529" else "503",
+            ("server_error", None, f"The server had an error ({status})."),
+        )
+        body = {"error": {"message": message or text, "type": kind, "param": None, "code": code}}
+        return status, orjson.dumps(body)
+
+    def limit_headers(
+        self, kind: str, limit: int, remaining: int, reset_s: float, wall_now: float
+    ) -> dict[str, str]:
+        return {
+            f"x-ratelimit-limit-{kind}": str(limit),
+            f"x-ratelimit-remaining-{kind}": str(remaining),
+            f"x-ratelimit-reset-{kind}": go_duration(reset_s),
+        }
+
+
+class AnthropicWire:
+    """``POST /v1/messages``."""
+
+    name = "anthropic"
+    overloaded_status = 529
+
+    def parse(self, body: bytes) -> ChatRequest:
+        data = _load(body)
+        messages = data["messages"]
+        system = message_text(data.get("system"))
+        return ChatRequest(
+            model=str(data.get("model", "")),
+            prompt=last_user_text(messages),
+            input_tokens=sum(estimate_tokens(message_text(m.get("content"))) for m in messages)
+            + (estimate_tokens(system) if system else 0),
+            max_tokens=_max_tokens(data.get("max_tokens"), None),
+            stream=bool(data.get("stream")),
+            include_usage=True,
+        )
+
+    def _message(self, req: ChatRequest, model: str, rid: str) -> dict[str, Any]:
+        return {
+            "id": "msg_" + rid,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": req.input_tokens, "output_tokens": 0},
+        }
+
+    def body(self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int) -> bytes:
+        message = self._message(req, model, rid)
+        message["content"] = [{"type": "text", "text": reply.text}]
+        message["stop_reason"] = "end_turn" if reply.finish == "stop" else "max_tokens"
+        message["usage"]["output_tokens"] = reply.output_tokens
+        return orjson.dumps(message)
+
+    def stream(
+        self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int
+    ) -> StreamBody:
+        def event(name: str, data: dict[str, Any]) -> bytes:
+            return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+        message = self._message(req, model, rid)
+        message["usage"]["output_tokens"] = 1
+        head = (
+            event("message_start", {"type": "message_start", "message": message})
+            + event(
+                "content_block_start",
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                },
+            )
+            + event("ping", {"type": "ping"})
+        )
+        prefix = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":'
+        body = [prefix + orjson.dumps(p) + b"}}\n\n" for p in reply.pieces]
+        stop = "end_turn" if reply.finish == "stop" else "max_tokens"
+        tail = (
+            event("content_block_stop", {"type": "content_block_stop", "index": 0})
+            + event(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop, "stop_sequence": None},
+                    "usage": {"output_tokens": reply.output_tokens},
+                },
+            )
+            + event("message_stop", {"type": "message_stop"})
+        )
+        return StreamBody(head, body, tail)
+
+    def error(self, key: str, message: str | None = None) -> tuple[int, bytes]:
+        status, kind, text = {
+            "quota": (
+                400,
+                "invalid_request_error",
+                "Your credit balance is too low to access the Anthropic API.",
+            ),
+            "400": (400, "invalid_request_error", "Invalid request."),
+            "401": (401, "authentication_error", "invalid x-api-key"),
+            "403": (403, "permission_error", "Your API key does not have permission."),
+            "404": (404, "not_found_error", "model not found"),
+            "408": (408, "timeout_error", "Request timed out."),
+            "429": (429, "rate_limit_error", "Number of requests has exceeded your rate limit."),
+            "504": (504, "timeout_error", "Request timed out."),
+            "529": (529, "overloaded_error", "Overloaded"),
+        }.get(key, (int(key) if key.isdigit() else 500, "api_error", "Internal server error"))
+        body = {"type": "error", "error": {"type": kind, "message": message or text}}
+        return status, orjson.dumps(body)
+
+    def limit_headers(
+        self, kind: str, limit: int, remaining: int, reset_s: float, wall_now: float
+    ) -> dict[str, str]:
+        return {
+            f"anthropic-ratelimit-{kind}-limit": str(limit),
+            f"anthropic-ratelimit-{kind}-remaining": str(remaining),
+            f"anthropic-ratelimit-{kind}-reset": rfc3339(wall_now + reset_s),
+        }
+
+
+Wire = OpenAIWire | AnthropicWire
