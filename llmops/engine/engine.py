@@ -19,7 +19,7 @@ import orjson
 
 from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
-from llmops.engine.clock import AnyioClock, Clock
+from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.gate import ConcurrencyGate
 from llmops.engine.result import CallResult
@@ -30,7 +30,6 @@ from llmops.errors import (
     CallError,
     CapacityExceeded,
     ConfigError,
-    DeadlineExceeded,
     FeatureUnavailable,
     InputError,
     ValidationFailed,
@@ -68,6 +67,7 @@ class Engine:
     ) -> None:
         self.config = config
         self.clock: Clock = clock or AnyioClock()
+        self._clock_given = clock is not None
         self._transport = transport
         self._owns_transport = transport is None
         self._observers: list[Observer] = list(observers)
@@ -88,6 +88,8 @@ class Engine:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> Engine:
+        if not self._clock_given:
+            self.clock = clock_for_running_loop()
         if self._transport is None:
             from llmops.engine.transports import default_transport
 
@@ -209,22 +211,17 @@ class Engine:
         queue_wait = 0.0
         attempts = 0
         try:
-            async with self.gate.slot():
+            # every wait inside (queue, limiter, attempts, backoff) is bounded by the deadline
+            async with self.gate.slot(deadline - start):
                 queue_wait = clock.now() - start
-                try:
-                    with anyio.fail_after(max(0.0, deadline - clock.now())):
-                        outcome = await upstream.call(
-                            request,
-                            request_id=rid,
-                            feature=name,
-                            deadline=deadline,
-                            estimated_tokens=estimated,
-                            on_chunk=on_chunk,
-                        )
-                except TimeoutError:
-                    raise DeadlineExceeded(
-                        f"call deadline of {deadline - start:.3g}s passed"
-                    ) from None
+                outcome = await upstream.call(
+                    request,
+                    request_id=rid,
+                    feature=name,
+                    deadline=deadline,
+                    estimated_tokens=estimated,
+                    on_chunk=on_chunk,
+                )
                 attempts = outcome.attempts
                 self.gate.observe_duration(clock.now() - start - queue_wait)
             text = outcome.response.text

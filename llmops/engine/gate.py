@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 
-from llmops.errors import CapacityExceeded
+from llmops.errors import CapacityExceeded, DeadlineExceeded
 
 
 class ConcurrencyGate:
@@ -42,8 +42,11 @@ class ConcurrencyGate:
         return round(max(0.1, rounds * self._avg_duration_s), 3)
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold one slot for the duration of the block, waiting in the bounded queue if need be."""
+    async def slot(self, timeout_s: float | None = None) -> AsyncIterator[None]:
+        """Hold one slot for the duration of the block, waiting in the bounded queue if need be.
+
+        A wait longer than ``timeout_s`` raises :class:`DeadlineExceeded`.
+        """
         try:
             self._sem.acquire_nowait()
         except anyio.WouldBlock:
@@ -55,7 +58,12 @@ class ConcurrencyGate:
                 ) from None
             self._waiting += 1
             try:
-                await self._sem.acquire()
+                with anyio.fail_after(timeout_s):
+                    await self._sem.acquire()
+            except TimeoutError:
+                raise DeadlineExceeded(
+                    f"waited {timeout_s:.3g}s in the queue for a free slot", retry_after=None
+                ) from None
             finally:
                 self._waiting -= 1
         try:

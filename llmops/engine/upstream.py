@@ -11,8 +11,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import anyio
-
 from llmops.config import BreakerConfig, LimitsConfig, RetryConfig
 from llmops.core.breaker import CircuitBreaker
 from llmops.core.budget import RetryBudget
@@ -154,7 +152,7 @@ class Upstream:
         start = clock.now()
         budget_s = min(self.limits.attempt_timeout_s, deadline - start)
         try:
-            with anyio.fail_after(budget_s):
+            with clock.timeout(budget_s):
                 if request.stream:
                     response = await self.provider.stream(
                         self.transport,
