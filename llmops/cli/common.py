@@ -46,7 +46,9 @@ def run_guarded(app: typer.Typer) -> int:
         if debug:
             raise
         for line in str(exc).splitlines():
-            err_console.print(f"[bold red]error:[/] {line}", markup=True, soft_wrap=True, highlight=False)
+            err_console.print(
+                f"[bold red]error:[/] {line}", markup=True, soft_wrap=True, highlight=False
+            )
         return EXIT_BAD_INPUT
     except LlmopsError as exc:
         if debug:
