@@ -1,0 +1,233 @@
+"""Which input segments fail more: segments from the tally, tests, BH correction, findings.
+
+Every feature's bins are segments, and so is every pair of bins of two input features. For each
+segment with at least ``min_support`` requests (and as many outside it), its failure rate is
+compared with the rest's (:func:`llmops.core.significance.rate_difference_test`), for failures of
+any kind and, where a kind is common enough, for each kind (validation, error, fallback). All
+p-values are adjusted together (Benjamini-Hochberg). A finding is a segment whose adjusted p is
+below ``alpha`` and whose rate is at least ``min_effect`` above the rest's; findings are ranked by
+effect x confidence (points x -log10 q, capped at 10) and a finding is dropped when a broader one
+already ranked explains it (its rate is less than ``min_effect`` above the broader one's).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from llmops.core.significance import adjust_bh, format_p, rate_difference_test
+from llmops.core.stats import wilson_interval
+from llmops.workflows.profile.calls import OUTCOMES
+from llmops.workflows.profile.labels import describe, log2_range
+from llmops.workflows.profile.tally import FEATURES, Tally
+
+__all__ = ["PAIR_FEATURES", "Segment", "Thresholds", "find_segments"]
+
+#: features whose bins are tested alone: words and tokens track characters (they are shown as
+#: distributions), and the response model is missing exactly when a call failed, so it is not a
+#: fair segment (its shift is reported with --baseline)
+TESTED_FEATURES = (
+    "length",
+    "chars",
+    "lines",
+    "code",
+    "language",
+    "non_ascii",
+    "informal",
+    "turns",
+    "feature",
+)
+#: input features whose bins are also tested in pairs
+PAIR_FEATURES = ("length", "lines", "code", "language", "non_ascii", "informal", "turns", "feature")
+#: failure kinds tested on their own when at least this many occurred
+MIN_KIND_COUNT = 10
+_KIND_INDEX = {name: i + 1 for i, name in enumerate(OUTCOMES)}
+
+Conditions = tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Finding thresholds: support (requests), effect (rate difference, 0-1) and FDR level."""
+
+    min_support: int = 20
+    min_effect: float = 0.05
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One tested segment: its counts, rates, test and whether it is a finding."""
+
+    conditions: Conditions
+    label: str
+    kind: str
+    n: int
+    failures: int
+    rate: float
+    interval: tuple[float, float]
+    rest_n: int
+    rest_rate: float
+    difference: float
+    p_value: float
+    q_value: float
+    method: str
+    score: float
+    finding: bool
+
+    @property
+    def sentence(self) -> str:
+        """The finding in plain words, e.g. "inputs over 2,000 characters fail 15 points more often…"."""
+        points = round(self.difference * 100)
+        stats = f"({self.rate:.0%} vs {self.rest_rate:.0%}, n={self.n:,}, {format_p(self.q_value)})"
+        verb = {
+            "failure": "fail",
+            "validation_failed": "fail validation",
+            "error": "end in an error",
+            "degraded": "are served by a fallback",
+        }[self.kind]
+        return f"{self.label} {verb} {points} points more often {stats}"
+
+
+def _segments(tally: Tally) -> dict[Conditions, list[int]]:
+    index = {name: i for i, name in enumerate(FEATURES)}
+    out: dict[Conditions, list[int]] = {}
+    for name in TESTED_FEATURES:
+        margin = tally.marginal((index[name],))
+        known = {k[0]: v for k, v in margin.items() if k[0] is not None and k[0] != -1}
+        if len(known) < 2:
+            continue
+        for value, counts in known.items():
+            out[((name, value),)] = counts
+        if name == "language":
+            top = max((v for v in known if v != "unknown"), key=lambda v: known[v][0], default=None)
+            if top is not None:
+                rest = [
+                    sum(c[j] for v, c in known.items() if v not in (top, "unknown"))
+                    for j in range(len(counts))
+                ]
+                if rest[0]:
+                    out[((name, f"!{top}"),)] = rest
+    for a, b in combinations(PAIR_FEATURES, 2):
+        margin = tally.marginal((index[a], index[b]))
+        for (va, vb), counts in margin.items():
+            if va in (None, -1) or vb in (None, -1):
+                continue
+            out[((a, va), (b, vb))] = counts
+    return out
+
+
+def _implies(fine: Conditions, condition: tuple[str, Any]) -> bool:
+    feature, value = condition
+    for f, v in fine:
+        if f == feature and v == value:
+            return True
+        if (
+            (
+                feature == "language"
+                and f == "language"
+                and isinstance(value, str)
+                and value.startswith("!")
+            )
+            and v != value[1:]
+            and v != "unknown"
+            and not str(v).startswith("!")
+        ):
+            return True
+        if feature == "length" and f == "chars":
+            lo, hi = log2_range(int(v))
+            bounds = ((0, 499), (500, 2000), (2001, math.inf))[int(value)]
+            if bounds[0] <= lo and hi <= bounds[1]:
+                return True
+    return False
+
+
+def _kinds(total: list[int]) -> list[str]:
+    failures = total[0] - total[1]
+    kinds = ["failure"]
+    for kind in OUTCOMES[1:]:
+        count = total[_KIND_INDEX[kind]]
+        if count >= MIN_KIND_COUNT and count != failures:
+            kinds.append(kind)
+    return kinds
+
+
+def find_segments(tally: Tally, thresholds: Thresholds = Thresholds()) -> list[Segment]:
+    """Every tested segment, ranked: findings first (by score), then the rest by p-value."""
+    if not tally.cells:
+        return []
+    width = len(next(iter(tally.cells.values())))
+    total = [sum(c[j] for c in tally.cells.values()) for j in range(width)]
+    n_all = total[0]
+    raw: list[tuple[Conditions, str, int, int, int, Any]] = []
+    for conditions, counts in _segments(tally).items():
+        n = counts[0]
+        if n < thresholds.min_support or n_all - n < thresholds.min_support:
+            continue
+        for kind in _kinds(total):
+            if kind == "failure":
+                k, k_all = n - counts[1], n_all - total[1]
+            else:
+                k, k_all = counts[_KIND_INDEX[kind]], total[_KIND_INDEX[kind]]
+            test = rate_difference_test(k, n, k_all - k, n_all - n)
+            raw.append((conditions, kind, n, k, n_all - n, test))
+    q_values = adjust_bh([t.p_value for *_, t in raw])
+    segments: list[Segment] = []
+    for (conditions, kind, n, k, rest_n, test), q in zip(raw, q_values, strict=True):
+        significant = q < thresholds.alpha and test.difference >= thresholds.min_effect
+        confidence = min(-math.log10(max(q, 1e-300)), 10.0)
+        segments.append(
+            Segment(
+                conditions=conditions,
+                label=describe(conditions),
+                kind=kind,
+                n=n,
+                failures=k,
+                rate=test.rate,
+                interval=wilson_interval(k, n),
+                rest_n=rest_n,
+                rest_rate=test.rest_rate,
+                difference=test.difference,
+                p_value=test.p_value,
+                q_value=q,
+                method=test.method,
+                score=max(test.difference, 0.0) * 100 * confidence,
+                finding=significant,
+            )
+        )
+    return _rank(segments, thresholds)
+
+
+def _rank(segments: list[Segment], thresholds: Thresholds) -> list[Segment]:
+    candidates = sorted(
+        (s for s in segments if s.finding), key=lambda s: (-s.score, len(s.conditions))
+    )
+    kept: list[Segment] = []
+    for seg in candidates:
+        explained = any(
+            broad.kind == seg.kind
+            and broad.conditions != seg.conditions
+            and all(_implies(seg.conditions, c) for c in broad.conditions)
+            and seg.rate - broad.rate < thresholds.min_effect
+            for broad in kept
+        )
+        if not explained:
+            kept.append(seg)
+    kept_ids = {id(s) for s in kept}
+    rest = sorted(
+        (
+            s if id(s) in kept_ids or not s.finding else _demote(s)
+            for s in segments
+            if id(s) not in kept_ids
+        ),
+        key=lambda s: (s.q_value, -s.difference),
+    )
+    return kept + rest
+
+
+def _demote(seg: Segment) -> Segment:
+    from dataclasses import replace
+
+    return replace(seg, finding=False)

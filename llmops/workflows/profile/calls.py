@@ -1,0 +1,175 @@
+"""One LLM call as read from a log: its input (text or a ready profile) joined with its outcome.
+
+Every log format is reduced to :class:`Call`. Outcomes are one of :data:`OUTCOMES`; everything
+that is not ``ok`` counts as a failure. Formats that spread one call over several lines (llmops's
+own events, OpenAI Batch input + output files) produce partial calls with a ``join_key``; they are
+merged by :func:`merge_into` and complete once both the input and the outcome are known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from llmops.core.textprofile import TextProfile
+
+__all__ = [
+    "OUTCOMES",
+    "Call",
+    "as_float",
+    "as_int",
+    "content_text",
+    "dig",
+    "merge_into",
+    "messages_text",
+    "parse_time",
+]
+
+#: outcome classes, in the order of the per-segment counters
+OUTCOMES = ("ok", "validation_failed", "error", "degraded")
+
+
+@dataclass(slots=True)
+class Call:
+    """One request: input, outcome and what the response reported."""
+
+    text: str | None = None
+    profile: TextProfile | None = None
+    outcome: str | None = None
+    error_type: str | None = None
+    status: int | None = None
+    retried: bool = False
+    fallback: str | None = None
+    latency_s: float | None = None
+    output_tokens: int | None = None
+    model: str | None = None
+    turns: int | None = None
+    feature: str | None = None
+    time: float | None = None
+    join_key: str | None = None
+
+    @property
+    def has_input(self) -> bool:
+        return self.text is not None or self.profile is not None
+
+    @property
+    def complete(self) -> bool:
+        return self.outcome is not None and self.has_input
+
+
+def merge_into(base: Call, part: Call) -> None:
+    """Copy every field ``part`` knows into ``base`` (later parts win, ``retried`` accumulates)."""
+    for name in Call.__slots__:
+        if name == "retried":
+            base.retried = base.retried or part.retried
+            continue
+        value = getattr(part, name)
+        if value is not None:
+            setattr(base, name, value)
+
+
+def dig(obj: Any, path: str) -> Any:
+    """Value at a dotted path in nested dicts (a literal key containing dots wins), else None."""
+    if not isinstance(obj, dict):
+        return None
+    if path in obj:
+        return obj[path]
+    head, dot, rest = path.partition(".")
+    while dot:
+        if head in obj:
+            found = dig(obj[head], rest)
+            if found is not None:
+                return found
+        more, dot, rest = rest.partition(".")
+        head = f"{head}.{more}"
+    return None
+
+
+def content_text(content: Any) -> str:
+    """Text of a message ``content``: a string, or a list of parts with ``text`` or ``content``."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        pieces: list[str] = []
+        for part in content:
+            if isinstance(part, str):
+                pieces.append(part)
+            elif isinstance(part, dict):
+                inner = part.get("text", part.get("content"))
+                if inner is not None:
+                    pieces.append(content_text(inner))
+        return "\n".join(pieces)
+    if isinstance(content, dict):
+        return content_text(content.get("text", content.get("content")))
+    return ""
+
+
+def messages_text(messages: Any) -> tuple[str | None, int | None]:
+    """The user's input in a chat message list: the last user message, and the turn count.
+
+    A plain string is taken as the input itself (one turn). Returns ``(None, None)`` when
+    ``messages`` is neither.
+    """
+    if isinstance(messages, str):
+        return messages, 1
+    if not isinstance(messages, list):
+        return None, None
+    last: str | None = None
+    turns = 0
+    for message in messages:
+        if isinstance(message, dict) and message.get("role") == "user":
+            turns += 1
+            last = content_text(message.get("content", message.get("parts")))
+    return last, turns
+
+
+def as_int(value: Any) -> int | None:
+    """An int from an int, float or numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value))
+        except ValueError:
+            return None
+    return None
+
+
+def as_float(value: Any) -> float | None:
+    """A float from a number or numeric string; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_time(value: Any) -> float | None:
+    """Epoch seconds from ISO-8601 text or a number (seconds, ms, µs or ns, told apart by size)."""
+    if isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            number = as_float(value)
+            return None if number is None else parse_time(number)
+        if stamp.tzinfo is None:
+            from datetime import timezone
+
+            stamp = stamp.replace(tzinfo=timezone.utc)
+        return stamp.timestamp()
+    number = as_float(value)
+    if number is None or number <= 0:
+        return None
+    while number > 1e11:  # ms, µs, ns -> s
+        number /= 1000.0
+    return number

@@ -1,0 +1,103 @@
+"""Recognising a log record's format from its keys, and turning it into calls.
+
+Formats (``--format`` names): ``llmops``, ``otel``, ``openai``, ``openai-batch``, ``anthropic``,
+``litellm``, ``langfuse``, ``helicone``, ``structured``. Each is recognised per record from its
+keys, so one file may mix formats (an OpenAI Batch input and output file read together, say);
+``--format`` forces one. Samples of each live in ``scenarios/logs/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmops.workflows.profile.calls import Call
+from llmops.workflows.profile.formats_api import (
+    from_anthropic,
+    from_openai,
+    from_openai_batch,
+    is_anthropic_record,
+)
+from llmops.workflows.profile.formats_native import (
+    FailureRule,
+    FieldMap,
+    from_llmops,
+    from_structured,
+)
+from llmops.workflows.profile.formats_platforms import (
+    from_helicone,
+    from_langfuse,
+    from_litellm,
+    from_otel,
+    is_otel_span,
+)
+
+__all__ = ["FORMATS", "RecordReader", "sniff"]
+
+FORMATS = (
+    "llmops",
+    "otel",
+    "openai",
+    "openai-batch",
+    "anthropic",
+    "litellm",
+    "langfuse",
+    "helicone",
+    "structured",
+)
+
+
+def sniff(obj: Mapping[str, Any]) -> str:
+    """The format a record looks like; ``structured`` when nothing more specific matches."""
+    if "llmops.request_id" in obj:
+        return "llmops"
+    if "custom_id" in obj and ("body" in obj or "response" in obj or "error" in obj):
+        return "openai-batch"
+    request = obj.get("request")
+    if isinstance(request, dict) and "messages" in request:
+        return "anthropic" if is_anthropic_record(obj) else "openai"
+    if "call_type" in obj and "status" in obj:
+        return "litellm"
+    if "request_body" in obj or "response_status" in obj:
+        return "helicone"
+    if ("traceId" in obj or "trace_id" in obj) and "type" in obj and "input" in obj:
+        return "langfuse"
+    if is_otel_span(obj):
+        return "otel"
+    return "structured"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordReader:
+    """Turns parsed records into calls: sniffs each record unless a format is forced."""
+
+    forced: str | None = None
+    fields: FieldMap = field(default_factory=lambda: FieldMap.parse([]))
+    rule: FailureRule | None = None
+
+    def calls(self, obj: Any) -> tuple[str, list[Call]]:
+        """``(format name, calls)``; an empty list when the record holds no usable call."""
+        if not isinstance(obj, dict):
+            return "not-an-object", []
+        fmt = self.forced or sniff(obj)
+        if fmt == "otel":
+            return fmt, from_otel(obj)
+        call: Call | None
+        if fmt == "llmops":
+            call = from_llmops(obj)
+        elif fmt == "openai":
+            call = from_openai(obj)
+        elif fmt == "openai-batch":
+            call = from_openai_batch(obj)
+        elif fmt == "anthropic":
+            call = from_anthropic(obj)
+        elif fmt == "litellm":
+            call = from_litellm(obj)
+        elif fmt == "langfuse":
+            call = from_langfuse(obj)
+        elif fmt == "helicone":
+            call = from_helicone(obj)
+        else:
+            call = from_structured(obj, self.fields, self.rule)
+        return fmt, [] if call is None else [call]

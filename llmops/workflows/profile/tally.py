@@ -1,0 +1,181 @@
+"""Flat-memory counters: one cell per combination of binned features, outcome counts inside.
+
+Memory depends on how many distinct feature combinations occur (bounded: numeric features are
+binned and categorical values beyond :data:`MAX_CATEGORY_VALUES` per feature become ``(other)``),
+never on how many requests were read. Single-feature and pair segments are marginals of this table.
+
+Feature bins (documented in ``docs/profile.md``): length in characters <500, 500-2,000, >2,000;
+characters, words and estimated tokens in log2 bins (bin k holds values 2^(k-1)…2^k - 1, bin 0 is
+empty text); lines 1, 2-5, 6-20, >20; non-ASCII share 0, ≤10%, 10-50%, >50%; informal markers 0,
+1-2, 3+; conversation turns 1, 2-5, 6-20, >20; code yes/no; language, model and feature as they
+are. ``-1`` (and ``None`` for categories) means the log does not say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmops.core.textprofile import TextProfile
+from llmops.workflows.profile.calls import OUTCOMES, Call
+
+__all__ = ["FEATURES", "MAX_CATEGORY_VALUES", "N_COUNTERS", "Tally"]
+
+#: feature names, in the order of a cell key
+FEATURES = (
+    "length",
+    "chars",
+    "words",
+    "lines",
+    "tokens",
+    "code",
+    "language",
+    "non_ascii",
+    "informal",
+    "turns",
+    "model",
+    "feature",
+)
+#: counters per cell: requests, one per outcome class, retried
+N_COUNTERS = 2 + len(OUTCOMES)
+_OUTCOME_INDEX = {name: i + 1 for i, name in enumerate(OUTCOMES)}
+_RETRIED = N_COUNTERS - 1
+#: distinct values kept per categorical feature (model, feature) before ``(other)``
+MAX_CATEGORY_VALUES = 200
+
+Key = tuple[Any, ...]
+
+
+def _cap(value: str | None, seen: set[str]) -> str | None:
+    if value is None or value in seen:
+        return value
+    if len(seen) < MAX_CATEGORY_VALUES:
+        seen.add(value)
+        return value
+    return "(other)"
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts per feature-combination cell plus run-wide outcome details."""
+
+    cells: dict[Key, list[int]] = field(default_factory=dict)
+    error_types: dict[str, int] = field(default_factory=dict)
+    fallbacks: dict[str, int] = field(default_factory=dict)
+    latency_ms_log2: dict[str, dict[int, int]] = field(default_factory=dict)
+    output_tokens: list[int] = field(default_factory=lambda: [0, 0])
+    formats: dict[str, int] = field(default_factory=dict)
+    first_time: float | None = None
+    last_time: float | None = None
+    _models: set[str] = field(default_factory=set)
+    _features: set[str] = field(default_factory=set)
+
+    def add(self, profile: TextProfile, call: Call) -> None:
+        """Count one complete call."""
+        chars = profile.chars
+        lines = profile.lines
+        share = profile.non_ascii_share
+        informal = profile.informal_markers
+        turns = call.turns
+        key = (
+            0 if chars < 500 else 1 if chars <= 2000 else 2,
+            chars.bit_length(),
+            profile.words.bit_length(),
+            0 if lines <= 1 else 1 if lines <= 5 else 2 if lines <= 20 else 3,
+            profile.token_estimate.bit_length(),
+            profile.has_code,
+            profile.language,
+            -1
+            if share < 0
+            else 0
+            if share == 0
+            else 1
+            if share <= 0.1
+            else 2
+            if share <= 0.5
+            else 3,
+            -1 if informal < 0 else 0 if informal == 0 else 1 if informal <= 2 else 2,
+            -1
+            if turns is None
+            else 0
+            if turns <= 1
+            else 1
+            if turns <= 5
+            else 2
+            if turns <= 20
+            else 3,
+            _cap(call.model, self._models),
+            _cap(call.feature, self._features),
+        )
+        cell = self.cells.get(key)
+        if cell is None:
+            cell = self.cells[key] = [0] * N_COUNTERS
+        cell[0] += 1
+        outcome = call.outcome or "error"
+        cell[_OUTCOME_INDEX.get(outcome, 3)] += 1
+        if call.retried:
+            cell[_RETRIED] += 1
+        if outcome != "ok":
+            kind = call.error_type or outcome
+            if call.status is not None and call.status >= 400:
+                kind = f"{kind} ({call.status})"
+            self.error_types[kind] = self.error_types.get(kind, 0) + 1
+        if call.fallback is not None:
+            self.fallbacks[call.fallback] = self.fallbacks.get(call.fallback, 0) + 1
+        if call.latency_s is not None and call.latency_s >= 0:
+            hist = self.latency_ms_log2.setdefault("ok" if outcome == "ok" else "failed", {})
+            b = int(call.latency_s * 1000).bit_length()
+            hist[b] = hist.get(b, 0) + 1
+        if call.output_tokens is not None:
+            self.output_tokens[0] += call.output_tokens
+            self.output_tokens[1] += 1
+        if call.time is not None:
+            if self.first_time is None or call.time < self.first_time:
+                self.first_time = call.time
+            if self.last_time is None or call.time > self.last_time:
+                self.last_time = call.time
+
+    def merge(self, other: Tally) -> None:
+        """Add ``other``'s counts into this tally."""
+        for key, counts in other.cells.items():
+            cell = self.cells.get(key)
+            if cell is None:
+                self.cells[key] = list(counts)
+            else:
+                for i, c in enumerate(counts):
+                    cell[i] += c
+        for mine, theirs in (
+            (self.error_types, other.error_types),
+            (self.fallbacks, other.fallbacks),
+            (self.formats, other.formats),
+        ):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+        for name, hist in other.latency_ms_log2.items():
+            into = self.latency_ms_log2.setdefault(name, {})
+            for b, c in hist.items():
+                into[b] = into.get(b, 0) + c
+        self.output_tokens[0] += other.output_tokens[0]
+        self.output_tokens[1] += other.output_tokens[1]
+        times = [t for t in (self.first_time, other.first_time) if t is not None]
+        self.first_time = min(times) if times else None
+        times = [t for t in (self.last_time, other.last_time) if t is not None]
+        self.last_time = max(times) if times else None
+
+    @property
+    def requests(self) -> int:
+        """Requests counted."""
+        return sum(cell[0] for cell in self.cells.values())
+
+    def marginal(self, features: tuple[int, ...]) -> dict[Key, list[int]]:
+        """Counts summed over every feature not in ``features`` (indices into :data:`FEATURES`)."""
+        out: dict[Key, list[int]] = {}
+        for key, counts in self.cells.items():
+            sub = tuple(key[i] for i in features)
+            cell = out.get(sub)
+            if cell is None:
+                out[sub] = list(counts)
+            else:
+                for i, c in enumerate(counts):
+                    cell[i] += c
+        return out
