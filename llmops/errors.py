@@ -25,6 +25,11 @@ Messages never contain secrets: API keys and Authorization headers are not passe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llmops.types import RateLimitInfo
+
 
 class LlmopsError(Exception):
     """Base of every error llmops raises on purpose."""
@@ -75,6 +80,8 @@ class ProviderError(CallError):
         self.status = status
         #: the provider's own error type string, e.g. ``rate_limit_error``, ``insufficient_quota``
         self.provider_type = provider_type
+        #: what the error response's rate-limit headers said (a 429 usually says a lot)
+        self.rate_limits: RateLimitInfo | None = None
 
 
 class RateLimited(ProviderError):

@@ -168,6 +168,19 @@ class RateLimiter:
         if self.tokens is not None and tokens_remaining is not None:
             self.tokens.clamp(tokens_remaining, now)
 
+    def adopt_limits(
+        self, requests_per_minute: int | None, tokens_per_minute: int | None, now: float
+    ) -> None:
+        """Take the provider's advertised limits for any limit we were not configured with.
+
+        Without a configured limit the engine would only learn of the limit through 429s and
+        retry in herds; with the advertised one it paces calls. Configured limits are kept.
+        """
+        if self.requests is None and requests_per_minute:
+            self.requests = TokenBucket(requests_per_minute, requests_per_minute / 60.0, now)
+        if self.tokens is None and tokens_per_minute:
+            self.tokens = TokenBucket(tokens_per_minute, tokens_per_minute / 60.0, now)
+
     def pause_until(self, t: float) -> None:
         """Admit nothing before ``t`` (after a 429 with Retry-After). A later pause wins."""
         self._paused_until = max(self._paused_until, t)

@@ -30,7 +30,7 @@ from llmops.errors import (
     ValidationFailed,
 )
 from llmops.providers.base import Provider
-from llmops.types import LLMRequest, LLMResponse
+from llmops.types import LLMRequest, LLMResponse, RateLimitInfo
 
 # Failures that say nothing about the upstream's health do not move the breaker.
 _NOT_HEALTH = (ClientError, RateLimited, QuotaExhausted, ValidationFailed)
@@ -209,8 +209,7 @@ class Upstream:
             used = response.usage.input_tokens + response.usage.output_tokens
             self.limiter.reconcile(reserved, used, now)
         if response.rate_limits is not None:
-            rl = response.rate_limits
-            self.limiter.observe_remaining(rl.requests_remaining, rl.tokens_remaining, now)
+            self._observe_limits(response.rate_limits, now)
         if self.breaker is not None:
             self.breaker.record(True, now - start, now)
             self._flush_transitions()
@@ -247,6 +246,9 @@ class Upstream:
         now = self.clock.now()
         # A failed attempt consumed (almost) no tokens upstream: give the reservation back.
         self.limiter.reconcile(reserved, 0, now)
+        rate_limits = getattr(err, "rate_limits", None)
+        if rate_limits is not None:
+            self._observe_limits(rate_limits, now)
         if isinstance(err, RateLimited) and err.retry_after is not None:
             self.limiter.pause_until(now + err.retry_after)
         if self.breaker is not None:
@@ -273,6 +275,11 @@ class Upstream:
                     retry_after_s=err.retry_after,
                 )
             )
+
+    def _observe_limits(self, rl: RateLimitInfo, now: float) -> None:
+        """Believe the provider: adopt its advertised limits, clamp to what it says remains."""
+        self.limiter.adopt_limits(rl.requests_limit, rl.tokens_limit, now)
+        self.limiter.observe_remaining(rl.requests_remaining, rl.tokens_remaining, now)
 
     def _flush_transitions(self) -> None:
         if self.breaker is None:

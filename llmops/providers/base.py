@@ -175,12 +175,14 @@ class HTTPProvider(ABC):
             text += f" {provider_type}"
         if message:
             text += f": {self._redact(message)}"
-        return cls(
+        error = cls(
             text,
             status=status,
             provider_type=provider_type,
             retry_after=parse_retry_after(headers, self._wall_clock()),
         )
+        error.rate_limits = self.rate_limits(headers)
+        return error
 
     async def send(self, transport: Transport, req: LLMRequest, *, clock: Clock) -> LLMResponse:
         """One non-streaming call. ``clock`` is accepted for symmetry; the engine times calls."""

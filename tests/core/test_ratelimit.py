@@ -223,3 +223,17 @@ def test_fractional_rpm_admits_one_request_per_period() -> None:
     assert limiter.try_acquire(0, now=0.0) == 0.0
     assert limiter.try_acquire(0, now=0.0) == pytest.approx(120.0)
     assert limiter.try_acquire(0, now=120.0) == 0.0
+
+
+def test_adopt_limits_paces_an_unconfigured_limiter_at_the_advertised_rate() -> None:
+    limiter = RateLimiter(None, None, now=0.0)
+    assert limiter.try_acquire(10, 0.0) == 0.0  # unlimited until the provider says otherwise
+    limiter.adopt_limits(60, None, 0.0)
+    limiter.observe_remaining(0, None, 0.0)
+    assert limiter.try_acquire(10, 0.0) == pytest.approx(1.0)  # 60/min refills one per second
+
+
+def test_adopt_limits_keeps_a_configured_limit() -> None:
+    limiter = RateLimiter(6, None, now=0.0)
+    limiter.adopt_limits(6000, None, 0.0)
+    assert limiter.requests is not None and limiter.requests.capacity == 6

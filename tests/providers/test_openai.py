@@ -216,3 +216,16 @@ def test_error_message_includes_provider_message() -> None:
 def test_error_message_is_truncated() -> None:
     error = provider().error_from(400, {}, error_body("x" * 5000))
     assert len(str(error)) < 260
+
+
+def test_error_carries_the_rate_limit_headers_of_the_429() -> None:
+    provider = OpenAIProvider("http://127.0.0.1:1/v1", None)
+    headers = {
+        "x-ratelimit-limit-requests": "120",
+        "x-ratelimit-remaining-requests": "0",
+        "retry-after": "1",
+    }
+    body = b'{"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"}}'
+    error = provider.error_from(429, headers, body)
+    assert error.rate_limits is not None
+    assert (error.rate_limits.requests_limit, error.rate_limits.requests_remaining) == (120, 0)
