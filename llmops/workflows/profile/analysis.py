@@ -110,10 +110,14 @@ def _segments(tally: Tally) -> dict[Conditions, list[int]]:
                 ]
                 if rest[0]:
                     out[((name, f"!{top}"),)] = rest
+    singles = {(f, v): tally_n for ((f, v),), c in out.items() for tally_n in (c[0],)}
     for a, b in combinations(PAIR_FEATURES, 2):
         margin = tally.marginal((index[a], index[b]))
         for (va, vb), counts in margin.items():
             if va in (None, -1) or vb in (None, -1):
+                continue
+            # a pair holding exactly the requests of one of its bins says nothing new
+            if counts[0] in (singles.get((a, va), -1), singles.get((b, vb), -1)):
                 continue
             out[((a, va), (b, vb))] = counts
     return out
@@ -222,7 +226,7 @@ def _rank(segments: list[Segment], thresholds: Thresholds) -> list[Segment]:
             for s in segments
             if id(s) not in kept_ids
         ),
-        key=lambda s: (s.q_value, -s.difference),
+        key=lambda s: (s.difference <= 0, s.q_value, -s.difference),
     )
     return kept + rest
 

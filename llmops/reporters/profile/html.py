@@ -1,0 +1,127 @@
+"""The profile result as one self-contained HTML page with charts (matplotlib Agg, inline SVG)."""
+
+from __future__ import annotations
+
+import html
+import io
+
+from llmops.reporters.profile.json import summary_lines
+from llmops.reporters.profile.markdown import segment_row
+from llmops.workflows.profile import ProfileResult
+from llmops.workflows.profile.shift import Distribution
+
+__all__ = ["render_html"]
+
+#: features drawn as histograms split by outcome
+CHART_FEATURES = ("chars", "tokens", "lines", "language", "code", "non_ascii", "informal", "turns")
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.9em}td,th{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right}
+td:first-child,th:first-child,td:nth-child(2){text-align:left}tr.finding{font-weight:600;background:#fff4e5}
+.charts{display:grid;grid-template-columns:1fr 1fr;gap:1em}.charts figure{margin:0}
+ol li{margin:.3em 0}.muted{color:#666}
+"""
+
+
+def _chart(dist: Distribution) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    bins = [b for b in dist.bins if b.n][:30]
+    labels = [b.label for b in bins]
+    ok = [b.n - b.failures for b in bins]
+    failed = [b.failures for b in bins]
+    fig = Figure(figsize=(5.2, 2.8), dpi=100)
+    ax = fig.add_subplot()
+    xs = range(len(bins))
+    ax.bar(xs, ok, color="#4c9f70", label="ok")
+    ax.bar(xs, failed, bottom=ok, color="#d1495b", label="failed")
+    rate = ax.twinx()
+    rate.plot(
+        xs,
+        [b.failures / b.n * 100 for b in bins],
+        color="#333",
+        marker="o",
+        linewidth=1,
+        markersize=3,
+    )
+    rate.set_ylabel("failed %")
+    rate.set_ylim(bottom=0)
+    ax.set_xticks(
+        list(xs),
+        labels,
+        rotation=45 if len(bins) > 4 else 0,
+        ha="right" if len(bins) > 4 else "center",
+        fontsize=7,
+    )
+    ax.set_ylabel("requests")
+    ax.set_title(f"{dist.feature} by outcome", fontsize=10)
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]
+
+
+def render_html(result: ProfileResult) -> str:
+    """HTML page: summary, findings, segment table with intervals, histograms split by outcome."""
+    esc = html.escape
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>llmops profile</title>"]
+    parts.append(f"<style>{_STYLE}</style></head><body><h1>llmops profile</h1><ul>")
+    parts += [f"<li>{esc(line)}</li>" for line in summary_lines(result)]
+    parts.append("</ul><h2>Findings</h2>")
+    if result.findings:
+        parts.append(
+            "<ol>" + "".join(f"<li>{esc(s.sentence)}</li>" for s in result.findings) + "</ol>"
+        )
+    else:
+        t = result.thresholds
+        parts.append(
+            f"<p>No segment fails at least {t.min_effect * 100:g} points more often than the rest "
+            f"(min support {t.min_support}, BH-adjusted p &lt; {t.alpha:g}).</p>"
+        )
+    parts.append("<h2>Distributions by outcome</h2><div class='charts'>")
+    by_name = {d.feature: d for d in result.distributions}
+    for name in CHART_FEATURES:
+        dist = by_name.get(name)
+        if dist is not None and sum(1 for b in dist.bins if b.n) >= 1:
+            parts.append(f"<figure>{_chart(dist)}</figure>")
+    parts.append(
+        "</div><h2>Segments</h2><p class='muted'>p is Benjamini\u2013Hochberg adjusted; rate with Wilson 95% interval.</p><table>"
+    )
+    parts.append(
+        "<tr>"
+        + "".join(
+            f"<th>{h}</th>"
+            for h in ("segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p")
+        )
+        + "</tr>"
+    )
+    for seg in result.segments[:40]:
+        cls = " class='finding'" if seg.finding else ""
+        parts.append(
+            f"<tr{cls}>" + "".join(f"<td>{esc(c)}</td>" for c in segment_row(seg)) + "</tr>"
+        )
+    parts.append("</table>")
+    if result.error_types:
+        parts.append("<h2>Failures by type</h2><table>")
+        parts += [
+            f"<tr><td>{esc(k)}</td><td>{v:,}</td></tr>"
+            for k, v in list(result.error_types.items())[:15]
+        ]
+        parts.append("</table>")
+    if result.shift_verdict is not None:
+        parts.append(
+            f"<h2>Against the baseline</h2><p>{esc(result.shift_verdict)}</p><table><tr><th>feature</th><th>PSI</th><th>p</th><th>shifted</th></tr>"
+        )
+        parts += [
+            f"<tr><td>{s.feature}</td><td>{s.psi:.3f}</td><td>{s.p_value:.3g}</td><td>{'yes' if s.shifted else ''}</td></tr>"
+            for s in result.shifts
+        ]
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,74 @@
+"""The profile result as Markdown (CI step summaries, pull requests)."""
+
+from __future__ import annotations
+
+from llmops.core.significance import format_p
+from llmops.reporters.profile.json import summary_lines
+from llmops.workflows.profile import ProfileResult, Segment
+
+__all__ = ["render_markdown", "segment_row"]
+
+TABLE_ROWS = 30
+
+
+def segment_row(seg: Segment) -> list[str]:
+    """Table cells: segment, outcome, n, rate with Wilson 95% interval, difference, p (BH)."""
+    lo, hi = seg.interval
+    return [
+        seg.label,
+        seg.kind.replace("_", " "),
+        f"{seg.n:,}",
+        f"{seg.rate:.1%} ({lo:.1%}\u2013{hi:.1%})",
+        f"{seg.difference * 100:+.1f}",
+        format_p(seg.q_value).removeprefix("p").removeprefix("="),
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return out
+
+
+def render_markdown(result: ProfileResult) -> str:
+    """Markdown: summary, findings in words, the segment table, distributions, baseline shift."""
+    t = result.thresholds
+    out = ["# llmops profile", ""]
+    out += [f"- {line}" for line in summary_lines(result)]
+    out += ["", "## Findings", ""]
+    if result.findings:
+        out += [f"{i}. {seg.sentence}" for i, seg in enumerate(result.findings, 1)]
+    else:
+        out.append(
+            f"No segment fails at least {t.min_effect * 100:g} points more often than the rest "
+            f"(min support {t.min_support}, BH-adjusted p < {t.alpha:g})."
+        )
+    out += [
+        "",
+        "## Segments",
+        "",
+        f"{len(result.segments)} tested; p is Benjamini\u2013Hochberg adjusted.",
+        "",
+    ]
+    header = ["segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p"]
+    out += _table(header, [segment_row(s) for s in result.segments[:TABLE_ROWS]])
+    out += ["", "## Distributions", ""]
+    for dist in result.distributions:
+        cells = [f"{b.label}: {b.n:,} ({b.failures / b.n:.0%} failed)" for b in dist.bins if b.n]
+        out.append(f"- **{dist.feature}**: " + "; ".join(cells))
+    if result.error_types:
+        out += ["", "## Failures by type", ""]
+        out += [f"- {k}: {v:,}" for k, v in list(result.error_types.items())[:15]]
+    if result.shift_verdict is not None:
+        out += ["", "## Against the baseline", "", result.shift_verdict, ""]
+        rows = [
+            [
+                s.feature,
+                f"{s.psi:.3f}",
+                format_p(s.p_value).removeprefix("p"),
+                "yes" if s.shifted else "",
+            ]
+            for s in result.shifts
+        ]
+        out += _table(["feature", "PSI", "p", "shifted"], rows)
+    return "\n".join(out) + "\n"
