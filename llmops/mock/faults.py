@@ -213,6 +213,6 @@ def decide_faults(
 
 
 def retry_after_header(wait_s: float) -> tuple[str, str]:
-    """``retry-after`` (whole seconds, rounded up, at least 1) and ``retry-after-ms``."""
+    """``retry-after`` (whole seconds, rounded up, at least 1) and ``retry-after-ms`` (at least 0)."""
     # round first so float noise (20.000000001) does not add a whole second
-    return str(max(1, math.ceil(round(wait_s, 6)))), str(max(1, math.ceil(round(wait_s * 1000, 3))))
+    return str(max(1, math.ceil(round(wait_s, 6)))), str(max(0, math.ceil(round(wait_s * 1000, 3))))

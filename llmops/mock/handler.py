@@ -157,7 +157,10 @@ class MockApp:
             self._record("reset")
             return Plan(0, {}, reset=True)
         if fault.error is not None:
-            extra = {"retry-after": "1", "retry-after-ms": "1000"} if fault.error == "429" else None
+            extra = None
+            if fault.error == "429":
+                after = fm.retry_after_header(self.profile.faults.retry_after_s)
+                extra = {"retry-after": after[0], "retry-after-ms": after[1]}
             return self._error(wire, fault.error, extra)
         reply = self._composer.reply(req.prompt, switched, req.max_tokens)
         headers: Mapping[str, str] = JSON

@@ -200,6 +200,8 @@ class Faults(_Model):
     reset: StreamFault = StreamFault()
     #: the answer text is replaced by JSON that does not parse
     malformed_json: Rate = 0.0
+    #: the retry-after sent with injected 429s (error_rates, outages); bucket 429s compute theirs
+    retry_after_s: Seconds = 1.0
 
     @field_validator("error_rates")
     @classmethod

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
+import anyio
 import anyio.lowlevel
 import pytest
 
@@ -26,6 +29,9 @@ class StepClock:
         self.sleeps.append(round(max(0.0, seconds), 9))
         self.t += max(0.0, seconds)
         await anyio.lowlevel.checkpoint()
+
+    def timeout(self, seconds: float) -> AbstractContextManager[object]:
+        return anyio.fail_after(seconds)
 
 
 @pytest.fixture

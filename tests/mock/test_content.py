@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_answers_after_the_switch_take_precedence() -> None:
 
 
 def test_last_user_text_reads_content_parts() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "user", "content": "first"},
         {"role": "assistant", "content": "ok"},
         {
