@@ -1,4 +1,8 @@
-"""`llmops profile LOG...`: which input segments fail more, from production logs."""
+"""`llmops profile LOG...`: which input segments fail more, from production logs.
+
+Bad input raises :class:`~llmops.errors.InputError`, which ``run_guarded`` prints as one line and
+maps to exit 2 (``fail_input``'s ``typer.Exit`` is swallowed under ``standalone_mode=False``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from llmops.cli.common import err_console, fail_input
+from llmops.cli.common import err_console
 from llmops.errors import InputError
 from llmops.workflows.profile import FORMATS, ProfileOptions, Thresholds, profile_logs
 from llmops.workflows.profile.calls import parse_time
@@ -36,7 +40,7 @@ def _time(value: str | None, flag: str) -> float | None:
         return None
     parsed = parse_time(value)
     if parsed is None:
-        fail_input(
+        raise InputError(
             f"{flag} {value!r}: expected an ISO-8601 time (2025-03-01T10:00:00Z) or epoch seconds"
         )
     return parsed
@@ -104,25 +108,22 @@ def register(app: typer.Typer) -> None:
             workers=workers,
         )
         console = Console(highlight=False)
-        try:
-            total = _total_bytes([p for p in logs if p != "-"])
-            if total >= PROGRESS_MIN_BYTES:
-                columns = (
-                    "{task.description}",
-                    BarColumn(),
-                    DownloadColumn(),
-                    TransferSpeedColumn(),
-                )
-                with Progress(*columns, console=err_console, transient=True) as bar:
-                    task = bar.add_task("reading", total=total)
-                    result = profile_logs(
-                        logs, options, baseline=baseline or (),
-                        on_progress=lambda done, _total: bar.update(task, completed=done),
-                    )  # fmt: skip
-            else:
-                result = profile_logs(logs, options, baseline=baseline or ())
-        except InputError as exc:
-            fail_input(str(exc))
+        total = _total_bytes([p for p in logs if p != "-"])
+        if total >= PROGRESS_MIN_BYTES:
+            columns = (
+                "{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+            )
+            with Progress(*columns, console=err_console, transient=True) as bar:
+                task = bar.add_task("reading", total=total)
+                result = profile_logs(
+                    logs, options, baseline=baseline or (),
+                    on_progress=lambda done, _total: bar.update(task, completed=done),
+                )  # fmt: skip
+        else:
+            result = profile_logs(logs, options, baseline=baseline or ())
         from llmops.reporters.profile import (
             render_html,
             render_json,
@@ -142,5 +143,5 @@ def register(app: typer.Typer) -> None:
                 (report_dir / name).write_text(text, encoding="utf-8")
                 written.append(str(report_dir / name))
         except OSError as exc:
-            fail_input(f"{report_dir}: cannot write reports ({exc.strerror or exc})")
+            raise InputError(f"{report_dir}: cannot write reports ({exc.strerror or exc})") from exc
         console.print(f"\nreports: {', '.join(written)}")

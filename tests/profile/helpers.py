@@ -1,4 +1,4 @@
-"""Shared helpers for the profile tests: synthetic logs with known effects."""
+"""Helpers for the profile tests: synthetic logs with known effects."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-import pytest
 
 SAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "logs"
 
@@ -27,8 +26,19 @@ def openai_record(text: str, failed: bool) -> dict[str, object]:
     """One OpenAI request/response record, failed with a 500 or answered."""
     request = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}
     if failed:
-        return {"status": 500, "request": request, "response": {"error": {"type": "server_error", "code": None, "message": "boom"}}}
-    body = {"object": "chat.completion", "model": "gpt-4o-mini-2024-07-18", "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}], "usage": {"completion_tokens": 5}}
+        return {
+            "status": 500,
+            "request": request,
+            "response": {"error": {"type": "server_error", "code": None, "message": "boom"}},
+        }
+    body = {
+        "object": "chat.completion",
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
+        ],
+        "usage": {"completion_tokens": 5},
+    }
     return {"status": 200, "request": request, "response": body}
 
 
@@ -44,11 +54,3 @@ def write_synthetic(path: Path, n: int, seed: int, fail_rate: Callable[[str, boo
             failed = rng.random() < fail_rate(text, german)
             f.write(orjson.dumps(openai_record(text, failed)) + b"\n")
     return path
-
-
-@pytest.fixture
-def synth(tmp_path: Path) -> Callable[..., Path]:
-    def make(name: str, n: int, seed: int, fail_rate: Callable[[str, bool], float]) -> Path:
-        return write_synthetic(tmp_path / name, n, seed, fail_rate)
-
-    return make

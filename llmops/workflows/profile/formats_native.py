@@ -218,6 +218,8 @@ def from_structured(
         outcome, error_type = ("error", str(error)) if error else ("ok", None)
     else:
         return None
+    if outcome == "error" and error:
+        error_type = str(error)
     model = fields.get(obj, "model")
     feature = fields.get(obj, "feature")
     return Call(

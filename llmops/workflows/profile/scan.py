@@ -214,7 +214,10 @@ def scan_stream(
         carry = pieces.pop()
         for raw in pieces:
             lineno += 1
-            scanner.line(raw, lineno)
+            if len(raw) > max_line:
+                result.problems.add("line too long", source, lineno)
+            else:
+                scanner.line(raw, lineno)
         if len(carry) > max_line:
             carry, skipping = b"", True
     if skipping:
