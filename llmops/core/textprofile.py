@@ -40,9 +40,9 @@ __all__ = [
 #: texts shorter than this (after trimming) are reported as language ``"unknown"``
 MIN_LANGUAGE_CHARS = 30
 #: language detection reads at most this many leading characters of a text
-LANGUAGE_PREFIX_CHARS = 200
+LANGUAGE_PREFIX_CHARS = 160
 #: informal markers are counted in at most this many leading characters
-INFORMAL_PREFIX_CHARS = 1000
+INFORMAL_PREFIX_CHARS = 500
 
 _INLINE_WS = re.compile(r"(?<=\S)(?:[^\S\n]{2,}|[^\S\n ])")
 _TRAILING_WS = re.compile(r"[^\S\n]+(?=\n|\Z)")
@@ -65,7 +65,7 @@ _BELOW_LEAD = bytes(range(0xC0))
 _BELOW_3BYTE_LEAD = bytes(range(0xE0))
 _BELOW_4BYTE_LEAD = bytes(range(0xF0))
 # Control characters (except tab/newline) confuse CLD2; they become spaces before detection.
-_CONTROL_TO_SPACE = {c: " " for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +181,9 @@ def detect_language(text: str) -> str | None:
     prefix = text[:LANGUAGE_PREFIX_CHARS].strip()
     if len(prefix) < MIN_LANGUAGE_CHARS:
         return "unknown"
-    return found[1](prefix.translate(_CONTROL_TO_SPACE))
+    if not prefix.isprintable():
+        prefix = _CONTROL.sub(" ", prefix)
+    return found[1](prefix)
 
 
 def _has_code(text: str) -> bool:

@@ -217,7 +217,9 @@ def _rank(segments: list[Segment], thresholds: Thresholds) -> list[Segment]:
             and seg.rate - broad.rate < thresholds.min_effect
             for broad in kept
         )
-        if not explained:
+        # the same requests under another name (e.g. "with code" = "of 6-20 lines" here)
+        duplicate = any((k.kind, k.n, k.failures) == (seg.kind, seg.n, seg.failures) for k in kept)
+        if not explained and not duplicate:
             kept.append(seg)
     kept_ids = {id(s) for s in kept}
     rest = sorted(
