@@ -1,0 +1,144 @@
+"""One eval, end to end: run the suite, record it, compare it, and optionally try a candidate.
+
+:func:`evaluate` is what ``llmops eval`` calls and what a library user calls: it takes a resolved
+:class:`~llmops.workflows.evals.target.Target` (already live: the mock spawned if needed), runs
+the suite through an :class:`~llmops.Engine`, appends the run to the history store (whole or
+nothing) and, with ``compare``, returns the drift verdict against the window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llmops.engine.clock import Clock
+from llmops.engine.engine import Engine
+from llmops.engine.events import Observer
+from llmops.engine.transport import Transport
+from llmops.errors import InputError
+from llmops.stores.history import EvalRun, HistoryStore
+from llmops.workflows.evals.compare import DAY, Comparison, compare
+from llmops.workflows.evals.judge import engine_judge
+from llmops.workflows.evals.promote import Promotion, compare_candidate
+from llmops.workflows.evals.runner import Progress, config_hash, git_commit, run_suite
+from llmops.workflows.evals.suite import Suite
+from llmops.workflows.evals.target import Target, with_model
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOptions:
+    """How to run and judge: ``threshold`` is a fraction (0.03 = 3 points)."""
+
+    compare: bool = False
+    window_s: float = 7 * DAY
+    threshold: float = 0.03
+    alpha: float = 0.01
+    concurrency: int = 8
+    record: bool = True
+    candidate_model: str | None = None
+    history_days: float = 30.0
+
+
+@dataclass(slots=True)
+class EvalOutcome:
+    """A finished eval: the run, its verdict, the history for charts, a candidate's verdict."""
+
+    run: EvalRun
+    comparison: Comparison | None = None
+    history: list[EvalRun] = field(default_factory=list)
+    candidate_run: EvalRun | None = None
+    promotion: Promotion | None = None
+
+
+async def evaluate(
+    suite: Suite,
+    target: Target,
+    *,
+    history: HistoryStore | None = None,
+    options: EvalOptions | None = None,
+    transport: Transport | None = None,
+    clock: Clock | None = None,
+    observers: Sequence[Observer] = (),
+    now: Callable[[], float] = time.time,
+    on_progress: Progress | None = None,
+    suite_dir: Path | None = None,
+    identity: str | None = None,
+    commit: str | None | bool = True,
+) -> EvalOutcome:
+    """Run ``suite`` against ``target`` and return the outcome (see the module docstring).
+
+    ``identity`` is the config hash to record (by default, of ``target``); pass the hash of the
+    target as configured when the live one differs only by a spawned server's port. ``commit``
+    is the git commit to record; ``True`` reads it from the working directory.
+    """
+    opts = options or EvalOptions()
+    if suite.judge.feature is not None and suite.judge.feature not in target.config.features:
+        raise InputError(f"judge.feature {suite.judge.feature!r} is not a feature of the config")
+    digest = identity or config_hash(target.config, target.feature, target.label)
+    sha = git_commit() if commit is True else (commit or None)
+    run = await _run(
+        suite, target, transport, clock, observers, now, on_progress, suite_dir, opts, digest, sha
+    )
+    outcome = EvalOutcome(run)
+    if history is not None:
+        earlier = history.query(suite.name, since=run.started_at - opts.history_days * DAY)
+        earlier = [r for r in earlier if r.started_at < run.started_at]
+        if opts.compare:
+            outcome.comparison = compare(
+                run, earlier, window_s=opts.window_s, threshold=opts.threshold, alpha=opts.alpha
+            )
+        if opts.record:
+            history.append(run)
+        outcome.history = [*earlier, run]
+    if opts.candidate_model is not None:
+        cand_target = Target(
+            with_model(target.config, target.feature, opts.candidate_model),
+            target.feature,
+            f"{target.label} candidate {opts.candidate_model}",
+            target.mock_profile,
+        )
+        cand_digest = config_hash(cand_target.config, cand_target.feature, cand_target.label)
+        outcome.candidate_run = await _run(
+            suite, cand_target, transport, clock, observers, now, on_progress, suite_dir, opts,
+            cand_digest, sha,
+        )  # fmt: skip
+        outcome.promotion = compare_candidate(
+            run, outcome.candidate_run, threshold=opts.threshold, alpha=opts.alpha
+        )
+    return outcome
+
+
+async def _run(
+    suite: Suite,
+    target: Target,
+    transport: Transport | None,
+    clock: Clock | None,
+    observers: Sequence[Observer],
+    now: Callable[[], float],
+    on_progress: Progress | None,
+    suite_dir: Path | None,
+    opts: EvalOptions,
+    digest: str,
+    sha: str | None,
+) -> EvalRun:
+    engine = Engine(target.config, transport=transport, clock=clock, observers=observers)
+    async with engine:
+        judge = engine_judge(engine, feature=suite.judge.feature, max_tokens=suite.judge.max_tokens)
+        run = await run_suite(
+            suite,
+            engine,
+            feature=target.feature,
+            target=target.label,
+            judge=judge,
+            concurrency=opts.concurrency,
+            now=now,
+            on_progress=on_progress,
+            suite_dir=suite_dir,
+            commit=sha,
+        )
+    run.config_hash = digest
+    if target.mock_profile is not None:
+        run.meta["mock_profile"] = target.mock_profile
+    return run
