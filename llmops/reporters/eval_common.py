@@ -1,0 +1,112 @@
+"""What the eval reporters share: per-case summaries and verdict lines from an outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from llmops.stores.history import CaseRecord, EvalRun
+from llmops.workflows.evals.session import EvalOutcome
+
+
+@dataclass(slots=True)
+class CaseSummary:
+    """All trials of one case in a run: passes, a sample output, the first failure's reasons."""
+
+    case_id: str
+    passed: int
+    total: int
+    output: str | None
+    latency_s: float
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.passed == self.total
+
+
+def case_summaries(run: EvalRun) -> list[CaseSummary]:
+    """One :class:`CaseSummary` per case, in suite order."""
+    by_id: dict[str, list[CaseRecord]] = {}
+    for c in run.cases:
+        by_id.setdefault(c.case_id, []).append(c)
+    out: list[CaseSummary] = []
+    for case_id, trials in by_id.items():
+        failed = next((t for t in trials if not t.passed), None)
+        reasons: list[str] = []
+        if failed is not None:
+            if failed.error:
+                reasons.append(failed.error)
+            reasons += [f"{v.check}: {v.reason}" for v in failed.checks if not v.passed]
+        sample = (failed or trials[0]).output
+        out.append(
+            CaseSummary(
+                case_id,
+                sum(t.passed for t in trials),
+                len(trials),
+                sample,
+                sum(t.latency_s for t in trials) / len(trials),
+                reasons,
+            )
+        )
+    return out
+
+
+def headline(outcome: EvalOutcome) -> str:
+    """One line: suite, pass rate, target and model reported."""
+    run = outcome.run
+    return (
+        f"{run.suite}: {run.passed}/{run.total} passed ({run.pass_rate:.1%}) on {run.target}, "
+        f"model reported {run.model_reported or '-'}"
+    )
+
+
+def verdict_lines(outcome: EvalOutcome) -> list[str]:
+    """The comparison and promotion verdicts as plain lines (empty when neither was asked)."""
+    lines: list[str] = []
+    c = outcome.comparison
+    if c is not None:
+        lines.append(f"verdict: {c.status} — {c.attribution}")
+        if c.cause != "no-baseline":
+            lines.append(
+                f"pass rate {c.current.rate:.1%} [{c.current.low:.1%}, {c.current.high:.1%}] vs "
+                f"window {c.baseline.rate:.1%} [{c.baseline.low:.1%}, {c.baseline.high:.1%}] "
+                f"({c.baseline_runs} of {c.window_runs} runs): {c.difference.diff * 100:+.1f} points "
+                f"[{c.difference.low * 100:+.1f}, {c.difference.high * 100:+.1f}]"
+            )
+            lines.append(
+                f"paired test: {c.test.name} p={c.test.p_value:.3g} (alpha {c.alpha:g}); "
+                f"threshold {c.threshold * 100:g} points"
+            )
+        lines.append(f"minimum detectable drop for this suite: {_points(c.min_detectable_drop)}")
+        for change in c.changes:
+            if change != c.attribution:
+                lines.append(f"also: {change}")
+        if c.flipped:
+            lines.append("flipped pass → fail: " + ", ".join(_flip(t) for t in c.flipped))
+        if c.flaky:
+            lines.append(
+                "flaky in the window: "
+                + ", ".join(f"{t.case_id} ({t.rate_before:.0%})" for t in c.flaky[:10])
+            )
+        if c.new_cases or c.removed_cases:
+            lines.append(f"cases new: {len(c.new_cases)}, removed: {len(c.removed_cases)}")
+    p = outcome.promotion
+    if p is not None:
+        lines.append(
+            f"candidate: {p.verdict.upper()} {p.candidate_model} — {p.reason}; "
+            f"{p.candidate.rate:.1%} vs {p.current.rate:.1%} on {p.current_model}"
+        )
+        if p.worse:
+            lines.append("worse on the candidate: " + ", ".join(p.worse))
+    return lines
+
+
+def _flip(t: object) -> str:
+    from llmops.workflows.evals.compare import CaseTally
+
+    assert isinstance(t, CaseTally)
+    return f"{t.case_id} ({t.passed_before}/{t.total_before} before, {t.passed_now}/{t.total_now} now)"
+
+
+def _points(fraction: float) -> str:
+    return "more than the suite has" if fraction == float("inf") else f"{fraction * 100:.1f} points"
