@@ -1,16 +1,196 @@
-"""`llmops eval`: placeholder until issue 5 lands."""
+"""`llmops eval`: run an eval suite, record it, and with --compare give the drift verdict."""
 
 from __future__ import annotations
 
+import os
+import random
+from pathlib import Path
+from typing import Annotated
+
+import anyio
 import typer
 
-from llmops.cli.common import not_built
+from llmops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err_console
+from llmops.config import load_config
+from llmops.engine.clock import AnyioClock
+from llmops.errors import InputError, LlmopsError
+from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, eval_terminal
+from llmops.stores.history import DEFAULT_HISTORY, open_history
+from llmops.workflows.evals.compare import DAY
+from llmops.workflows.evals.notify import notification, notify
+from llmops.workflows.evals.runner import config_hash
+from llmops.workflows.evals.schedule import Tick, parse_duration, run_every
+from llmops.workflows.evals.session import EvalOptions, EvalOutcome, evaluate
+from llmops.workflows.evals.suite import Suite, load_suite
+from llmops.workflows.evals.target import Target, live_target, resolve_target
+
+HELP = """Run an eval SUITE (a suite file, a promptfoo config, or a shipped suite's name) through
+the engine, record the run in the history, and with --compare give the drift verdict against
+the rolling window.
+
+Target: --feature NAME or --provider NAME from the config; or --target URL --provider
+openai|anthropic --model M; with none, the built-in mock server.
+
+Exit codes: 0 ok; 1 REGRESSION (or WARN with --fail-on warn), or a candidate on hold;
+2 bad input or configuration; 130 interrupted."""
+
+
+def _exit_code(outcome: EvalOutcome, fail_on: str) -> int:
+    c, p = outcome.comparison, outcome.promotion
+    failing = {"REGRESSION"} | ({"WARN"} if fail_on == "warn" else set())
+    if (c is not None and c.status in failing) or (p is not None and p.verdict == "hold"):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _write_reports(outcome: EvalOutcome, directory: Path | None, window_s: float) -> None:
+    markdown = eval_markdown.render(outcome)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown)
+    if directory is None:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = directory / f"eval-{outcome.run.suite}"
+    stem.with_suffix(".json").write_text(eval_json.render(outcome), encoding="utf-8")
+    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    stem.with_suffix(".xml").write_text(eval_junit.render(outcome), encoding="utf-8")
+    html = eval_html.render(outcome, window_s=window_s)
+    stem.with_suffix(".html").write_text(html, encoding="utf-8")
+    err_console.print(f"reports: {stem}.{{json,md,xml,html}}", highlight=False)
+
+
+class _Job:
+    """One eval run as the CLI does it: resolve, run with a progress bar, record, report."""
+
+    def __init__(self, suite: Suite, target: Target, opts: EvalOptions, **kw: object) -> None:
+        self.suite, self.target, self.opts = suite, target, opts
+        self.kw = kw
+
+    async def __call__(self) -> int:
+        kw = self.kw
+        identity = config_hash(self.target.config, self.target.feature, self.target.label)
+        store = open_history(str(kw["history"])) if kw["history"] else None
+        try:
+            with live_target(self.target, seed=int(str(kw["seed"]))) as live:
+                outcome = await self._run(live, store, identity)
+        finally:
+            if store is not None:
+                store.close()
+        typer.echo(eval_terminal.render(outcome, all_cases=bool(kw["all_cases"])), nl=False)
+        _write_reports(outcome, kw["reports"], self.opts.window_s)  # type: ignore[arg-type]
+        code = _exit_code(outcome, str(kw["fail_on"]))
+        url = kw["notify"]
+        if url and code != EXIT_OK and outcome.comparison is not None:
+            try:
+                await notify(str(url), notification(outcome.run, outcome.comparison))
+                err_console.print("notified the webhook", highlight=False)
+            except LlmopsError as exc:
+                err_console.print(f"[yellow]warning:[/] {exc}")
+        return code
+
+    async def _run(self, live: Target, store: object, identity: str) -> EvalOutcome:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"eval {self.suite.name}", total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return await evaluate(
+                self.suite,
+                live,
+                history=store,  # type: ignore[arg-type]
+                options=self.opts,
+                on_progress=on_progress,
+                identity=identity,
+            )
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(
-        "eval", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-    )
-    def eval_command() -> None:
-        """Not built yet: exits 2."""
-        not_built("eval", "issue 5")
+    """Add ``llmops eval`` to ``app``."""
+
+    @app.command("eval", help=HELP)
+    def eval_command(
+        suite: Annotated[str, typer.Argument(help="Suite file, promptfoo config or shipped name.")] = "support-classifier",
+        config: Annotated[Path | None, typer.Option("--config", "-c", help="llmops.yaml (default: ./llmops.yaml if present).")] = None,
+        feature: Annotated[str | None, typer.Option(help="Call this feature of the config.")] = None,
+        provider: Annotated[str | None, typer.Option(help="A provider of the config; with --target, openai or anthropic.")] = None,
+        target: Annotated[str | None, typer.Option("--target", help="Base URL of an OpenAI/Anthropic-compatible API.")] = None,
+        model: Annotated[str | None, typer.Option(help="Model id to request.")] = None,
+        api_key_env: Annotated[str | None, typer.Option(help="Environment variable holding the API key (with --target).")] = None,
+        mock_profile: Annotated[str, typer.Option(help="Mock profile (name or file) when no target is given.")] = "default",
+        seed: Annotated[int, typer.Option(help="Mock seed.")] = 0,
+        history: Annotated[str, typer.Option(envvar="LLMOPS_EVAL_HISTORY", help="SQLite path or postgresql:// URL of the eval history.")] = DEFAULT_HISTORY,
+        no_record: Annotated[bool, typer.Option("--no-record", help="Do not store this run.")] = False,
+        compare: Annotated[bool, typer.Option("--compare", help="Compare with the rolling window and give a verdict.")] = False,
+        window: Annotated[str, typer.Option(help="Rolling window for --compare.")] = "7d",
+        threshold: Annotated[float, typer.Option(help="Drop (points) that counts as a regression.")] = 3.0,
+        alpha: Annotated[float, typer.Option(help="Significance level of the paired test.")] = 0.01,
+        fail_on: Annotated[str, typer.Option(help="Exit 1 on: regression | warn.")] = "regression",
+        every: Annotated[str | None, typer.Option(help="Keep running on this schedule, e.g. 24h.")] = None,
+        jitter: Annotated[str | None, typer.Option(help="Random delay added to each scheduled run (default 5% of --every).")] = None,
+        max_runs: Annotated[int | None, typer.Option(help="With --every: stop after this many runs.")] = None,
+        notify_url: Annotated[str | None, typer.Option("--notify", help="Webhook to POST a failing verdict to (Slack-compatible).")] = None,
+        candidate_model: Annotated[str | None, typer.Option(help="Also run on this model; paired promote/hold verdict.")] = None,
+        concurrency: Annotated[int, typer.Option(min=1, help="Trials in flight.")] = 8,
+        reports: Annotated[Path | None, typer.Option(help="Directory for JSON, Markdown, JUnit and HTML reports.")] = Path("reports"),
+        no_reports: Annotated[bool, typer.Option("--no-reports", help="Write no report files.")] = False,
+        all_cases: Annotated[bool, typer.Option("--all-cases", help="List passing cases too.")] = False,
+    ) -> None:  # fmt: skip
+        if fail_on not in ("regression", "warn"):
+            raise InputError(f"--fail-on: got {fail_on!r}, expected regression or warn")
+        if not 0 < alpha < 1:
+            raise InputError(f"--alpha: got {alpha}, expected a probability between 0 and 1")
+        loaded = load_suite(suite)
+        cfg = load_config(config)
+        resolved = resolve_target(
+            cfg, loaded, feature=feature, provider=provider, url=target, model=model,
+            api_key_env=api_key_env, mock_profile=mock_profile,
+        )  # fmt: skip
+        opts = EvalOptions(
+            compare=compare,
+            window_s=parse_duration(window),
+            threshold=threshold / 100.0,
+            alpha=alpha,
+            concurrency=concurrency,
+            record=not no_record,
+            candidate_model=candidate_model,
+            history_days=max(30.0, parse_duration(window) / DAY),
+        )
+        job = _Job(
+            loaded, resolved, opts, history=history, seed=seed, all_cases=all_cases,
+            reports=None if no_reports else reports, fail_on=fail_on, notify=notify_url,
+        )  # fmt: skip
+        # SystemExit, not typer.Exit: under standalone_mode=False click returns Exit's code
+        # instead of raising it, and run_guarded drops that return value
+        if every is None:
+            raise SystemExit(anyio.run(job))
+        every_s = parse_duration(every)
+        jitter_s = parse_duration(jitter) if jitter else every_s * 0.05
+        lock = Path(".llmops") / f"eval-{loaded.name}.lock"
+
+        def on_tick(tick: Tick) -> None:
+            detail = f": {tick.detail}" if tick.detail else ""
+            err_console.print(f"scheduled run {tick.outcome} (exit {tick.exit_code}){detail}")
+
+        async def schedule() -> int:
+            ticks = await run_every(
+                job, every_s, clock=AnyioClock(), lock_path=lock, jitter_s=jitter_s,
+                rng=random.Random(), max_runs=max_runs, on_tick=on_tick,
+            )  # fmt: skip
+            last = ticks[-1] if ticks else None
+            if last is None or last.exit_code is None:
+                return EXIT_BAD_INPUT if last is not None and last.outcome == "failed" else EXIT_OK
+            return last.exit_code
+
+        raise SystemExit(anyio.run(schedule))
