@@ -47,6 +47,8 @@ class Plan:
     head_delay: float = 0.0
     chunks: list[tuple[float, bytes]] | None = None
     reset: bool = False
+    #: False when every chunk's delay is zero (the server then writes them all at once)
+    paced: bool = True
 
 
 @dataclass(slots=True)
@@ -199,22 +201,30 @@ class MockApp:
         headers: Mapping[str, str],
         head_delay: float,
     ) -> Plan:
-        ttft, per_token = fm.first_token_time(self.profile.latency, service, len(rendered.pieces))
-        chunks = [(ttft, rendered.head + rendered.pieces[0])]
-        chunks += [(per_token, p) for p in rendered.pieces[1:]]
-        chunks.append((0.0, rendered.tail))
-        if fault.stall_at is not None:
-            at = min(fault.stall_at, len(chunks) - 1)
-            delay, chunk = chunks[at]
-            chunks[at] = (delay + fault.stall_s, chunk)
-        cut = [i for i in (fault.truncate_at, fault.reset_at) if i is not None]
-        reset = False
-        if cut:
-            keep = min(min(cut), len(chunks) - 1)
-            reset = fault.reset_at is not None and keep == fault.reset_at
-            chunks = chunks[:keep]
+        count = len(rendered.deltas)
+        ttft, per_token = fm.first_token_time(self.profile.latency, service, count)
+        # chunk 0 is the head with the first piece, chunk i piece i, chunk `count` the tail
+        cuts = [i for i in (fault.truncate_at, fault.reset_at) if i is not None]
+        keep = min(min(cuts), count) if cuts else count + 1
+        reset = fault.reset_at is not None and keep == min(fault.reset_at, count)
         stream_headers = {**SSE, **{k: v for k, v in headers.items() if k != "content-type"}}
-        return Plan(200, stream_headers, head_delay=head_delay, chunks=chunks, reset=reset)
+        paced = ttft > 0.0 or per_token > 0.0 or fault.stall_s > 0.0
+        chunks: list[tuple[float, bytes]]
+        if not paced:  # everything arrives at once: one buffer
+            data = (rendered.head if keep else b"") + rendered.joined(min(keep, count))
+            chunks = [(0.0, data + rendered.tail if keep > count else data)] if keep else []
+        else:
+            chunks = [(ttft, rendered.head + rendered.piece(0))]
+            chunks += [(per_token, rendered.piece(i)) for i in range(1, count)]
+            chunks.append((0.0, rendered.tail))
+            if fault.stall_at is not None:
+                at = min(fault.stall_at, count)
+                delay, chunk = chunks[at]
+                chunks[at] = (delay + fault.stall_s, chunk)
+            chunks = chunks[:keep]
+        return Plan(
+            200, stream_headers, head_delay=head_delay, chunks=chunks, reset=reset, paced=paced
+        )
 
     def _rate_limit(self, wire: Wire, tokens: int, now: float) -> tuple[bool, dict[str, str]]:
         wall = (self.wall_offset or 0.0) + now

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,12 +39,24 @@ class ChatRequest:
 
 @dataclass(frozen=True, slots=True)
 class StreamBody:
-    """A rendered stream: ``head`` goes with the first piece, ``tail`` ends the stream (the
-    terminator a truncated stream lacks)."""
+    """A rendered stream: ``head`` goes with the first piece, piece ``i`` is ``prefix +
+    deltas[i] + suffix``, and ``tail`` ends the stream (the terminator a truncated stream lacks)."""
 
     head: bytes
-    pieces: list[bytes]
+    prefix: bytes
+    deltas: list[bytes]
+    suffix: bytes
     tail: bytes
+
+    def piece(self, i: int) -> bytes:
+        """The ``i``-th token event."""
+        return self.prefix + self.deltas[i] + self.suffix
+
+    def joined(self, count: int) -> bytes:
+        """The first ``count`` token events in one buffer (one C-level join)."""
+        if count <= 0:
+            return b""
+        return self.prefix + (self.suffix + self.prefix).join(self.deltas[:count]) + self.suffix
 
 
 def _load(body: bytes) -> dict[str, Any]:
@@ -89,17 +102,77 @@ def rfc3339(epoch_s: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_RENDERED: dict[tuple[object, tuple[str, ...]], list[bytes]] = {}
+
+
+def _openai_delta(piece: str) -> bytes:
+    return b'{"content":' + orjson.dumps(piece) + b"}"
+
+
+def _anthropic_delta(piece: str) -> bytes:
+    return orjson.dumps(piece) + b"}}\n\n"
+
+
+def _rendered(pieces: tuple[str, ...], render: Callable[[str], bytes]) -> list[bytes]:
+    """Each piece rendered, cached: under load the same answers stream again and again."""
+    key = (render, pieces)
+    out = _RENDERED.get(key)
+    if out is None:
+        if len(_RENDERED) >= 2048:
+            _RENDERED.clear()
+        out = _RENDERED[key] = [render(p) for p in pieces]
+    return out
+
+
 def _fingerprint(model: str) -> str:
     return "fp_" + format(sum(map(ord, model)) * 2654435761 % (1 << 40), "010x")
 
 
-class OpenAIWire:
+class _Caching:
+    """Under load the same request bodies and answers come again and again: parse and render
+    each once (bounded caches; a reply is keyed by identity, so it is kept alongside)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[bytes, ChatRequest] = {}
+        self._static: dict[tuple[int, str, int], tuple[Reply, bytes]] = {}
+
+    def parse(self, body: bytes) -> ChatRequest:
+        """The request in ``body``; raises :class:`BadRequest`."""
+        req = self._parsed.get(body)
+        if req is None:
+            req = self._parse(body)
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            self._parsed[body] = req
+        return req
+
+    def _parse(self, body: bytes) -> ChatRequest:
+        raise NotImplementedError
+
+    def body(self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int) -> bytes:
+        """The whole JSON response; only the id and timestamp vary between equal answers."""
+        key = (id(reply), model, req.input_tokens)
+        entry = self._static.get(key)
+        if entry is None or entry[0] is not reply:
+            if len(self._static) >= 4096:
+                self._static.clear()
+            entry = self._static[key] = (reply, self._render_static(req, reply, model))
+        return self._finish(entry[1], rid, created)
+
+    def _render_static(self, req: ChatRequest, reply: Reply, model: str) -> bytes:
+        raise NotImplementedError
+
+    def _finish(self, static: bytes, rid: str, created: int) -> bytes:
+        raise NotImplementedError
+
+
+class OpenAIWire(_Caching):
     """``POST /v1/chat/completions``."""
 
     name = "openai"
     overloaded_status = 503
 
-    def parse(self, body: bytes) -> ChatRequest:
+    def _parse(self, body: bytes) -> ChatRequest:
         data = _load(body)
         messages = data["messages"]
         options = data.get("stream_options")
@@ -120,12 +193,9 @@ class OpenAIWire:
             "total_tokens": req.input_tokens + out,
         }
 
-    def body(self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int) -> bytes:
+    def _render_static(self, req: ChatRequest, reply: Reply, model: str) -> bytes:
         return orjson.dumps(
             {
-                "id": "chatcmpl-" + rid,
-                "object": "chat.completion",
-                "created": created,
                 "model": model,
                 "choices": [
                     {
@@ -139,6 +209,13 @@ class OpenAIWire:
                 "system_fingerprint": _fingerprint(model),
             }
         )
+
+    def _finish(self, static: bytes, rid: str, created: int) -> bytes:
+        head = b'{"id":"chatcmpl-%s","object":"chat.completion","created":%d,' % (
+            rid.encode(),
+            created,
+        )
+        return head + static[1:]
 
     def stream(
         self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int
@@ -160,13 +237,14 @@ class OpenAIWire:
             return prefix + delta + b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n"
 
         head = chunk(b'{"role":"assistant","content":"","refusal":null}')
-        body = [chunk(b'{"content":' + orjson.dumps(p) + b"}") for p in reply.pieces]
+        middle = b',"logprobs":null,"finish_reason":null}]}\n\n'
+        deltas = _rendered(reply.pieces, _openai_delta)
         tail = chunk(b"{}", b'"' + reply.finish.encode() + b'"')
         if req.include_usage:
             usage = orjson.dumps(self._usage(req, reply))
             tail += prefix.split(b',"choices"')[0].replace(b',"usage":null', b"")
             tail += b',"choices":[],"usage":' + usage + b"}\n\n"
-        return StreamBody(head, body, tail + b"data: [DONE]\n\n")
+        return StreamBody(head, prefix, deltas, middle, tail + b"data: [DONE]\n\n")
 
     def error(self, key: str, message: str | None = None) -> tuple[int, bytes]:
         status = 429 if key == "quota" else int(key)
@@ -205,13 +283,13 @@ class OpenAIWire:
         }
 
 
-class AnthropicWire:
+class AnthropicWire(_Caching):
     """``POST /v1/messages``."""
 
     name = "anthropic"
     overloaded_status = 529
 
-    def parse(self, body: bytes) -> ChatRequest:
+    def _parse(self, body: bytes) -> ChatRequest:
         data = _load(body)
         messages = data["messages"]
         system = message_text(data.get("system"))
@@ -237,12 +315,16 @@ class AnthropicWire:
             "usage": {"input_tokens": req.input_tokens, "output_tokens": 0},
         }
 
-    def body(self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int) -> bytes:
-        message = self._message(req, model, rid)
+    def _render_static(self, req: ChatRequest, reply: Reply, model: str) -> bytes:
+        message = self._message(req, model, "")
+        del message["id"]
         message["content"] = [{"type": "text", "text": reply.text}]
         message["stop_reason"] = "end_turn" if reply.finish == "stop" else "max_tokens"
         message["usage"]["output_tokens"] = reply.output_tokens
         return orjson.dumps(message)
+
+    def _finish(self, static: bytes, rid: str, created: int) -> bytes:
+        return b'{"id":"msg_' + rid.encode() + b'",' + static[1:]
 
     def stream(
         self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int
@@ -265,7 +347,7 @@ class AnthropicWire:
             + event("ping", {"type": "ping"})
         )
         prefix = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":'
-        body = [prefix + orjson.dumps(p) + b"}}\n\n" for p in reply.pieces]
+        deltas = _rendered(reply.pieces, _anthropic_delta)
         stop = "end_turn" if reply.finish == "stop" else "max_tokens"
         tail = (
             event("content_block_stop", {"type": "content_block_stop", "index": 0})
@@ -279,7 +361,7 @@ class AnthropicWire:
             )
             + event("message_stop", {"type": "message_stop"})
         )
-        return StreamBody(head, body, tail)
+        return StreamBody(head, prefix, deltas, b"", tail)
 
     def error(self, key: str, message: str | None = None) -> tuple[int, bytes]:
         status, kind, text = {

@@ -214,13 +214,13 @@ def test_stall_delays_the_chunk_after_the_given_count() -> None:
 
 def test_truncated_stream_lacks_its_terminator() -> None:
     plan = ask(app({"faults": {"truncate": {"rate": 1.0, "after_chunks": 4}}}), stream=True)
-    assert plan.chunks is not None
-    assert (len(plan.chunks), b"[DONE]" in plan.chunks[-1][1], plan.reset) == (4, False, False)
+    lines = events(plan)
+    assert (len(lines), "data: [DONE]" in lines, plan.reset) == (1 + 4, False, False)  # role + 4
 
 
 def test_reset_mid_stream_drops_the_connection_after_the_chunks() -> None:
     plan = ask(app({"faults": {"reset": {"rate": 1.0, "after_chunks": 2}}}), stream=True)
-    assert plan.chunks is not None and (len(plan.chunks), plan.reset) == (2, True)
+    assert (len(events(plan)), plan.reset) == (1 + 2, True)
 
 
 def test_reset_on_a_plain_request_has_no_response() -> None:
