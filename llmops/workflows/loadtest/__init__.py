@@ -1,0 +1,70 @@
+"""``llmops loadtest``: the concurrency ladder that finds the knee and sets the queue limit.
+
+:func:`run_loadtest` is what the CLI calls and what a library user calls: it runs level after
+level (closed loop: N concurrent clients; open loop: Poisson arrivals at a rate) through the
+engine (or ``raw``), measures each level (:class:`LevelResult`), and returns a
+:class:`LoadtestResult` with the :class:`Verdict` (knee, ceiling, recommended queue limit,
+dominant failure, SLO gate) that the reporters render.
+"""
+
+from __future__ import annotations
+
+from llmops.workflows.loadtest.cost import (
+    CostEstimate,
+    CostRefused,
+    Price,
+    check_cost,
+    estimate_cost,
+    load_prices,
+)
+from llmops.workflows.loadtest.events import (
+    LevelFinished,
+    LevelProgress,
+    LevelStarted,
+    LoadtestEvent,
+    LoadtestObserver,
+)
+from llmops.workflows.loadtest.ladder import LoadtestResult, run_loadtest
+from llmops.workflows.loadtest.metrics import LevelResult
+from llmops.workflows.loadtest.options import (
+    LoadtestOptions,
+    SloClause,
+    parse_duration,
+    parse_levels,
+    parse_rates,
+    parse_slo,
+)
+from llmops.workflows.loadtest.prompts import PromptSet, load_prompts, synthetic_prompts
+from llmops.workflows.loadtest.target import Target, target_from_config, target_from_url
+from llmops.workflows.loadtest.verdict import SloOutcome, Verdict
+
+__all__ = [
+    "CostEstimate",
+    "CostRefused",
+    "LevelFinished",
+    "LevelProgress",
+    "LevelResult",
+    "LevelStarted",
+    "LoadtestEvent",
+    "LoadtestObserver",
+    "LoadtestOptions",
+    "LoadtestResult",
+    "Price",
+    "PromptSet",
+    "SloClause",
+    "SloOutcome",
+    "Target",
+    "Verdict",
+    "check_cost",
+    "estimate_cost",
+    "load_prices",
+    "load_prompts",
+    "parse_duration",
+    "parse_levels",
+    "parse_rates",
+    "parse_slo",
+    "run_loadtest",
+    "synthetic_prompts",
+    "target_from_config",
+    "target_from_url",
+]

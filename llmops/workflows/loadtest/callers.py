@@ -1,0 +1,199 @@
+"""The hot path: one request through the engine, or straight to the API (``--raw``).
+
+Both callers record into a :class:`~llmops.workflows.loadtest.metrics.LevelRecorder` and
+return the time the answer ended. Nothing is allocated per request beyond what the call
+itself needs: messages and (raw) HTTP requests are built once per prompt; the engine emits
+only its per-attempt ``ModelCall`` events, straight to the recorder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from llmops.config import LlmopsConfig
+from llmops.engine.clock import Clock
+from llmops.engine.engine import Engine
+from llmops.engine.events import BreakerTransition, ModelCall
+from llmops.engine.transport import Transport
+from llmops.errors import CallError, DeadlineExceeded, FeatureUnavailable
+from llmops.providers.registry import make_provider
+from llmops.types import LLMRequest, LLMResponse
+from llmops.workflows.loadtest.metrics import LevelRecorder
+from llmops.workflows.loadtest.prompts import PromptSet
+from llmops.workflows.loadtest.target import Target
+
+__all__ = ["Caller", "EngineCaller", "RawCaller", "error_class"]
+
+WARMUP_PREFIX = "warmup-"
+
+
+def error_class(err: CallError) -> str:
+    """The failure class a user saw: the cause's for a feature whose fallback is ``error``."""
+    if isinstance(err, FeatureUnavailable):
+        return err.cause.error_type
+    return err.error_type
+
+
+def _record_answer(
+    rec: LevelRecorder, response: LLMResponse | None, latency: float, degraded: bool
+) -> None:
+    usage = response.usage if response is not None else None
+    rec.success(latency, usage.output_tokens if usage is not None else 0, degraded)
+    if rec.ttft is not None and response is not None:
+        rec.stream_timing(response.ttft_s, response.chunk_times_s, latency)
+
+
+class Caller:
+    """One request at a time into a recorder; subclasses say how."""
+
+    clock: Clock
+    warmup_rec: LevelRecorder | None = None
+    #: the engine's circuit-breaker transitions during the level, as text
+    transitions: list[str]
+
+    async def one(self, index: int, t0: float, rec: LevelRecorder, warmup: bool = False) -> float:
+        """Send prompt ``index`` (modulo the prompt count); latency counts from ``t0``."""
+        raise NotImplementedError
+
+
+class EngineCaller(Caller):
+    """Calls through :class:`~llmops.Engine` (limits, retries, breaker, fallbacks)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        target: Target,
+        prompts: PromptSet,
+        *,
+        max_tokens: int,
+        stream: bool,
+    ) -> None:
+        self.engine = engine
+        self.clock = engine.clock
+        self._feature = target.feature
+        self._messages = prompts.messages
+        self._n = len(prompts.messages)
+        self._max_tokens = max_tokens
+        self._stream = stream
+        self.rec: LevelRecorder | None = None
+        self.transitions = []
+        # Only the upstream's per-attempt events are wanted: hook them directly, so the
+        # engine does not profile every input or build a CallFinished per call for us.
+        engine.upstream(target.provider)._emit = self._on_event
+
+    def _on_event(self, event: object) -> None:
+        if type(event) is ModelCall:
+            warm = event.request_id.startswith(WARMUP_PREFIX)
+            rec = self.warmup_rec if warm else self.rec
+            if rec is not None:
+                rec.attempt(event.status, event.error_type)
+        elif type(event) is BreakerTransition:
+            self.transitions.append(f"{event.old} -> {event.new}: {event.reason}")
+
+    async def one(self, index: int, t0: float, rec: LevelRecorder, warmup: bool = False) -> float:
+        clock = self.clock
+        try:
+            result = await self.engine.call(
+                self._messages[index % self._n],
+                feature=self._feature,
+                max_tokens=self._max_tokens,
+                stream=self._stream,
+                request_id=f"{WARMUP_PREFIX}{index}" if warmup else None,
+            )
+        except CallError as err:
+            end = clock.now()
+            rec.failure(error_class(err), end - t0)
+            return end
+        end = clock.now()
+        _record_answer(rec, result.response, end - t0, result.outcome != "ok")
+        rec.queue_wait.add(result.queue_wait_s)
+        return end
+
+
+class RawCaller(Caller):
+    """Calls the provider adapter over the transport: no limits, no retries, one attempt."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        target: Target,
+        prompts: PromptSet,
+        clock: Clock,
+        *,
+        max_tokens: int,
+        stream: bool,
+        timeout_s: float,
+    ) -> None:
+        cfg = target.config.providers[target.provider]
+        self.provider = make_provider(
+            cfg.kind, cfg.base_url, cfg.api_key(), default_headers=cfg.headers
+        )
+        self.transport = transport
+        self.clock = clock
+        model = target.model
+        self._requests = [
+            LLMRequest(model=model, messages=m, max_tokens=max_tokens, stream=stream)
+            for m in prompts.messages
+        ]
+        self._http = [self.provider.build_request(r) for r in self._requests]
+        self._n = len(self._requests)
+        self._stream = stream
+        self._timeout = timeout_s
+        self.transitions = []
+
+    async def one(self, index: int, t0: float, rec: LevelRecorder, warmup: bool = False) -> float:
+        clock, provider = self.clock, self.provider
+        i = index % self._n
+        try:
+            with clock.timeout(self._timeout):
+                if self._stream:
+                    response = await provider.stream(self.transport, self._requests[i], clock=clock)
+                else:
+                    http = await self.transport.send(self._http[i])
+                    response = provider.parse_response(http)
+        except TimeoutError:
+            err: CallError = DeadlineExceeded(f"no answer within {self._timeout:g}s")
+        except CallError as exc:
+            err = exc
+        else:
+            end = clock.now()
+            rec.attempt(200, None)
+            _record_answer(rec, response, end - t0, False)
+            return end
+        end = clock.now()
+        rec.attempt(getattr(err, "status", None), err.error_type)
+        rec.failure(err.error_type, end - t0)
+        return end
+
+
+@asynccontextmanager
+async def open_caller(
+    target: Target,
+    config: LlmopsConfig,
+    prompts: PromptSet,
+    transport: Transport,
+    clock: Clock | None,
+    *,
+    raw: bool,
+    max_tokens: int,
+    stream: bool,
+    timeout_s: float,
+) -> AsyncIterator[Caller]:
+    """A caller for one level: a fresh engine (fresh breaker, limiter and budget) per level,
+    over the run's shared transport (its connections stay warm between levels)."""
+    if raw:
+        from llmops.engine.clock import clock_for_running_loop
+
+        yield RawCaller(
+            transport,
+            target,
+            prompts,
+            clock or clock_for_running_loop(),
+            max_tokens=max_tokens,
+            stream=stream,
+            timeout_s=timeout_s,
+        )
+        return
+    async with Engine(config, transport=transport, clock=clock) as engine:
+        yield EngineCaller(engine, target, prompts, max_tokens=max_tokens, stream=stream)

@@ -1,0 +1,140 @@
+"""Run a whole load test: every level in turn, then the verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from llmops.engine.clock import Clock
+from llmops.engine.transport import Transport
+from llmops.workflows.loadtest.callers import open_caller
+from llmops.workflows.loadtest.cost import CostEstimate
+from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
+from llmops.workflows.loadtest.metrics import LevelResult
+from llmops.workflows.loadtest.openloop import run_open_level
+from llmops.workflows.loadtest.options import LoadtestOptions
+from llmops.workflows.loadtest.prompts import PromptSet, synthetic_prompts
+from llmops.workflows.loadtest.runner import LevelRun, run_closed_level
+from llmops.workflows.loadtest.target import Target, level_config
+from llmops.workflows.loadtest.verdict import Verdict, make_verdict
+
+__all__ = ["LoadtestResult", "run_loadtest"]
+
+
+@dataclass(slots=True)
+class LoadtestResult:
+    """A finished load test: its levels, the verdict, and what was run against what."""
+
+    target: str
+    model: str
+    mode: str
+    raw: bool
+    options: LoadtestOptions
+    levels: list[LevelResult]
+    verdict: Verdict
+    started_at: str
+    wall_s: float
+    prompts: str
+    skipped_loads: list[float] = field(default_factory=list)
+    stop_reason: str | None = None
+    cost: CostEstimate | None = None
+
+    @property
+    def slo_failed(self) -> bool:
+        """True when an SLO was given and not met at the peak (the CI gate: exit 1)."""
+        return self.verdict.slo is not None and not self.verdict.slo.passed
+
+
+async def run_loadtest(
+    options: LoadtestOptions,
+    target: Target,
+    *,
+    prompts: PromptSet | None = None,
+    transport: Transport | None = None,
+    clock: Clock | None = None,
+    observers: Sequence[LoadtestObserver] = (),
+    cost: CostEstimate | None = None,
+    cpu_clock: Callable[[], float] = time.process_time,
+) -> LoadtestResult:
+    """Run the ladder ``options`` describe against ``target`` and return the result.
+
+    ``transport`` defaults to the fast one for the running loop (aiohttp on asyncio), shared
+    by every level; each level gets a fresh engine (fresh breaker, limiter, retry budget) so
+    levels do not contaminate each other. ``clock`` defaults to the loop's; pass the virtual
+    one (with ``llmops.mock.MockTransport``) in tests.
+    """
+    prompts = prompts or synthetic_prompts(seed=options.seed)
+    owns_transport = transport is None
+    if transport is None:
+        from llmops.engine.transports import default_transport
+
+        transport = default_transport()
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    wall0 = time.perf_counter()
+    levels: list[LevelResult] = []
+    stop_reason: str | None = None
+    loads = options.loads
+    try:
+        for index, load in enumerate(loads):
+            config = level_config(target, load, open_loop=options.open_loop)
+            async with open_caller(
+                target,
+                config,
+                prompts,
+                transport,
+                clock,
+                raw=options.raw,
+                max_tokens=options.max_tokens,
+                stream=options.stream,
+                timeout_s=options.timeout_s,
+            ) as caller:
+                _emit(
+                    observers,
+                    LevelStarted(
+                        index,
+                        load,
+                        "open" if options.open_loop else "closed",
+                        None if options.duration_s else options.requests_for(load),
+                        options.duration_s,
+                        options.warmup_for(load),
+                    ),
+                )
+                run = LevelRun(index, load, options, caller, observers, cpu_clock)
+                if options.open_loop:
+                    result = await run_open_level(run, caller, load)
+                else:
+                    result = await run_closed_level(run, caller, int(load))
+            levels.append(result)
+            _emit(observers, LevelFinished(index, result))
+            threshold = options.stop_on_success_below
+            if threshold is not None and result.success_rate < threshold:
+                stop_reason = (
+                    f"stopped after {load:g}: success rate {result.success_rate:.1%} is below "
+                    f"--stop-on-success-below {threshold:.0%}"
+                )
+                break
+    finally:
+        if owns_transport:
+            await transport.aclose()
+    return LoadtestResult(
+        target=target.label,
+        model=target.model,
+        mode="open" if options.open_loop else "closed",
+        raw=options.raw,
+        options=options,
+        levels=levels,
+        verdict=make_verdict(levels, options),
+        started_at=started_at,
+        wall_s=time.perf_counter() - wall0,
+        prompts=prompts.source,
+        skipped_loads=list(loads[len(levels) :]),
+        stop_reason=stop_reason,
+        cost=cost,
+    )
+
+
+def _emit(observers: Sequence[LoadtestObserver], event: LevelStarted | LevelFinished) -> None:
+    for observer in observers:
+        observer(event)

@@ -1,0 +1,233 @@
+"""Per-level measurements: a lean recorder on the hot path, a summary when the level ends.
+
+The recorder keeps counters in plain ints and dicts and every latency in numpy-backed buffers
+(8 bytes a sample); nothing is computed until :meth:`LevelRecorder.summary`, which takes exact
+percentiles from all samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from llmops.core.stats import percentiles, wilson_interval
+
+__all__ = ["LevelRecorder", "LevelResult", "Samples", "ms_percentiles"]
+
+FloatArray = npt.NDArray[np.float64]
+_QS = (50, 90, 95, 99)
+
+
+class Samples:
+    """A growable float64 buffer with ``add`` and ``extend``."""
+
+    __slots__ = ("_buf", "_n")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._buf: FloatArray = np.empty(max(1, capacity), dtype=np.float64)
+        self._n = 0
+
+    def _grow(self, need: int) -> None:
+        size = self._buf.size
+        while size < need:
+            size *= 2
+        grown = np.empty(size, dtype=np.float64)
+        grown[: self._n] = self._buf[: self._n]
+        self._buf = grown
+
+    def add(self, x: float) -> None:
+        """Append one sample."""
+        n = self._n
+        if n == self._buf.size:
+            self._grow(n + 1)
+        self._buf[n] = x
+        self._n = n + 1
+
+    def extend(self, xs: FloatArray) -> None:
+        """Append many samples at once."""
+        n, k = self._n, xs.size
+        if n + k > self._buf.size:
+            self._grow(n + k)
+        self._buf[n : n + k] = xs
+        self._n = n + k
+
+    def __len__(self) -> int:
+        return self._n
+
+    def values(self) -> FloatArray:
+        """The samples so far (a view: copy it to keep it past further adds)."""
+        return self._buf[: self._n]
+
+
+def ms_percentiles(samples: Samples) -> dict[str, float] | None:
+    """p50/p90/p95/p99/max/mean in milliseconds, rounded to 0.01 ms; ``None`` when empty."""
+    if not len(samples):
+        return None
+    return {k: round(v * 1000, 2) for k, v in percentiles(samples.values(), _QS).items()}
+
+
+class LevelRecorder:
+    """What one level measured so far. The runner calls :meth:`success`, :meth:`failure` and
+    :meth:`attempt` on the hot path; everything else happens once, in :meth:`summary`."""
+
+    def __init__(self, stream: bool = False, *, open_loop: bool = False) -> None:
+        self.stream = stream
+        self.open_loop = open_loop
+        self.requests = 0
+        self.ok = 0
+        self.degraded = 0
+        self.output_tokens = 0
+        self.attempts = 0
+        self.upstream_ok = 0
+        self.failures: dict[str, int] = {}
+        self.upstream_errors: dict[str, int] = {}
+        self.statuses: dict[str, int] = {}
+        self.latency = Samples()
+        self.service = Samples()
+        self.queue_wait = Samples()
+        self.ttft = Samples() if stream else None
+        self.itl = Samples() if stream else None
+        self.tpot = Samples() if stream else None
+        self.latency_sum = 0.0
+
+    def success(self, latency_s: float, output_tokens: int, degraded: bool = False) -> None:
+        """One request answered (by the model, or by a fallback when ``degraded``)."""
+        self.requests += 1
+        self.latency_sum += latency_s
+        if degraded:
+            self.degraded += 1
+        else:
+            self.ok += 1
+        self.latency.add(latency_s)
+        self.output_tokens += output_tokens
+
+    def failure(self, error_class: str, latency_s: float) -> None:
+        """One request the user saw fail, by the class of its final error."""
+        self.requests += 1
+        self.latency_sum += latency_s
+        self.failures[error_class] = self.failures.get(error_class, 0) + 1
+
+    def attempt(self, status: int | None, error_class: str | None) -> None:
+        """One upstream attempt: its HTTP status (``None`` when none came) and error class."""
+        self.attempts += 1
+        if error_class is None:
+            self.upstream_ok += 1
+        else:
+            self.upstream_errors[error_class] = self.upstream_errors.get(error_class, 0) + 1
+        if status is not None:
+            key = str(status)
+            self.statuses[key] = self.statuses.get(key, 0) + 1
+
+    def stream_timing(
+        self, ttft_s: float | None, chunk_times_s: list[float], total_s: float
+    ) -> None:
+        """TTFT, inter-token gaps and time per output token of one streamed answer."""
+        if self.ttft is None or self.itl is None or self.tpot is None or ttft_s is None:
+            return
+        self.ttft.add(ttft_s)
+        n = len(chunk_times_s)
+        if n > 1:
+            self.itl.extend(np.diff(np.asarray(chunk_times_s, dtype=np.float64)))
+            self.tpot.add((chunk_times_s[-1] - ttft_s) / (n - 1))
+        elif total_s > ttft_s:
+            self.tpot.add(total_s - ttft_s)
+
+    @property
+    def successes(self) -> int:
+        return self.ok + self.degraded
+
+    def current_p99_s(self) -> float | None:
+        """p99 of successful latencies so far (for the live display)."""
+        n = len(self.latency)
+        if not n:
+            return None
+        return float(np.percentile(self.latency.values(), 99))
+
+    def summary(self, load: float, elapsed_s: float, **extra: Any) -> LevelResult:
+        """The level's :class:`LevelResult`."""
+        n = self.requests
+        elapsed = max(elapsed_s, 1e-9)
+        low, high = wilson_interval(self.successes, n)
+        status_429 = self.statuses.get("429", 0)
+        return LevelResult(
+            load=load,
+            mode="open" if self.open_loop else "closed",
+            requests=n,
+            successes=self.successes,
+            ok=self.ok,
+            degraded=self.degraded,
+            success_rate=self.successes / n if n else 0.0,
+            success_ci95=(round(low, 4), round(high, 4)),
+            upstream_attempts=self.attempts,
+            upstream_success_rate=self.upstream_ok / self.attempts if self.attempts else 0.0,
+            retries=max(0, self.attempts - n),
+            amplification=self.attempts / n if n else 0.0,
+            errors_by_class=dict(sorted(self.failures.items(), key=lambda kv: -kv[1])),
+            upstream_errors_by_class=dict(
+                sorted(self.upstream_errors.items(), key=lambda kv: -kv[1])
+            ),
+            errors_by_status=dict(sorted((k, v) for k, v in self.statuses.items() if k != "200")),
+            rate_429=status_429 / self.attempts if self.attempts else 0.0,
+            latency_ms=ms_percentiles(self.latency),
+            service_latency_ms=ms_percentiles(self.service) if self.open_loop else None,
+            queue_wait_ms=ms_percentiles(self.queue_wait),
+            ttft_ms=ms_percentiles(self.ttft) if self.ttft is not None else None,
+            itl_ms=ms_percentiles(self.itl) if self.itl is not None else None,
+            tpot_ms=ms_percentiles(self.tpot) if self.tpot is not None else None,
+            throughput_rps=self.successes / elapsed,
+            request_rate_rps=n / elapsed,
+            output_tokens_per_s=self.output_tokens / elapsed,
+            in_flight_mean=self.latency_sum / elapsed,
+            elapsed_s=elapsed_s,
+            **extra,
+        )
+
+
+@dataclass(slots=True)
+class LevelResult:
+    """Everything measured at one level; see docs/loadtest.md for each field's meaning."""
+
+    load: float
+    mode: str
+    requests: int
+    successes: int
+    ok: int
+    degraded: int
+    success_rate: float
+    success_ci95: tuple[float, float]
+    upstream_attempts: int
+    upstream_success_rate: float
+    retries: int
+    amplification: float
+    errors_by_class: dict[str, int]
+    upstream_errors_by_class: dict[str, int]
+    errors_by_status: dict[str, int]
+    rate_429: float
+    latency_ms: dict[str, float] | None
+    service_latency_ms: dict[str, float] | None
+    queue_wait_ms: dict[str, float] | None
+    ttft_ms: dict[str, float] | None
+    itl_ms: dict[str, float] | None
+    tpot_ms: dict[str, float] | None
+    throughput_rps: float
+    request_rate_rps: float
+    output_tokens_per_s: float
+    in_flight_mean: float
+    elapsed_s: float
+    warmup: int = 0
+    stopped_early: bool = False
+    breaker: list[str] = field(default_factory=list)
+    self_check: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def client_bound(self) -> bool:
+        """True when the load generator, not the target, was the bottleneck here."""
+        return bool(self.self_check.get("client_bound"))
+
+    @property
+    def p99_s(self) -> float | None:
+        """p99 latency of the answered requests, in seconds."""
+        return None if self.latency_ms is None else self.latency_ms["p99"] / 1000

@@ -1,0 +1,197 @@
+"""What a load test is asked to do, and the parsers for its command-line spellings.
+
+Every parser raises :class:`~llmops.errors.InputError` naming the option, the value and what
+was expected, so the CLI prints one line and exits 2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llmops.errors import InputError
+
+__all__ = [
+    "LoadtestOptions",
+    "SloClause",
+    "parse_duration",
+    "parse_levels",
+    "parse_rates",
+    "parse_slo",
+]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_SLO = re.compile(r"^\s*([a-z_0-9.]+)\s*(<=|>=|<|>)\s*([0-9.]+)\s*(ms|s|%)?\s*$")
+
+#: metrics an SLO clause may name: latency percentiles (seconds) and rates (fractions)
+SLO_METRICS = (
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "max",
+    "ttft_p50",
+    "ttft_p95",
+    "ttft_p99",
+    "success",
+    "upstream_success",
+    "rate_429",
+    "throughput",
+)
+
+
+def parse_duration(text: str, *, option: str = "--duration") -> float:
+    """``"30s"``, ``"500ms"``, ``"2m"``, ``"1h"`` or a plain number of seconds, as seconds > 0."""
+    m = _DURATION.match(text)
+    if not m or float(m.group(1)) <= 0:
+        raise InputError(
+            f"{option}: got {text!r}, expected a positive duration like 30s, 500ms, 2m"
+        )
+    return float(m.group(1)) * _UNIT_S[m.group(2)]
+
+
+def _numbers(text: str, option: str, what: str) -> list[float]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise InputError(f"{option}: got {text!r}, expected {what}")
+    values: list[float] = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise InputError(f"{option}: got {part!r} in {text!r}, expected {what}") from None
+        if value <= 0:
+            raise InputError(f"{option}: got {part!r}, expected {what}")
+        values.append(value)
+    if values != sorted(set(values)):
+        raise InputError(f"{option}: got {text!r}, expected {what} in increasing order")
+    return values
+
+
+def parse_levels(text: str) -> list[int]:
+    """``"10,25,50,100"``: positive whole numbers of concurrent clients, increasing."""
+    what = "comma-separated positive whole numbers, e.g. 10,25,50,100"
+    values = _numbers(text, "--levels", what)
+    if any(v != int(v) for v in values):
+        raise InputError(f"--levels: got {text!r}, expected {what}")
+    return [int(v) for v in values]
+
+
+def parse_rates(text: str) -> list[float]:
+    """``"2,5,10,20"``: positive request rates (per second), increasing."""
+    return _numbers(text, "--rates", "comma-separated positive requests/s, e.g. 2,5,10,20")
+
+
+@dataclass(frozen=True, slots=True)
+class SloClause:
+    """One SLO clause, e.g. ``p95<=2s``: ``metric`` ``op`` ``value`` (seconds or a fraction)."""
+
+    metric: str
+    op: str
+    value: float
+    text: str
+
+    def holds(self, measured: float | None) -> bool:
+        """Whether ``measured`` meets the clause (an unmeasured value never does)."""
+        if measured is None:
+            return False
+        if self.op == "<=":
+            return measured <= self.value
+        if self.op == "<":
+            return measured < self.value
+        if self.op == ">=":
+            return measured >= self.value
+        return measured > self.value
+
+
+def parse_slo(text: str) -> list[SloClause]:
+    """``"p95<=2s,success>=99%"``: latencies take ``s``/``ms``, rates ``%`` or a fraction."""
+    clauses: list[SloClause] = []
+    for raw in (p.strip() for p in text.split(",")):
+        m = _SLO.match(raw)
+        if not raw or not m:
+            raise InputError(
+                f"--slo: got {raw!r}, expected clauses like p95<=2s or success>=99% "
+                "separated by commas"
+            )
+        metric, op, number, unit = m.group(1), m.group(2), float(m.group(3)), m.group(4)
+        if metric not in SLO_METRICS:
+            import difflib
+
+            hint = difflib.get_close_matches(metric, SLO_METRICS, n=1)
+            extra = (
+                f"; did you mean {hint[0]!r}?" if hint else f" (one of {', '.join(SLO_METRICS)})"
+            )
+            raise InputError(f"--slo: unknown metric {metric!r} in {raw!r}{extra}")
+        is_latency = metric.startswith(("p", "max", "ttft"))
+        if is_latency:
+            if unit == "%":
+                raise InputError(f"--slo: {raw!r}: a latency takes s or ms, not %")
+            value = number / 1000 if unit == "ms" else number
+        elif metric == "throughput":
+            if unit is not None:
+                raise InputError(f"--slo: {raw!r}: throughput is requests/s, without a unit")
+            value = number
+        else:
+            if unit in ("s", "ms"):
+                raise InputError(f"--slo: {raw!r}: a rate takes % or a fraction, not {unit}")
+            value = number / 100 if unit == "%" else number
+            if value > 1:
+                raise InputError(f"--slo: {raw!r}: a rate is at most 100%")
+        clauses.append(SloClause(metric, op, value, raw))
+    return clauses
+
+
+@dataclass(frozen=True, slots=True)
+class LoadtestOptions:
+    """Everything ``llmops loadtest`` takes besides the target.
+
+    Either ``levels`` (closed loop: that many concurrent clients, each sending its next
+    request when the last one ends) or ``rates`` (open loop: Poisson arrivals per second).
+    Per level, ``requests`` measured requests (after ``warmup`` discarded ones), or for
+    ``duration_s`` seconds when it is set.
+    """
+
+    levels: tuple[int, ...] = (10, 25, 50, 100)
+    rates: tuple[float, ...] = ()
+    requests: int | None = None
+    duration_s: float | None = None
+    warmup: int | None = None
+    stream: bool = False
+    max_tokens: int = 128
+    raw: bool = False
+    timeout_s: float = 60.0
+    stop_on_success_below: float | None = None
+    slo: tuple[SloClause, ...] = ()
+    peak: float | None = None
+    latency_budget_s: float | None = None
+    success_margin: float = 0.05
+    latency_elasticity: float = 0.6
+    throughput_elasticity: float = 0.5
+    seed: int = 0
+    progress_interval_s: float = 0.25
+
+    @property
+    def open_loop(self) -> bool:
+        """True when ``rates`` are given (open-loop mode)."""
+        return bool(self.rates)
+
+    @property
+    def loads(self) -> tuple[float, ...]:
+        """The ladder's steps: rates in open-loop mode, else levels."""
+        return tuple(self.rates) if self.rates else tuple(float(x) for x in self.levels)
+
+    def requests_for(self, load: float) -> int:
+        """Measured requests at one level: ``requests``, or by default enough for a p99
+        (at least 300) and several rounds per client (5 per client)."""
+        if self.requests is not None:
+            return self.requests
+        return max(300, 5 * int(load)) if not self.open_loop else max(100, int(load * 10))
+
+    def warmup_for(self, load: float) -> int:
+        """Discarded requests before measuring: ``warmup``, else one per client (closed loop)
+        or none (open loop: arrivals do not depend on answers)."""
+        if self.warmup is not None:
+            return self.warmup
+        return 0 if self.open_loop else int(load)

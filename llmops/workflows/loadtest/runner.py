@@ -1,0 +1,150 @@
+"""The ladder: level after level, closed loop (N clients) or open loop (Poisson arrivals).
+
+In closed loop each of N clients sends its next request as soon as its last one ends, so N
+requests are always in flight; the first ``warmup`` requests of a level (one per client by
+default) open the connections and are not measured.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import anyio
+import numpy as np
+
+from llmops.engine.clock import Clock
+from llmops.workflows.loadtest.callers import Caller, EngineCaller
+from llmops.workflows.loadtest.events import LevelProgress, LoadtestObserver
+from llmops.workflows.loadtest.metrics import LevelRecorder, LevelResult
+from llmops.workflows.loadtest.options import LoadtestOptions
+from llmops.workflows.loadtest.selfcheck import SelfCheck
+
+__all__ = ["LevelRun", "run_closed_level"]
+
+
+class LevelRun:
+    """The state of one running level: recorders, self-check, stop flag, progress events."""
+
+    def __init__(
+        self,
+        index: int,
+        load: float,
+        options: LoadtestOptions,
+        caller: Caller,
+        observers: Sequence[LoadtestObserver],
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> None:
+        self.index = index
+        self.caller = caller
+        self.load = load
+        self.options = options
+        self.clock: Clock = caller.clock
+        self.rec = LevelRecorder(options.stream, open_loop=options.open_loop)
+        self.warm = LevelRecorder(options.stream, open_loop=options.open_loop)
+        caller.warmup_rec = self.warm
+        if isinstance(caller, EngineCaller):
+            caller.rec = self.rec
+        self.observers = observers
+        self.check = SelfCheck(
+            self.clock,
+            tick_s=options.progress_interval_s,
+            on_tick=self._tick,
+            cpu_clock=cpu_clock,
+        )
+        self.stop = False
+        self.stopped_early = False
+        self.measure_start: float | None = None
+        self.last_end = 0.0
+        self.started = self.clock.now()
+
+    def begin_measuring(self) -> float:
+        """Mark the start of the measured window (the warm-up is over); return the time."""
+        now = self.clock.now()
+        self.measure_start = now
+        self.check.restart()
+        return now
+
+    def _tick(self) -> None:
+        rec = self.rec
+        threshold = self.options.stop_on_success_below
+        if (
+            threshold is not None
+            and not self.stop
+            and rec.requests >= max(50, 2 * math.ceil(self.load))
+            and rec.successes / rec.requests < threshold
+        ):
+            self.stop = self.stopped_early = True
+        if self.observers:
+            start = self.measure_start
+            event = LevelProgress(
+                index=self.index,
+                load=self.load,
+                done=rec.requests,
+                successes=rec.successes,
+                elapsed_s=self.clock.now() - (start if start is not None else self.started),
+                p99_s=rec.current_p99_s(),
+                errors=dict(rec.failures),
+                warming=start is None,
+            )
+            for observer in self.observers:
+                observer(event)
+
+    def finish(self, send_lag_p99_s: float | None = None) -> LevelResult:
+        """The level's result, with its self-check."""
+        start = self.measure_start
+        elapsed = max(0.0, self.last_end - start) if start is not None else 0.0
+        values = self.rec.latency.values()
+        p50 = float(np.median(values)) if values.size else None
+        return self.rec.summary(
+            self.load,
+            elapsed,
+            warmup=self.warm.requests,
+            stopped_early=self.stopped_early,
+            breaker=list(self.caller.transitions),
+            self_check=self.check.result(p50, send_lag_p99_s),
+        )
+
+
+async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> LevelResult:
+    """``clients`` concurrent clients until the level's requests (or duration) are done."""
+    options = run.options
+    clock = caller.clock
+    warmup = options.warmup_for(run.load)
+    duration = options.duration_s
+    total = warmup + options.requests_for(run.load) if duration is None else None
+    issued = 0
+    end_at = math.inf
+
+    async def client() -> None:
+        nonlocal issued, end_at
+        one, rec, warm = caller.one, run.rec, run.warm
+        while not run.stop:
+            i = issued
+            if i >= warmup:
+                if i == warmup:
+                    started = run.begin_measuring()
+                    if duration is not None:
+                        end_at = started + duration
+                if total is not None:
+                    if i >= total:
+                        return
+                elif clock.now() >= end_at:
+                    return
+            issued = i + 1
+            t0 = clock.now()
+            if i < warmup:
+                await one(i, t0, warm, True)
+            else:
+                end = await one(i, t0, rec)
+                if end > run.last_end:
+                    run.last_end = end
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run.check.run)
+        async with anyio.create_task_group() as clients_group:
+            for _ in range(clients):
+                clients_group.start_soon(client)
+        tg.cancel_scope.cancel()
+    return run.finish()
