@@ -90,7 +90,9 @@ def _postgres_server() -> Iterator[str | None]:
             yield url
         finally:
             pg_ctl = shutil.which("pg_ctl") or "pg_ctl"
-            subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+            subprocess.run(
+                [pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+            )
 
 
 @pytest.fixture

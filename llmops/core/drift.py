@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import stats as sps
+from scipy import stats as sps  # type: ignore[import-untyped]
 
 from llmops.core.stats import wilson_interval
 
@@ -184,7 +184,12 @@ def min_detectable_drop_stratified(
             continue
         flipped.add(i)
         strata = [
-            Stratum(0 if j in flipped else e[1], e[0] if j in flipped else e[0] - e[1], e[2], e[3] - e[2])
+            Stratum(
+                0 if j in flipped else e[1],
+                e[0] if j in flipped else e[0] - e[1],
+                e[2],
+                e[3] - e[2],
+            )
             for j, e in enumerate(expected)
         ]
         test = cochran_mantel_haenszel(strata)

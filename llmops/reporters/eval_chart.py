@@ -13,9 +13,7 @@ from llmops.core.drift import pass_rate
 from llmops.stores.history import EvalRun
 
 
-def rolling_band(
-    runs: Sequence[EvalRun], window_s: float
-) -> list[tuple[float, float, float]]:
+def rolling_band(runs: Sequence[EvalRun], window_s: float) -> list[tuple[float, float, float]]:
     """For each run: the pooled pass rate of the runs in the trailing window (itself included)
     and its Wilson interval, as (rate, low, high)."""
     out: list[tuple[float, float, float]] = []
@@ -37,7 +35,10 @@ def history_svg(runs: Sequence[EvalRun], *, window_s: float = 7 * 86400.0, title
     import matplotlib.pyplot as plt
 
     runs = sorted(runs, key=lambda r: r.started_at)
-    xs = [datetime.fromtimestamp(r.started_at, tz=timezone.utc) for r in runs]
+    xs = [
+        float(mdates.date2num(datetime.fromtimestamp(r.started_at, tz=timezone.utc)))  # type: ignore[no-untyped-call]
+        for r in runs
+    ]
     ys = [r.pass_rate * 100 for r in runs]
     band = rolling_band(runs, window_s)
     fig, ax = plt.subplots(figsize=(10, 4.2), dpi=100)
@@ -47,10 +48,13 @@ def history_svg(runs: Sequence[EvalRun], *, window_s: float = 7 * 86400.0, title
             color="#4c78a8", alpha=0.18, step=None, label="rolling window, 95% Wilson band",
         )  # fmt: skip
         ax.plot(xs, [b[0] * 100 for b in band], color="#4c78a8", lw=1.5, label="rolling average")
-        colors = ["#e45756" if (r.pass_rate < b[1]) else "#222222" for r, b in zip(runs, band)]
+        colors = [
+            "#e45756" if (r.pass_rate < b[1]) else "#222222"
+            for r, b in zip(runs, band, strict=True)
+        ]
         ax.scatter(xs, ys, c=colors, s=28, zorder=3, label="run pass rate")
         previous = runs[0].model_reported
-        for x, run in zip(xs, runs):
+        for x, run in zip(xs, runs, strict=True):
             model = run.model_reported
             if model and previous and model != previous:
                 ax.axvline(x, color="#f58518", ls="--", lw=1.2)
@@ -63,7 +67,7 @@ def history_svg(runs: Sequence[EvalRun], *, window_s: float = 7 * 86400.0, title
         ax.set_ylabel("pass rate (%)")
         ax.set_title(title or f"{runs[-1].suite}: pass rate per run", loc="left", fontsize=11)
         ax.grid(axis="y", alpha=0.3)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))  # type: ignore[no-untyped-call]
         fig.autofmt_xdate()
         ax.legend(loc="lower left", fontsize=8, frameon=False)
         buf = io.StringIO()

@@ -85,7 +85,7 @@ def verdict_lines(outcome: EvalOutcome) -> list[str]:
             lines.append("flipped pass → fail: " + ", ".join(_flip(t) for t in c.flipped))
         if c.flaky:
             lines.append(
-                "flaky in the window: "
+                "flaky in the baseline: "
                 + ", ".join(f"{t.case_id} ({t.rate_before:.0%})" for t in c.flaky[:10])
             )
         if c.new_cases or c.removed_cases:
@@ -105,7 +105,9 @@ def _flip(t: object) -> str:
     from llmops.workflows.evals.compare import CaseTally
 
     assert isinstance(t, CaseTally)
-    return f"{t.case_id} ({t.passed_before}/{t.total_before} before, {t.passed_now}/{t.total_now} now)"
+    return (
+        f"{t.case_id} ({t.passed_before}/{t.total_before} before, {t.passed_now}/{t.total_now} now)"
+    )
 
 
 def _points(fraction: float) -> str:

@@ -13,7 +13,9 @@ from llmops.workflows.evals.session import EvalOutcome
 _STYLE = {"OK": "bold green", "WARN": "bold yellow", "REGRESSION": "bold red"}
 
 
-def render(outcome: EvalOutcome, *, width: int = 110, color: bool = False, all_cases: bool = False) -> str:
+def render(
+    outcome: EvalOutcome, *, width: int = 110, color: bool = False, all_cases: bool = False
+) -> str:
     """The table (failing cases only unless ``all_cases``) and the verdict lines."""
     buf = io.StringIO()
     console = Console(

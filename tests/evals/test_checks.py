@@ -61,7 +61,9 @@ def test_json_schema_passes_a_valid_document() -> None:
 
 def test_failure_reason_quotes_the_output() -> None:
     verdict = evaluate(check(type="equals", value="billing"), "logistics")
-    assert verdict == CheckVerdict("equals:billing", False, None, "got 'logistics', expected 'billing'")
+    assert verdict == CheckVerdict(
+        "equals:billing", False, None, "got 'logistics', expected 'billing'"
+    )
 
 
 @pytest.fixture

@@ -98,11 +98,11 @@ def evaluate(check: Check, output: str, context: Mapping[str, Any] | None = None
 def _json_check(check: IsJson | JsonSchema, output: str) -> CheckVerdict:
     try:
         value = json.loads(output)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return _verdict(check, False, f"not JSON ({exc.msg} at {exc.pos})")
     if isinstance(check, IsJson):
         return _verdict(check, True)
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     validator = jsonschema.validators.validator_for(check.json_schema)(check.json_schema)
     errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
@@ -149,8 +149,8 @@ def verdict_from_value(check: Check, result: Any, threshold: float) -> CheckVerd
         score = float(result)
         return _verdict(check, score >= threshold, f"score {score:g} < {threshold:g}", score)
     if isinstance(result, Mapping):
-        score = result.get("score")
-        score_f = float(score) if isinstance(score, (int, float)) else None
+        raw = result.get("score")
+        score_f = float(raw) if isinstance(raw, (int, float)) else None
         if "pass" in result:
             passed = bool(result["pass"])
         elif score_f is not None:

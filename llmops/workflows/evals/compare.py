@@ -165,10 +165,11 @@ def compare(
         baseline = list(window)
         cause = "none"
         attribution = "no change in model, suite, config or code since the last run"
-        for kind in ("suite", "config", "code"):
+        kinds: tuple[Cause, ...] = ("suite", "config", "code")
+        for kind in kinds:
             hit = next((c for c in changes if c.startswith(kind)), None)
             if hit is not None:
-                cause, attribution = kind, hit  # type: ignore[assignment]
+                cause, attribution = kind, hit
                 break
     now, then = _tally([run]), _tally(baseline)
     common = set(now) & set(then)
@@ -188,7 +189,7 @@ def compare(
     else:
         cases = [(t.total_now, t.passed_before, t.total_before) for t in tallies]
         mdd = min_detectable_drop_stratified(cases, alpha=alpha)
-    window_tally = _tally(window)
+    window_tally = _tally(baseline)
     flaky = sorted(
         (
             CaseTally(k, p, n, *now.get(k, (0, 0)))

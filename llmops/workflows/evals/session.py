@@ -65,7 +65,7 @@ async def evaluate(
     on_progress: Progress | None = None,
     suite_dir: Path | None = None,
     identity: str | None = None,
-    commit: str | None | bool = True,
+    commit: str | bool | None = True,
 ) -> EvalOutcome:
     """Run ``suite`` against ``target`` and return the outcome (see the module docstring).
 

@@ -88,7 +88,7 @@ class JsonSchema(_Strict):
     @field_validator("json_schema")
     @classmethod
     def _valid(cls, v: dict[str, Any]) -> dict[str, Any]:
-        import jsonschema
+        import jsonschema  # type: ignore[import-untyped]
 
         try:
             jsonschema.validators.validator_for(v).check_schema(v)

@@ -1,0 +1,91 @@
+"""`llmops eval` end to end: the spawned mock, history in a temp dir, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from llmops.cli.eval_cmd import _exit_code
+from llmops.workflows.evals.compare import compare
+from llmops.workflows.evals.session import EvalOutcome
+from tests.evals.conftest import make_run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.loopback
+
+
+def llmops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "llmops", "eval", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def drift_now(tmp_path: Path) -> Path:
+    """The drift profile, switched from the first request, with the JSON probe answered."""
+    data = yaml.safe_load((ROOT / "scenarios/mock/drift.yaml").read_text())
+    data["model_version"]["switch_after_requests"] = 0
+    data["answers"].insert(
+        0, {"match": {"exact": 'Reply with the JSON {"ok": true}'}, "text": '{"ok": true}'}
+    )
+    path = tmp_path / "drift-now.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_shipped_suite_passes_on_the_mock_and_writes_reports(tmp_path: Path) -> None:
+    proc = llmops("support-classifier", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "27/27 passed" in proc.stdout
+    assert sorted(p.suffix for p in (tmp_path / "reports").iterdir()) == [
+        ".html",
+        ".json",
+        ".md",
+        ".xml",
+    ]
+
+
+def test_model_update_exits_1_and_names_it(tmp_path: Path) -> None:
+    assert llmops("--no-reports", cwd=tmp_path).returncode == 0
+    proc = llmops(
+        "--compare", "--no-reports", "--mock-profile", str(drift_now(tmp_path)), cwd=tmp_path
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "REGRESSION — model changed: mock-1-2026-01 → mock-1-2026-03" in proc.stdout
+
+
+def test_bad_suite_exits_2_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("name: s\ncases:\n  - input: x\n    chekcs: []\n")
+    proc = llmops("s.yaml", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "s.yaml:4: cases[0].chekcs: unknown key; did you mean 'checks'?" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_feature_exits_2(tmp_path: Path) -> None:
+    proc = llmops("--feature", "nope", cwd=tmp_path)
+    assert proc.returncode == 2 and "feature 'nope' is not in the config" in proc.stderr
+
+
+def warn_outcome() -> EvalOutcome:
+    before = [make_run(at=float(d), passes={f"c{i}": [True] for i in range(40)}) for d in range(1)]
+    now = make_run(at=9.0, passes={f"c{i}": [i >= 2] for i in range(40)})  # 5 points, p=0.25
+    return EvalOutcome(now, compare(now, before))
+
+
+def test_warn_exits_0_by_default() -> None:
+    outcome = warn_outcome()
+    assert outcome.comparison is not None and outcome.comparison.status == "WARN"
+    assert _exit_code(outcome, "regression") == 0
+
+
+def test_warn_exits_1_with_fail_on_warn() -> None:
+    assert _exit_code(warn_outcome(), "warn") == 1

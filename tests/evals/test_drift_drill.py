@@ -1,0 +1,191 @@
+"""The drill: a week of daily runs on the mock, then a silent model update (the `drift` profile).
+
+In-process mock on trio's virtual clock; time of each run injected (one run a day).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from trio.testing import MockClock
+
+from llmops.config import LlmopsConfig
+from llmops.engine.clock import AnyioClock
+from llmops.mock import MockTransport, load_profile, patch_profile
+from llmops.stores.history_sqlite import SqliteHistory
+from llmops.workflows.evals import (
+    EvalOptions,
+    EvalOutcome,
+    Suite,
+    evaluate,
+    load_suite,
+    mock_target,
+)
+from llmops.workflows.evals.compare import DAY
+
+T0 = 1_767_225_600.0  # 2026-01-01 UTC
+
+
+@pytest.fixture
+def anyio_backend() -> tuple[str, dict[str, Any]]:
+    return ("trio", {"clock": MockClock(autojump_threshold=0)})
+
+
+class Drill:
+    """The shipped suite against the `drift` profile, its switch held back until `update()`."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.clock = AnyioClock()
+        self.profile = patch_profile(
+            load_profile("drift"), {"model_version": {"switch_after_requests": 10**9}}
+        )
+        self.mock = MockTransport(self.profile, clock=self.clock)
+        self.store = SqliteHistory(tmp / "history.sqlite3")
+        self.suite = load_suite("support-classifier")
+
+    def update_model(self) -> None:
+        switched = patch_profile(self.profile, {"model_version": {"switch_after_requests": 0}})
+        self.mock.app.set_profile(switched, self.clock.now())
+
+    async def run(self, day: float, suite: Suite | None = None, **opts: Any) -> EvalOutcome:
+        return await evaluate(
+            suite or self.suite,
+            mock_target(LlmopsConfig()),
+            history=self.store,
+            options=EvalOptions(compare=True, **opts),
+            transport=self.mock,
+            clock=self.clock,
+            now=lambda: T0 + day * DAY,
+            commit="c0ffee",
+        )
+
+    async def week(self) -> None:
+        for day in range(7):
+            await self.run(day)
+
+
+@pytest.fixture
+def drill(tmp_path: Path) -> Drill:
+    return Drill(tmp_path)
+
+
+@pytest.mark.anyio
+async def test_model_update_is_a_regression_attributed_to_the_model(drill: Drill) -> None:
+    await drill.week()
+    drill.update_model()
+    c = (await drill.run(7)).comparison
+    assert c is not None
+    assert (c.status, c.cause) == ("REGRESSION", "model")
+    assert c.attribution == "model changed: mock-1-2026-01 → mock-1-2026-03"
+    assert c.test.name == "CMH" and c.test.p_value < 0.01
+
+
+@pytest.mark.anyio
+async def test_flipped_cases_are_listed_most_reliable_first(drill: Drill) -> None:
+    await drill.week()
+    drill.update_model()
+    c = (await drill.run(7)).comparison
+    assert c is not None
+    assert c.flipped[0].case_id == "shipping-delivery"  # 14/14 before: the most evidence
+    assert {t.case_id for t in c.flipped} >= {"shipping-parcel", "shipping-tracking", "probe-ping"}
+
+
+@pytest.mark.anyio
+async def test_next_day_still_compares_with_the_old_version(drill: Drill) -> None:
+    await drill.week()
+    drill.update_model()
+    await drill.run(7)
+    c = (await drill.run(8)).comparison
+    assert c is not None
+    assert (c.status, c.model_before) == ("REGRESSION", "mock-1-2026-01")
+    assert c.baseline_runs == 6  # days 1..6: the window's days on the old version
+
+
+@pytest.mark.anyio
+async def test_stable_suite_raises_no_alarm(drill: Drill) -> None:
+    await drill.week()
+    c = (await drill.run(7)).comparison
+    assert c is not None
+    assert (c.status, c.cause, c.flipped) == ("OK", "none", [])
+
+
+@pytest.mark.anyio
+async def test_first_run_starts_the_baseline(drill: Drill) -> None:
+    c = (await drill.run(0)).comparison
+    assert c is not None and (c.status, c.cause) == ("OK", "no-baseline")
+
+
+@pytest.mark.anyio
+async def test_changed_suite_on_the_same_model_is_attributed_to_the_suite(drill: Drill) -> None:
+    await drill.week()
+    cases = list(drill.suite.cases)
+    cases[0] = cases[0].model_copy(update={"checks": [cases[15].checks[0]]})  # expects shipping
+    changed = drill.suite.model_copy(update={"cases": cases})
+    c = (await drill.run(7, suite=changed)).comparison
+    assert c is not None
+    assert c.cause == "suite" and c.attribution.startswith("suite changed: ")
+    assert c.status != "OK"
+
+
+@pytest.mark.anyio
+async def test_minimum_detectable_drop_is_reported(drill: Drill) -> None:
+    await drill.week()
+    c = (await drill.run(7)).comparison
+    assert c is not None and 0 < c.min_detectable_drop < 0.5
+
+
+@pytest.mark.anyio
+async def test_candidate_model_on_identical_answers_is_promoted(drill: Drill) -> None:
+    out = await drill.run(0, candidate_model="mock-2")
+    assert out.promotion is not None and out.promotion.verdict == "promote"
+    assert out.candidate_run is not None and out.candidate_run.model_requested == "mock-2"
+
+
+@pytest.mark.anyio
+async def test_every_trial_records_model_tokens_and_hashes(drill: Drill) -> None:
+    run = (await drill.run(0)).run
+    first = run.cases[0]
+    assert (first.model_requested, first.model_reported) == ("mock-1", "mock-1-2026-01")
+    assert first.output_tokens is not None and first.latency_s > 0
+    assert len(run.suite_hash) == 16 and run.git_commit == "c0ffee"
+    assert drill.store.query("support-classifier")[0].run_id == run.run_id
+
+
+@pytest.mark.anyio
+async def test_llm_judge_grades_through_the_engine(tmp_path: Path) -> None:
+    judge_rules = [
+        {
+            "match": {"regex": "ANSWER: billing"},
+            "text": '{"pass": true, "score": 1, "reason": "ok"}',
+        },
+        {"match": {"contains": "RUBRIC:"}, "text": '{"pass": false, "score": 0, "reason": "no"}'},
+    ]
+    base = load_profile("default")
+    profile = patch_profile(
+        base, {"answers": judge_rules + base.model_dump(mode="json")["answers"]}
+    )
+    clock = AnyioClock()
+    suite = Suite.model_validate(
+        {
+            "name": "judged",
+            "cases": [
+                {
+                    "id": "refund",
+                    "input": "Please refund me",
+                    "checks": [{"type": "llm-judge", "rubric": "a billing label"}],
+                },
+                {
+                    "id": "crash",
+                    "input": "It crashes",
+                    "checks": [{"type": "llm-judge", "rubric": "a billing label"}],
+                },
+            ],
+        }
+    )
+    out = await evaluate(
+        suite, mock_target(LlmopsConfig()), transport=MockTransport(profile, clock=clock),
+        clock=clock, commit=None,
+    )  # fmt: skip
+    assert [(c.case_id, c.passed) for c in out.run.cases] == [("refund", True), ("crash", False)]

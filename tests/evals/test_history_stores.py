@@ -1,0 +1,58 @@
+"""The same behaviour from both history backends (SQLite file, PostgreSQL server)."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmops.stores.history import EvalRun, HistoryStore
+from tests.evals.conftest import make_run
+
+
+def test_a_run_reads_back_equal(store: HistoryStore) -> None:
+    run = make_run()
+    run.meta["mock_profile"] = "drift"
+    store.append(run)
+    assert store.query("s") == [run]
+
+
+def test_query_filters_by_suite_and_time_oldest_first(store: HistoryStore) -> None:
+    runs = [make_run(at=t) for t in (300.0, 100.0, 200.0)]
+    for r in runs:
+        store.append(r)
+    store.append(make_run(suite="other", at=150.0))
+    got = store.query("s", since=150.0, until=300.0)
+    assert [r.started_at for r in got] == [200.0]
+    assert [r.started_at for r in store.query("s")] == [100.0, 200.0, 300.0]
+
+
+def test_append_is_whole_or_nothing(store: HistoryStore) -> None:
+    good = make_run(at=1.0)
+    store.append(good)
+    bad = make_run(at=2.0)
+    bad.cases.append(bad.cases[0])
+    bad.run_id = good.run_id  # the run row collides: nothing of it may be written
+    with pytest.raises(Exception):  # noqa: B017 - each driver raises its own IntegrityError
+        store.append(bad)
+    assert [r.run_id for r in store.query("s")] == [good.run_id]
+    assert store.query("s")[0].cases == good.cases
+
+
+def test_a_failed_case_insert_rolls_back_the_run(store: HistoryStore) -> None:
+    run = make_run(at=5.0)
+    run.cases[1].case_id = None  # type: ignore[assignment]  # NOT NULL violation mid-run
+    with pytest.raises(Exception):  # noqa: B017
+        store.append(run)
+    assert store.query("s") == []
+
+
+def test_suites_lists_stored_suites(store: HistoryStore) -> None:
+    store.append(make_run(suite="b"))
+    store.append(make_run(suite="a"))
+    assert store.suites() == ["a", "b"]
+
+
+def test_model_reported_is_the_most_common(store: HistoryStore) -> None:
+    run: EvalRun = make_run(passes={"a": [True, True], "b": [True]})
+    run.cases[2].model_reported = "m-2"
+    store.append(run)
+    assert store.query("s")[0].model_reported == "m-1"

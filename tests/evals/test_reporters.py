@@ -1,0 +1,45 @@
+"""Reporters: each renders the outcome of a regression into its format."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import orjson
+import pytest
+
+from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, eval_terminal
+from llmops.workflows.evals.compare import DAY, compare
+from llmops.workflows.evals.session import EvalOutcome
+from tests.evals.conftest import make_run
+
+
+@pytest.fixture
+def outcome() -> EvalOutcome:
+    days = [make_run(at=d * DAY, passes={f"c{i}": [True] for i in range(20)}) for d in range(5)]
+    now = make_run(at=5 * DAY, passes={f"c{i}": [i >= 6] for i in range(20)}, model="m-2")
+    return EvalOutcome(now, compare(now, days), [*days, now])
+
+
+def test_terminal_shows_verdict_and_failing_cases(outcome: EvalOutcome) -> None:
+    text = eval_terminal.render(outcome)
+    assert "verdict: REGRESSION — model changed: m-1 → m-2" in text and "c0" in text
+
+
+def test_markdown_has_the_verdict_heading(outcome: EvalOutcome) -> None:
+    assert eval_markdown.render(outcome).startswith("## llmops eval — ❌ REGRESSION: s")
+
+
+def test_json_round_trips(outcome: EvalOutcome) -> None:
+    data = orjson.loads(eval_json.render(outcome))
+    assert data["comparison"]["status"] == "REGRESSION" and len(data["run"]["cases"]) == 20
+
+
+def test_junit_has_one_testcase_per_case_plus_drift(outcome: EvalOutcome) -> None:
+    suite = ET.fromstring(eval_junit.render(outcome)).find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("21", "7")
+
+
+def test_html_inlines_the_chart_with_the_model_change(outcome: EvalOutcome) -> None:
+    html = eval_html.render(outcome)
+    assert "<svg" in html and "model → m-2" in html
