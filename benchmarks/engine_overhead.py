@@ -152,7 +152,7 @@ def main() -> None:
 
     bare_rates: list[float] = []
     engine_rates: list[float] = []
-    with spawn_mock_server("fast") as url:
+    with spawn_mock_server("instant") as url:
         base = f"{url}/v1"
         for _ in range(args.runs):  # interleaved, so drift hits both alike
             bare_rates.append(asyncio.run(bare_rps(base, args.concurrency, args.seconds)))
