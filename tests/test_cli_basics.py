@@ -53,3 +53,9 @@ def test_public_api_all_names_resolve() -> None:
     missing = [name for name in llmops.__all__ if not hasattr(llmops, name)]
     assert missing == []
     assert "Engine" in llmops.__all__ and "load_config" in llmops.__all__
+
+
+def test_a_command_not_built_yet_exits_2() -> None:
+    proc = run("runbook", "check")
+    assert proc.returncode == 2
+    assert "not built yet" in proc.stderr

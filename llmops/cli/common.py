@@ -36,7 +36,10 @@ def run_guarded(app: typer.Typer) -> int:
     if "--debug" in sys.argv:
         sys.argv.remove("--debug")
     try:
-        app(standalone_mode=False)
+        # with standalone_mode=False click returns the code of a typer.Exit instead of raising it
+        returned = app(standalone_mode=False)
+        if isinstance(returned, int):
+            return returned
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return EXIT_INTERRUPTED

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import anyio
 import typer
@@ -14,15 +14,15 @@ from llmops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err_console
 from llmops.config import load_config
 from llmops.engine.clock import AnyioClock
 from llmops.errors import InputError, LlmopsError
-from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, eval_terminal
-from llmops.stores.history import DEFAULT_HISTORY, open_history
-from llmops.workflows.evals.compare import DAY
-from llmops.workflows.evals.notify import notification, notify
-from llmops.workflows.evals.runner import config_hash
-from llmops.workflows.evals.schedule import Tick, parse_duration, run_every
-from llmops.workflows.evals.session import EvalOptions, EvalOutcome, evaluate
-from llmops.workflows.evals.suite import Suite, load_suite
-from llmops.workflows.evals.target import Target, live_target, resolve_target
+from llmops.stores.history import DEFAULT_HISTORY
+
+# The statistics (scipy) and charts (matplotlib) load only when an eval actually runs, so that
+# `llmops --help` and the other commands start fast.
+if TYPE_CHECKING:
+    from llmops.workflows.evals.schedule import Tick
+    from llmops.workflows.evals.session import EvalOptions, EvalOutcome
+    from llmops.workflows.evals.suite import Suite
+    from llmops.workflows.evals.target import Target
 
 HELP = """Run an eval SUITE (a suite file, a promptfoo config, or a shipped suite's name) through
 the engine, record the run in the history, and with --compare give the drift verdict against
@@ -44,6 +44,8 @@ def _exit_code(outcome: EvalOutcome, fail_on: str) -> int:
 
 
 def _write_reports(outcome: EvalOutcome, directory: Path | None, window_s: float) -> None:
+    from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown
+
     markdown = eval_markdown.render(outcome)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
@@ -69,6 +71,12 @@ class _Job:
         self.kw = kw
 
     async def __call__(self) -> int:
+        from llmops.reporters import eval_terminal
+        from llmops.stores.history import open_history
+        from llmops.workflows.evals.notify import notification, notify
+        from llmops.workflows.evals.runner import config_hash
+        from llmops.workflows.evals.target import live_target
+
         kw = self.kw
         identity = config_hash(self.target.config, self.target.feature, self.target.label)
         store = open_history(str(kw["history"])) if kw["history"] else None
@@ -92,6 +100,8 @@ class _Job:
 
     async def _run(self, live: Target, store: object, identity: str) -> EvalOutcome:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        from llmops.workflows.evals.session import evaluate
 
         with Progress(
             "[progress.description]{task.description}",
@@ -147,6 +157,12 @@ def register(app: typer.Typer) -> None:
         no_reports: Annotated[bool, typer.Option("--no-reports", help="Write no report files.")] = False,
         all_cases: Annotated[bool, typer.Option("--all-cases", help="List passing cases too.")] = False,
     ) -> None:  # fmt: skip
+        from llmops.workflows.evals.compare import DAY
+        from llmops.workflows.evals.schedule import parse_duration, run_every
+        from llmops.workflows.evals.session import EvalOptions
+        from llmops.workflows.evals.suite import load_suite
+        from llmops.workflows.evals.target import resolve_target
+
         if fail_on not in ("regression", "warn"):
             raise InputError(f"--fail-on: got {fail_on!r}, expected regression or warn")
         if not 0 < alpha < 1:
@@ -171,10 +187,8 @@ def register(app: typer.Typer) -> None:
             loaded, resolved, opts, history=history, seed=seed, all_cases=all_cases,
             reports=None if no_reports else reports, fail_on=fail_on, notify=notify_url,
         )  # fmt: skip
-        # SystemExit, not typer.Exit: under standalone_mode=False click returns Exit's code
-        # instead of raising it, and run_guarded drops that return value
         if every is None:
-            raise SystemExit(anyio.run(job))
+            raise typer.Exit(anyio.run(job))
         every_s = parse_duration(every)
         jitter_s = parse_duration(jitter) if jitter else every_s * 0.05
         lock = Path(".llmops") / f"eval-{loaded.name}.lock"
@@ -193,4 +207,4 @@ def register(app: typer.Typer) -> None:
                 return EXIT_BAD_INPUT if last is not None and last.outcome == "failed" else EXIT_OK
             return last.exit_code
 
-        raise SystemExit(anyio.run(schedule))
+        raise typer.Exit(anyio.run(schedule))
