@@ -43,6 +43,7 @@ async def run_open_level(run: LevelRun, caller: Caller, rate: float) -> LevelRes
     total = warmup + options.requests_for(rate) if duration is None else None
     send_lag = Samples()
     rec, warm, one = run.rec, run.warm, caller.one
+    checking = options.stop_on_success_below is not None
 
     async def fire(i: int, intended: float) -> None:
         sent = clock.now()
@@ -54,6 +55,8 @@ async def run_open_level(run: LevelRun, caller: Caller, rate: float) -> LevelRes
         rec.service.add(end - sent)
         if end > run.last_end:
             run.last_end = end
+        if checking:
+            run.check_stop()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run.check.run)

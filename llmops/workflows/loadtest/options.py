@@ -167,10 +167,19 @@ class LoadtestOptions:
     peak: float | None = None
     latency_budget_s: float | None = None
     success_margin: float = 0.05
-    latency_elasticity: float = 0.6
+    latency_elasticity: float | None = None
     throughput_elasticity: float = 0.5
     seed: int = 0
     progress_interval_s: float = 0.25
+
+    @property
+    def latency_elasticity_threshold(self) -> float:
+        """``latency_elasticity``, by default 0.6 in closed loop (past saturation p99 grows
+        in proportion to the clients) and 1.0 in open loop (where Poisson bursts raise the
+        tail well below saturation, and past it latency grows without bound)."""
+        if self.latency_elasticity is not None:
+            return self.latency_elasticity
+        return 1.0 if self.open_loop else 0.6
 
     @property
     def open_loop(self) -> bool:

@@ -66,7 +66,9 @@ class LevelRun:
         self.check.restart()
         return now
 
-    def _tick(self) -> None:
+    def check_stop(self) -> None:
+        """Stop the level once enough requests show success below ``stop_on_success_below``
+        (at least 50, and two per client): don't keep hammering a failing API."""
         rec = self.rec
         threshold = self.options.stop_on_success_below
         if (
@@ -76,6 +78,10 @@ class LevelRun:
             and rec.successes / rec.requests < threshold
         ):
             self.stop = self.stopped_early = True
+
+    def _tick(self) -> None:
+        self.check_stop()
+        rec = self.rec
         if self.observers:
             start = self.measure_start
             event = LevelProgress(
@@ -116,6 +122,7 @@ async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> Level
     total = warmup + options.requests_for(run.load) if duration is None else None
     issued = 0
     end_at = math.inf
+    checking = options.stop_on_success_below is not None
 
     async def client() -> None:
         nonlocal issued, end_at
@@ -140,6 +147,8 @@ async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> Level
                 end = await one(i, t0, rec)
                 if end > run.last_end:
                     run.last_end = end
+                if checking:
+                    run.check_stop()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run.check.run)

@@ -100,7 +100,7 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
     knee = knee_of(
         points,
         success_margin=options.success_margin,
-        latency_elasticity=options.latency_elasticity,
+        latency_elasticity=options.latency_elasticity_threshold,
         throughput_elasticity=options.throughput_elasticity,
     )
     ceiling = max(levels, key=lambda lv: lv.throughput_rps, default=None)
