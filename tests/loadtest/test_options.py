@@ -33,5 +33,5 @@ def test_slo_clauses_convert_units() -> None:
 
 
 def test_slo_unknown_metric_suggests_the_closest() -> None:
-    with pytest.raises(InputError, match="did you mean .success."):
+    with pytest.raises(InputError, match=r"did you mean 'success'"):
         parse_slo("sucess>=99%")
