@@ -21,7 +21,7 @@ h1{font-size:1.5em;margin-bottom:.2em}h2{margin-top:1.4em;font-size:1.2em;border
 table{border-collapse:collapse;font-size:.85em;width:100%}
 td,th{padding:.3em .5em;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}
-td:nth-last-child(2){white-space:normal;text-align:left;font-size:.9em}
+td:nth-last-child(2),th:nth-last-child(2){white-space:normal;text-align:left}td:nth-last-child(2){font-size:.9em}
 tr.knee{background:#fff4d6;font-weight:600}ul.verdict li{margin:.35em 0}
 """
 
@@ -72,7 +72,8 @@ def _charts(result: LoadtestResult) -> str:
     p99 = [lv.latency_ms["p99"] if lv.latency_ms else float("nan") for lv in levels]
     ax2.plot(xs, p99, "s-", color=_RED, label="p99 latency")
     ax2.set_ylabel("p99 latency (ms)", color=_RED)
-    ax2.set_ylim(bottom=0)
+    finite = [v for v in p99 if v == v]
+    ax2.set_ylim(0, max(finite, default=1.0) * 1.25)  # headroom: keep it off the 100% line
     if knee is not None:
         ax.annotate(
             f"knee: {knee.load:g} ({knee.signal})",
