@@ -53,44 +53,42 @@ def _abort(request: web.BaseRequest) -> None:
     transport.abort()
 
 
-def build_web_app(mock: MockApp) -> web.Application:
-    """An aiohttp application answering every path through ``mock``.
+_CHAT_PATHS = frozenset(("/v1/chat/completions", "/v1/messages"))
 
-    The two chat paths get plain routes (aiohttp resolves those with a dict lookup) and a lean
-    handler; everything else goes through a catch-all that also checks for loopback clients.
+
+def build_handler(mock: MockApp) -> Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]:
+    """The request handler for aiohttp's low-level server: every request goes to ``mock``.
+
+    The low-level server skips the router and middlewares, which the mock does not need; the
+    chat paths take a lean branch, the rest (models, control endpoints) checks for loopback.
+    Request bodies are limited to aiohttp's default 1 MiB.
     """
 
-    def chat_route(path: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        async def chat(request: web.Request) -> web.StreamResponse:
-            body = await request.read()
-            loop = asyncio.get_running_loop()
-            now = loop.time()
-            plan = mock.handle("POST", path, request.headers, body, now)
-            if plan.head_delay <= 0.0 and plan.chunks is None and not plan.reset:
-                return web.Response(status=plan.status, body=plan.body, headers=plan.headers)
-            return await _carry_out(mock, request, plan, now, loop)
-
-        return chat
-
-    async def other(request: web.Request) -> web.StreamResponse:
-        body = await request.read() if request.body_exists else b""
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        body = await request.read()
         loop = asyncio.get_running_loop()
         now = loop.time()
-        loopback = _is_loopback(request.remote)
-        plan = mock.handle(
-            request.method, request.path_qs, request.headers, body, now, loopback=loopback
-        )
+        path = request.path
+        if path in _CHAT_PATHS:
+            plan = mock.handle(request.method, path, request.headers, body, now)
+        else:
+            loopback = _is_loopback(request.remote)
+            plan = mock.handle(
+                request.method, request.path_qs, request.headers, body, now, loopback=loopback
+            )
+        if plan.head_delay <= 0.0 and plan.chunks is None and not plan.reset:
+            return web.Response(status=plan.status, body=plan.body, headers=plan.headers)
         return await _carry_out(mock, request, plan, now, loop)
 
-    app = web.Application(client_max_size=64 * 1024 * 1024)
-    for path in ("/v1/chat/completions", "/v1/messages"):
-        app.router.add_post(path, chat_route(path))
-    app.router.add_route("*", "/{tail:.*}", other)
-    return app
+    return handle
 
 
 async def _carry_out(
-    mock: MockApp, request: web.Request, plan: Plan, start: float, loop: asyncio.AbstractEventLoop
+    mock: MockApp,
+    request: web.BaseRequest,
+    plan: Plan,
+    start: float,
+    loop: asyncio.AbstractEventLoop,
 ) -> web.StreamResponse:
     mock.stats.in_flight += 1
     try:
@@ -157,7 +155,7 @@ class MockServer:
         self.app = MockApp(profile, seed=seed)
         self.host = host
         self.port = port
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
 
     @property
     def url(self) -> str:
@@ -167,7 +165,8 @@ class MockServer:
 
     async def start(self) -> None:
         """Bind and start serving; ``port`` is then the bound port."""
-        runner = web.AppRunner(build_web_app(self.app), access_log=None, handle_signals=False)
+        server = web.Server(build_handler(self.app), access_log=None)
+        runner = web.ServerRunner(server, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=1024, reuse_address=True)
         await site.start()

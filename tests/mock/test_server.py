@@ -166,6 +166,12 @@ async def test_control_endpoints_patch_and_report() -> None:
     assert (patched.status_code, failed.status_code, stats["by_status"]) == (200, 500, {"500": 1})
 
 
+async def test_stats_request_is_not_counted_in_flight() -> None:
+    async with MockServer("instant") as server, httpx.AsyncClient(base_url=server.url) as client:
+        stats = (await client.get("/_mock/stats")).json()
+    assert (stats["in_flight"], stats["requests"]) == (0, 0)
+
+
 def test_spawned_server_answers_and_stops_on_exit() -> None:
     with spawn_mock_server("instant", seed=1) as url:
         reply = httpx.post(url + "/v1/chat/completions", json={"model": "m", "messages": USER})
