@@ -8,8 +8,9 @@ only its per-attempt ``ModelCall`` events, straight to the recorder.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 
 from llmops.config import LlmopsConfig
 from llmops.engine.clock import Clock
@@ -23,9 +24,41 @@ from llmops.workflows.loadtest.metrics import LevelRecorder
 from llmops.workflows.loadtest.prompts import PromptSet
 from llmops.workflows.loadtest.target import Target
 
-__all__ = ["Caller", "EngineCaller", "RawCaller", "error_class"]
+__all__ = ["Caller", "EngineCaller", "PreciseClock", "RawCaller", "error_class", "measuring_clock"]
 
 WARMUP_PREFIX = "warmup-"
+
+
+class PreciseClock:
+    """Reads ``time.perf_counter`` and sleeps (and times out) on the loop's clock.
+
+    uvloop's ``loop.time()`` counts whole milliseconds and is read once per loop iteration,
+    so a busy loop would hand every answer in an iteration the same stale timestamp; a load
+    generator wants each answer's own time. Both clocks are monotonic seconds, and the engine
+    only ever subtracts readings or sleeps for differences, so it can run on this one.
+    """
+
+    def __init__(self, inner: Clock) -> None:
+        self._inner = inner
+        self.now = time.perf_counter  # type: ignore[method-assign]
+
+    def now(self) -> float:
+        return time.perf_counter()
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+    def timeout(self, seconds: float) -> AbstractContextManager[object]:
+        return self._inner.timeout(seconds)
+
+
+def measuring_clock() -> Clock:
+    """The clock a load test measures with: :class:`PreciseClock` on asyncio, else the
+    event loop's own (so trio's virtual clock in tests)."""
+    from llmops.engine.clock import LoopClock, clock_for_running_loop
+
+    clock = clock_for_running_loop()
+    return PreciseClock(clock) if isinstance(clock, LoopClock) else clock
 
 
 def error_class(err: CallError) -> str:
@@ -173,7 +206,7 @@ async def open_caller(
     config: LlmopsConfig,
     prompts: PromptSet,
     transport: Transport,
-    clock: Clock | None,
+    clock: Clock,
     *,
     raw: bool,
     max_tokens: int,
@@ -183,13 +216,11 @@ async def open_caller(
     """A caller for one level: a fresh engine (fresh breaker, limiter and budget) per level,
     over the run's shared transport (its connections stay warm between levels)."""
     if raw:
-        from llmops.engine.clock import clock_for_running_loop
-
         yield RawCaller(
             transport,
             target,
             prompts,
-            clock or clock_for_running_loop(),
+            clock,
             max_tokens=max_tokens,
             stream=stream,
             timeout_s=timeout_s,

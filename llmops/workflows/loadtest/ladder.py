@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from llmops.engine.clock import Clock
 from llmops.engine.transport import Transport
-from llmops.workflows.loadtest.callers import open_caller
+from llmops.workflows.loadtest.callers import measuring_clock, open_caller
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.metrics import LevelResult
@@ -61,11 +61,13 @@ async def run_loadtest(
     """Run the ladder ``options`` describe against ``target`` and return the result.
 
     ``transport`` defaults to the fast one for the running loop (aiohttp on asyncio), shared
-    by every level; each level gets a fresh engine (fresh breaker, limiter, retry budget) so
+    by every level. ``clock`` defaults to ``perf_counter`` readings with the loop's sleeps
+    (see :class:`~llmops.workflows.loadtest.callers.PreciseClock`). Each level gets a fresh engine (fresh breaker, limiter, retry budget) so
     levels do not contaminate each other. ``clock`` defaults to the loop's; pass the virtual
     one (with ``llmops.mock.MockTransport``) in tests.
     """
     prompts = prompts or synthetic_prompts(seed=options.seed)
+    clock = clock or measuring_clock()
     owns_transport = transport is None
     if transport is None:
         from llmops.engine.transports import default_transport
