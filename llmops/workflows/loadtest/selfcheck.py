@@ -86,7 +86,9 @@ class SelfCheck:
         if cpu_share is not None and cpu_share >= CPU_BOUND:
             reasons.append(f"client CPU {cpu_share:.0%} of a core")
         if lag_p99 >= threshold:
-            reasons.append(f"event-loop lag p99 {lag_p99 * 1000:.0f} ms")
+            reasons.append(
+                f"event-loop lag p99 {lag_p99 * 1000:.0f} ms (the client was busy or short of CPU)"
+            )
         if send_lag_p99_s is not None and send_lag_p99_s >= threshold:
             reasons.append(f"arrivals sent {send_lag_p99_s * 1000:.0f} ms late (p99)")
         out: dict[str, Any] = {
