@@ -207,7 +207,7 @@ class MockApp:
         cuts = [i for i in (fault.truncate_at, fault.reset_at) if i is not None]
         keep = min(min(cuts), count) if cuts else count + 1
         reset = fault.reset_at is not None and keep == min(fault.reset_at, count)
-        stream_headers = {**SSE, **{k: v for k, v in headers.items() if k != "content-type"}}
+        stream_headers = SSE if headers is JSON else {**headers, **SSE}
         paced = ttft > 0.0 or per_token > 0.0 or fault.stall_s > 0.0
         chunks: list[tuple[float, bytes]]
         if not paced:  # everything arrives at once: one buffer

@@ -8,14 +8,17 @@ error in the API's JSON shape, and format rate-limit headers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from llmops.mock.content import Reply, estimate_tokens, last_user_text, message_text
+
+T = TypeVar("T")
 
 JSON = {"content-type": "application/json"}
 SSE = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
@@ -124,6 +127,13 @@ def _rendered(pieces: tuple[str, ...], render: Callable[[str], bytes]) -> list[b
     return out
 
 
+_ANTHROPIC_DELTA = (
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+    b'"delta":{"type":"text_delta","text":'
+)
+
+
+@functools.lru_cache(maxsize=64)
 def _fingerprint(model: str) -> str:
     return "fp_" + format(sum(map(ord, model)) * 2654435761 % (1 << 40), "010x")
 
@@ -134,7 +144,7 @@ class _Caching:
 
     def __init__(self) -> None:
         self._parsed: dict[bytes, ChatRequest] = {}
-        self._static: dict[tuple[int, str, int], tuple[Reply, bytes]] = {}
+        self._static: dict[tuple[str, int, str, int, bool], tuple[Reply, Any]] = {}
 
     def parse(self, body: bytes) -> ChatRequest:
         """The request in ``body``; raises :class:`BadRequest`."""
@@ -149,15 +159,23 @@ class _Caching:
     def _parse(self, body: bytes) -> ChatRequest:
         raise NotImplementedError
 
-    def body(self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int) -> bytes:
-        """The whole JSON response; only the id and timestamp vary between equal answers."""
-        key = (id(reply), model, req.input_tokens)
+    def _memo(
+        self, kind: str, req: ChatRequest, reply: Reply, model: str, render: Callable[[], T]
+    ) -> T:
+        key = (kind, id(reply), model, req.input_tokens, req.include_usage)
         entry = self._static.get(key)
         if entry is None or entry[0] is not reply:
             if len(self._static) >= 4096:
                 self._static.clear()
-            entry = self._static[key] = (reply, self._render_static(req, reply, model))
-        return self._finish(entry[1], rid, created)
+            entry = self._static[key] = (reply, render())
+        return entry[1]
+
+    def body(self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int) -> bytes:
+        """The whole JSON response; only the id and timestamp vary between equal answers."""
+        static = self._memo(
+            "body", req, reply, model, lambda: self._render_static(req, reply, model)
+        )
+        return self._finish(static, rid, created)
 
     def _render_static(self, req: ChatRequest, reply: Reply, model: str) -> bytes:
         raise NotImplementedError
@@ -220,31 +238,42 @@ class OpenAIWire(_Caching):
     def stream(
         self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int
     ) -> StreamBody:
-        usage_null = ',"usage":null' if req.include_usage else ""
-        prefix = (
-            b'data: {"id":"chatcmpl-%s","object":"chat.completion.chunk","created":%d,"model":%s,'
-            b'"system_fingerprint":"%s"%s,"choices":[{"index":0,"delta":'
-            % (
-                rid.encode(),
-                created,
-                orjson.dumps(model),
-                _fingerprint(model).encode(),
-                usage_null.encode(),
-            )
+        # every chunk starts with the id and timestamp; the rest is rendered once per answer
+        prefix = b'data: {"id":"chatcmpl-%s","object":"chat.completion.chunk","created":%d,' % (
+            rid.encode(),
+            created,
+        )
+        head, deltas, tail = self._memo(
+            "stream", req, reply, model, lambda: self._stream_static(req, reply, model)
+        )
+        return StreamBody(
+            prefix + head, prefix, deltas, b"", prefix + prefix.join(tail) + b"data: [DONE]\n\n"
         )
 
-        def chunk(delta: bytes, finish: bytes = b"null") -> bytes:
-            return prefix + delta + b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n"
+    def _stream_static(
+        self, req: ChatRequest, reply: Reply, model: str
+    ) -> tuple[bytes, list[bytes], list[bytes]]:
+        common = b'"model":%s,"system_fingerprint":"%s"' % (
+            orjson.dumps(model),
+            _fingerprint(model).encode(),
+        )
+        start = (
+            common
+            + (b',"usage":null' if req.include_usage else b"")
+            + b',"choices":[{"index":0,"delta":'
+        )
 
-        head = chunk(b'{"role":"assistant","content":"","refusal":null}')
-        middle = b',"logprobs":null,"finish_reason":null}]}\n\n'
-        deltas = _rendered(reply.pieces, _openai_delta)
-        tail = chunk(b"{}", b'"' + reply.finish.encode() + b'"')
+        def end(finish: bytes) -> bytes:
+            return b',"logprobs":null,"finish_reason":' + finish + b"}]}\n\n"
+
+        head = start + b'{"role":"assistant","content":"","refusal":null}' + end(b"null")
+        middle = end(b"null")
+        deltas = [start + delta + middle for delta in _rendered(reply.pieces, _openai_delta)]
+        tail = [start + b"{}" + end(b'"' + reply.finish.encode() + b'"')]
         if req.include_usage:
             usage = orjson.dumps(self._usage(req, reply))
-            tail += prefix.split(b',"choices"')[0].replace(b',"usage":null', b"")
-            tail += b',"choices":[],"usage":' + usage + b"}\n\n"
-        return StreamBody(head, prefix, deltas, middle, tail + b"data: [DONE]\n\n")
+            tail.append(common + b',"choices":[],"usage":' + usage + b"}\n\n")
+        return head, deltas, tail
 
     def error(self, key: str, message: str | None = None) -> tuple[int, bytes]:
         status = 429 if key == "quota" else int(key)
@@ -329,39 +358,44 @@ class AnthropicWire(_Caching):
     def stream(
         self, req: ChatRequest, reply: Reply, model: str, rid: str, created: int
     ) -> StreamBody:
+        # only message_start carries the id; the rest is rendered once per answer
+        head, tail = self._memo(
+            "stream", req, reply, model, lambda: self._stream_static(req, reply, model)
+        )
+        start = b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_'
+        deltas = _rendered(reply.pieces, _anthropic_delta)
+        return StreamBody(start + rid.encode() + b'",' + head, _ANTHROPIC_DELTA, deltas, b"", tail)
+
+    def _stream_static(self, req: ChatRequest, reply: Reply, model: str) -> tuple[bytes, bytes]:
         def event(name: str, data: dict[str, Any]) -> bytes:
             return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
-        message = self._message(req, model, rid)
+        message = self._message(req, model, "")
+        del message["id"]
         message["usage"]["output_tokens"] = 1
+        block = {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "text", "text": ""},
+        }
         head = (
-            event("message_start", {"type": "message_start", "message": message})
-            + event(
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": 0,
-                    "content_block": {"type": "text", "text": ""},
-                },
-            )
+            orjson.dumps(message)[1:]
+            + b"}\n\n"
+            + event("content_block_start", block)
             + event("ping", {"type": "ping"})
         )
-        prefix = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":'
-        deltas = _rendered(reply.pieces, _anthropic_delta)
         stop = "end_turn" if reply.finish == "stop" else "max_tokens"
+        delta = {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop, "stop_sequence": None},
+            "usage": {"output_tokens": reply.output_tokens},
+        }
         tail = (
             event("content_block_stop", {"type": "content_block_stop", "index": 0})
-            + event(
-                "message_delta",
-                {
-                    "type": "message_delta",
-                    "delta": {"stop_reason": stop, "stop_sequence": None},
-                    "usage": {"output_tokens": reply.output_tokens},
-                },
-            )
+            + event("message_delta", delta)
             + event("message_stop", {"type": "message_stop"})
         )
-        return StreamBody(head, prefix, deltas, b"", tail)
+        return head, tail
 
     def error(self, key: str, message: str | None = None) -> tuple[int, bytes]:
         status, kind, text = {
