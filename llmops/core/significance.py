@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
 __all__ = [
     "FISHER_BELOW_EXPECTED",
@@ -32,6 +32,14 @@ __all__ = [
     "rate_difference_test",
     "shift_test",
 ]
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use: the log-scanning worker processes never load it."""
+    from scipy import stats  # type: ignore[import-untyped,unused-ignore]
+
+    return stats
+
 
 #: Fisher's exact test is used when any expected cell count is below this
 FISHER_BELOW_EXPECTED = 5.0
@@ -67,10 +75,10 @@ def rate_difference_test(failures: int, n: int, rest_failures: int, rest_n: int)
         return RateTest(rate, rest_rate, rate - rest_rate, 1.0, "none")
     expected = np.outer([n, rest_n], [total_fail, total - total_fail]) / total
     if float(expected.min()) < FISHER_BELOW_EXPECTED:
-        p = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
+        p = float(_stats().fisher_exact(table, alternative="two-sided").pvalue)
         method = "fisher"
     else:
-        result = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")
+        result = _stats().chi2_contingency(table, correction=False, lambda_="log-likelihood")
         p = float(result.pvalue)
         method = "g-test"
     return RateTest(rate, rest_rate, rate - rest_rate, min(1.0, p), method)
@@ -80,7 +88,7 @@ def adjust_bh(p_values: Sequence[float]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values, in the input order (``[]`` for no tests)."""
     if not p_values:
         return []
-    adjusted = stats.false_discovery_control(np.asarray(p_values, dtype=np.float64), method="bh")
+    adjusted = _stats().false_discovery_control(np.asarray(p_values, dtype=np.float64), method="bh")
     return [float(q) for q in adjusted]
 
 
@@ -114,7 +122,7 @@ def shift_test(baseline: Sequence[int], current: Sequence[int]) -> float:
     if len(pairs) < 2 or sum(b for b, _ in pairs) == 0 or sum(c for _, c in pairs) == 0:
         return 1.0
     table = np.array(pairs, dtype=np.int64).T
-    return float(stats.chi2_contingency(table, correction=False).pvalue)
+    return float(_stats().chi2_contingency(table, correction=False).pvalue)
 
 
 def format_p(p: float) -> str:

@@ -30,7 +30,7 @@ __all__ = [
     "scan_stream",
 ]
 
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 2 << 20
 #: problem locations kept per scan (the counts are always complete)
 MAX_EXAMPLES = 10
 #: calls waiting for their other half before the oldest is given up as unjoined
