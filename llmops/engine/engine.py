@@ -6,7 +6,6 @@ limiter, deadline, retries within budget) -> validation -> fallback on failure.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import random
@@ -15,12 +14,12 @@ from types import TracebackType
 from typing import Any
 
 import anyio
-import orjson
 
 from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
+from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
 from llmops.engine.result import CallResult
 from llmops.engine.sinks import JsonlSink
@@ -30,12 +29,11 @@ from llmops.errors import (
     CallError,
     CapacityExceeded,
     ConfigError,
-    FeatureUnavailable,
     InputError,
     ValidationFailed,
 )
 from llmops.providers.registry import make_provider
-from llmops.stores.answers import AnswerCache, MemoryAnswerCache
+from llmops.stores.answers import AnswerCache
 from llmops.stores.reprocess import SqliteReprocessQueue
 from llmops.types import LLMRequest
 
@@ -77,8 +75,7 @@ class Engine:
             self._observers.append(self._sink)
         self._rng = rng or random.Random()
         self._detect_language = detect_language
-        self._answers = answer_cache or MemoryAnswerCache()
-        self._queues: dict[str, SqliteReprocessQueue] = {}
+        self._fallbacks = Fallbacks(answer_cache)
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
@@ -125,9 +122,7 @@ class Engine:
             with anyio.CancelScope(shield=True):
                 await self._transport.aclose()
             self._transport = None
-        for queue in self._queues.values():
-            queue.close()
-        self._queues.clear()
+        self._fallbacks.close()
         if self._sink is not None:
             self._sink.close()
 
@@ -167,10 +162,7 @@ class Engine:
         fallback = self._feature(feature).fallback
         if fallback.strategy != "queue":
             raise InputError(f"feature {feature!r} has no queue fallback")
-        queue = self._queues.get(fallback.path)
-        if queue is None:
-            queue = self._queues[fallback.path] = SqliteReprocessQueue(fallback.path)
-        return queue
+        return self._fallbacks.queue(fallback.path)
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -233,7 +225,7 @@ class Engine:
         except CallError as err:
             return self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
         if cfg.fallback.strategy == "cached":
-            self._answers.put(_cache_key(name, msgs), text)
+            self._fallbacks.remember(name, msgs, text)
         result = CallResult(
             request_id=rid,
             feature=name,
@@ -333,34 +325,25 @@ class Engine:
         start: float,
         queue_wait: float,
     ) -> CallResult:
-        fallback = cfg.fallback
-        result = CallResult(
+        try:
+            answer = self._fallbacks.answer(cfg.fallback, name, msgs, err)
+        except CallError:
+            self._finish(rid, name, "error", err, attempts, start, queue_wait)
+            raise
+        outcome = f"degraded:{cfg.fallback.strategy}"
+        self._finish(rid, name, outcome, err, attempts, start, queue_wait)
+        return CallResult(
             request_id=rid,
             feature=name,
-            outcome=f"degraded:{fallback.strategy}",
-            text=None,
+            outcome=outcome,
+            text=answer.text,
+            value=answer.value,
             error=err,
             attempts=attempts,
             latency_s=self.clock.now() - start,
             queue_wait_s=queue_wait,
+            queued_id=answer.queued_id,
         )
-        if fallback.strategy == "default":
-            value = fallback.value
-            result.value = value
-            result.text = value if isinstance(value, str) else orjson.dumps(value).decode()
-        elif fallback.strategy == "cached":
-            cached = self._answers.get(_cache_key(name, msgs))
-            if cached is None:
-                self._finish(rid, name, "error", err, attempts, start, queue_wait)
-                raise err
-            result.text = cached
-        elif fallback.strategy == "queue":
-            result.queued_id = self.reprocess_queue(name).enqueue(name, msgs, err.error_type)
-        else:
-            self._finish(rid, name, "error", err, attempts, start, queue_wait)
-            raise FeatureUnavailable(fallback.message, cause=err) from err
-        self._finish(rid, name, result.outcome, err, attempts, start, queue_wait)
-        return result
 
     def _finish(
         self,
@@ -388,8 +371,3 @@ class Engine:
     def _emit(self, event: Event | object) -> None:
         for observer in self._observers:
             observer(event)  # type: ignore[arg-type]
-
-
-def _cache_key(feature: str, messages: Sequence[Mapping[str, str]]) -> str:
-    digest = hashlib.sha256(orjson.dumps([feature, [dict(m) for m in messages]])).hexdigest()
-    return digest[:32]

@@ -17,7 +17,7 @@ from llmops.core.budget import RetryBudget
 from llmops.core.ratelimit import RateLimiter
 from llmops.core.retry import next_retry_delay
 from llmops.engine.clock import Clock
-from llmops.engine.events import BreakerTransition, ModelCall, Observer
+from llmops.engine.events import BreakerTransition, ModelCall
 from llmops.engine.transport import Transport
 from llmops.errors import (
     CallError,
@@ -34,6 +34,18 @@ from llmops.types import LLMRequest, LLMResponse, RateLimitInfo
 
 # Failures that say nothing about the upstream's health do not move the breaker.
 _NOT_HEALTH = (ClientError, RateLimited, QuotaExhausted, ValidationFailed)
+
+
+@dataclass(frozen=True, slots=True)
+class _AttemptInfo:
+    """What the bookkeeping after one attempt needs to know about it."""
+
+    request: LLMRequest
+    attempt: int
+    request_id: str
+    feature: str
+    start: float
+    reserved: int
 
 
 @dataclass(slots=True)
@@ -150,6 +162,7 @@ class Upstream:
                 breaker.release(clock.now())
             raise
         start = clock.now()
+        at = _AttemptInfo(request, attempt, request_id, feature, start, estimated_tokens)
         budget_s = min(self.limits.attempt_timeout_s, deadline - start)
         try:
             with clock.timeout(budget_s):
@@ -165,10 +178,10 @@ class Upstream:
                     response = await self.provider.send(self.transport, request, clock=clock)
         except TimeoutError:
             err: CallError = DeadlineExceeded(f"attempt {attempt} timed out after {budget_s:.3g}s")
-            self._failed(err, attempt, request_id, feature, request, start, estimated_tokens)
+            self._failed(err, at)
             raise err from None
         except CallError as exc:
-            self._failed(exc, attempt, request_id, feature, request, start, estimated_tokens)
+            self._failed(exc, at)
             raise
         except BaseException:
             # cancelled from outside: give back what we took, leave the breaker neutral
@@ -176,7 +189,7 @@ class Upstream:
                 breaker.release(clock.now())
             self.limiter.reconcile(estimated_tokens, 0, clock.now())
             raise
-        self._succeeded(response, attempt, request_id, feature, request, start, estimated_tokens)
+        self._succeeded(response, at)
         return response
 
     async def _admit(self, tokens: int, deadline: float) -> None:
@@ -194,58 +207,23 @@ class Upstream:
                 )
             await clock.sleep(wait)
 
-    def _succeeded(
-        self,
-        response: LLMResponse,
-        attempt: int,
-        request_id: str,
-        feature: str,
-        request: LLMRequest,
-        start: float,
-        reserved: int,
-    ) -> None:
+    def _succeeded(self, response: LLMResponse, at: _AttemptInfo) -> None:
         now = self.clock.now()
         if response.usage is not None:
             used = response.usage.input_tokens + response.usage.output_tokens
-            self.limiter.reconcile(reserved, used, now)
+            self.limiter.reconcile(at.reserved, used, now)
         if response.rate_limits is not None:
             self._observe_limits(response.rate_limits, now)
         if self.breaker is not None:
-            self.breaker.record(True, now - start, now)
+            self.breaker.record(True, now - at.start, now)
             self._flush_transitions()
         if self._emit is not None:
-            usage = response.usage
-            self._emit(
-                ModelCall(
-                    request_id=request_id,
-                    feature=feature,
-                    provider=self.provider.name,
-                    attempt=attempt,
-                    model_requested=request.model,
-                    model_reported=response.model,
-                    status=200,
-                    error_type=None,
-                    latency_s=now - start,
-                    ttft_s=response.ttft_s,
-                    input_tokens=usage.input_tokens if usage else None,
-                    output_tokens=usage.output_tokens if usage else None,
-                    retry_after_s=None,
-                )
-            )
+            self._emit(self._model_call(at, now, response, None))
 
-    def _failed(
-        self,
-        err: CallError,
-        attempt: int,
-        request_id: str,
-        feature: str,
-        request: LLMRequest,
-        start: float,
-        reserved: int,
-    ) -> None:
+    def _failed(self, err: CallError, at: _AttemptInfo) -> None:
         now = self.clock.now()
         # A failed attempt consumed (almost) no tokens upstream: give the reservation back.
-        self.limiter.reconcile(reserved, 0, now)
+        self.limiter.reconcile(at.reserved, 0, now)
         rate_limits = getattr(err, "rate_limits", None)
         if rate_limits is not None:
             self._observe_limits(rate_limits, now)
@@ -255,26 +233,30 @@ class Upstream:
             if isinstance(err, _NOT_HEALTH):
                 self.breaker.release(now)
             else:
-                self.breaker.record(False, now - start, now)
+                self.breaker.record(False, now - at.start, now)
             self._flush_transitions()
         if self._emit is not None:
-            self._emit(
-                ModelCall(
-                    request_id=request_id,
-                    feature=feature,
-                    provider=self.provider.name,
-                    attempt=attempt,
-                    model_requested=request.model,
-                    model_reported=None,
-                    status=getattr(err, "status", None),
-                    error_type=err.error_type,
-                    latency_s=now - start,
-                    ttft_s=None,
-                    input_tokens=None,
-                    output_tokens=None,
-                    retry_after_s=err.retry_after,
-                )
-            )
+            self._emit(self._model_call(at, now, None, err))
+
+    def _model_call(
+        self, at: _AttemptInfo, now: float, response: LLMResponse | None, err: CallError | None
+    ) -> ModelCall:
+        usage = response.usage if response is not None else None
+        return ModelCall(
+            request_id=at.request_id,
+            feature=at.feature,
+            provider=self.provider.name,
+            attempt=at.attempt,
+            model_requested=at.request.model,
+            model_reported=response.model if response is not None else None,
+            status=200 if err is None else getattr(err, "status", None),
+            error_type=err.error_type if err is not None else None,
+            latency_s=now - at.start,
+            ttft_s=response.ttft_s if response is not None else None,
+            input_tokens=usage.input_tokens if usage else None,
+            output_tokens=usage.output_tokens if usage else None,
+            retry_after_s=err.retry_after if err is not None else None,
+        )
 
     def _observe_limits(self, rl: RateLimitInfo, now: float) -> None:
         """Believe the provider: adopt its advertised limits, clamp to what it says remains."""
@@ -300,6 +282,3 @@ def _tracking(
         on_chunk(text, t)
 
     return cb
-
-
-ObserverList = list[Observer]

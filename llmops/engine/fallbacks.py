@@ -1,0 +1,77 @@
+"""Graceful degradation: what answers when a call fails, per the feature's declared strategy."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from llmops.config import Fallback
+from llmops.errors import CallError, FeatureUnavailable
+from llmops.stores.answers import AnswerCache, MemoryAnswerCache
+from llmops.stores.reprocess import SqliteReprocessQueue
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackAnswer:
+    text: str | None
+    value: Any = None
+    queued_id: int | None = None
+
+
+class Fallbacks:
+    """The state behind the strategies: the answer cache and the durable reprocess queues."""
+
+    def __init__(self, answer_cache: AnswerCache | None = None) -> None:
+        self.answers: AnswerCache = answer_cache or MemoryAnswerCache()
+        self._queues: dict[str, SqliteReprocessQueue] = {}
+
+    def remember(self, feature: str, messages: Sequence[Mapping[str, str]], text: str) -> None:
+        """Keep a good answer for the ``cached`` strategy."""
+        self.answers.put(_cache_key(feature, messages), text)
+
+    def queue(self, path: str) -> SqliteReprocessQueue:
+        """The reprocess queue stored at ``path`` (opened once)."""
+        queue = self._queues.get(path)
+        if queue is None:
+            queue = self._queues[path] = SqliteReprocessQueue(path)
+        return queue
+
+    def answer(
+        self,
+        fallback: Fallback,
+        feature: str,
+        messages: Sequence[Mapping[str, str]],
+        err: CallError,
+    ) -> FallbackAnswer:
+        """The fallback's answer to ``err``; raises when the strategy has none to give.
+
+        ``error`` raises :class:`FeatureUnavailable` with the declared message; ``cached`` with
+        nothing cached for this input re-raises ``err`` itself.
+        """
+        if fallback.strategy == "default":
+            value = fallback.value
+            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            return FallbackAnswer(text, value)
+        if fallback.strategy == "cached":
+            cached = self.answers.get(_cache_key(feature, messages))
+            if cached is None:
+                raise err
+            return FallbackAnswer(cached)
+        if fallback.strategy == "queue":
+            queued = self.queue(fallback.path).enqueue(feature, messages, err.error_type)
+            return FallbackAnswer(None, queued_id=queued)
+        raise FeatureUnavailable(fallback.message, cause=err) from err
+
+    def close(self) -> None:
+        for queue in self._queues.values():
+            queue.close()
+        self._queues.clear()
+
+
+def _cache_key(feature: str, messages: Sequence[Mapping[str, str]]) -> str:
+    digest = hashlib.sha256(orjson.dumps([feature, [dict(m) for m in messages]])).hexdigest()
+    return digest[:32]
