@@ -61,7 +61,7 @@ class Engine:
         observers: Sequence[Observer] = (),
         rng: random.Random | None = None,
         answer_cache: AnswerCache | None = None,
-        detect_language: bool = False,
+        detect_language: bool = True,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or AnyioClock()

@@ -158,3 +158,20 @@ async def test_error_fallback_raises_its_message_with_the_cause() -> None:
         with pytest.raises(FeatureUnavailable, match="summaries are down") as info:
             await engine.call(MSG, feature="f")
     assert isinstance(info.value.cause, ServerError)
+
+
+async def test_cancelled_call_leaves_no_slot_taken_and_no_reservation() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(100)
+        return httpx.Response(200, json=ok_body())
+
+    up = Upstream(handler)
+    cfg = make_config(limits={"max_concurrency": 1, "tokens_per_minute": 10_000})
+    async with Engine(cfg, transport=up.transport()) as engine:
+        limiter = engine.upstream().limiter
+        assert limiter.tokens is not None
+        before = limiter.tokens.available(anyio.current_time())
+        with anyio.move_on_after(1):
+            await engine.call(MSG)
+        assert engine.gate.in_flight == 0 and engine.gate.waiting == 0
+        assert limiter.tokens.available(anyio.current_time()) >= before
