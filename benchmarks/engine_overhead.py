@@ -39,7 +39,13 @@ BODY = orjson.dumps(
         "id": "x",
         "object": "chat.completion",
         "model": "mock-1-2026-01",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "billing"}, "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "billing"},
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 12, "completion_tokens": 1, "total_tokens": 13},
     }
 )
@@ -126,7 +132,9 @@ async def engine_rps(base_url: str, concurrency: int, seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=5.0)
@@ -173,18 +181,24 @@ def main() -> None:
             "concurrency": args.concurrency,
             "bare_aiohttp_median": round(med(bare_rates)),
             "engine_median": round(med(engine_rates)),
-            "ratio_median": round(med(e / b for e, b in zip(engine_rates, bare_rates)), 3),
+            "ratio_median": round(
+                med(e / b for e, b in zip(engine_rates, bare_rates, strict=True)), 3
+            ),
             "bare_runs": [round(x) for x in bare_rates],
             "engine_runs": [round(x) for x in engine_rates],
             "target_ratio": 0.5,
         },
     }
-    print(f"per-call overhead (median of {args.runs}): {result['per_call_us']['overhead_median']} µs"
-          f"  [bare {result['per_call_us']['bare_provider_median']} µs, engine "
-          f"{result['per_call_us']['engine_median']} µs]  target < 50 µs")
+    print(
+        f"per-call overhead (median of {args.runs}): {result['per_call_us']['overhead_median']} µs"
+        f"  [bare {result['per_call_us']['bare_provider_median']} µs, engine "
+        f"{result['per_call_us']['engine_median']} µs]  target < 50 µs"
+    )
     t = result["throughput_rps"]
-    print(f"req/s at {args.concurrency} concurrency vs loopback mock: engine {t['engine_median']}, "
-          f"bare aiohttp {t['bare_aiohttp_median']}, ratio {t['ratio_median']}  target >= 0.5")
+    print(
+        f"req/s at {args.concurrency} concurrency vs loopback mock: engine {t['engine_median']}, "
+        f"bare aiohttp {t['bare_aiohttp_median']}, ratio {t['ratio_median']}  target >= 0.5"
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
