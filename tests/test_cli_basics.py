@@ -59,3 +59,10 @@ def test_a_command_not_built_yet_exits_2() -> None:
     proc = run("runbook", "check")
     assert proc.returncode == 2
     assert "not built yet" in proc.stderr
+
+
+def test_an_unknown_option_is_a_usage_error_with_exit_2() -> None:
+    proc = run("config", "check", "--no-such-option")
+    assert proc.returncode == 2
+    assert "No such option: --no-such-option" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -58,14 +58,15 @@ def run_guarded(app: typer.Typer) -> int:
             raise
         err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
         return EXIT_FAILED
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
-            err_console.print("interrupted")
-            return EXIT_INTERRUPTED
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return EXIT_BAD_INPUT
-        raise
+    except typer.Abort:
+        err_console.print("interrupted")
+        return EXIT_INTERRUPTED
+    except typer.TyperException as exc:
+        # usage errors (bad option, missing argument) arrive here under standalone_mode=False;
+        # typer vendors click, so its exceptions are typer's, not click's
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
+        return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
     return EXIT_OK
