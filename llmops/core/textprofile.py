@@ -27,12 +27,15 @@ from pathlib import Path
 
 __all__ = [
     "INFORMAL_PREFIX_CHARS",
+    "LANGUAGE_CACHE_SIZE",
     "LANGUAGE_PREFIX_CHARS",
     "MIN_LANGUAGE_CHARS",
+    "Measured",
     "TextProfile",
     "detect_language",
     "estimate_tokens",
     "language_detector_name",
+    "measure_text",
     "normalize_input",
     "profile_text",
 ]
@@ -66,6 +69,27 @@ _BELOW_3BYTE_LEAD = bytes(range(0xE0))
 _BELOW_4BYTE_LEAD = bytes(range(0xF0))
 # Control characters (except tab/newline) confuse CLD2; they become spaces before detection.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The ASCII characters str.split() splits on: \t \n \v \f \r, \x1c-\x1f and space.
+_ASCII_SPACE = frozenset(i for i in range(128) if chr(i).isspace())
+# UTF-8 bytes -> b" " for ASCII whitespace, b"x" for anything else: words are the b"x" runs.
+# Lead bytes that may start a non-ASCII space (U+0085, U+00A0: C2; U+1680: E1; U+2000-U+200A,
+# U+2028, U+2029, U+202F, U+205F: E2; U+3000: E3) become b"w" and send a text the exact way.
+_WORD_CLASS = bytes(
+    0x20 if i in _ASCII_SPACE else 0x77 if i in (0xC2, 0xE1, 0xE2, 0xE3) else 0x78
+    for i in range(256)
+)
+# UTF-8 bytes -> ASCII letters lower-cased, ASCII whitespace as b" ", the rest unchanged.
+_LOWER_SPACED = bytes(
+    0x20 if i in _ASCII_SPACE else i + 32 if 0x41 <= i <= 0x5A else i for i in range(256)
+)
+_INFORMAL_BYTES = frozenset(w.encode() for w in _INFORMAL)
+#: distinct language-detection prefixes remembered per process (then the memo starts afresh)
+LANGUAGE_CACHE_SIZE = 8192
+_LANGUAGE_CACHE: dict[str, str] = {}
+
+
+#: the fields of :class:`TextProfile` as a plain tuple, in order (see :func:`measure_text`)
+Measured = tuple[int, int, int, int, bool, str | None, float, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +134,11 @@ def _script_units(text: str) -> tuple[int, int]:
     """Return ``(units, non_ascii_chars)`` for the token rule in the module docstring."""
     if text.isascii():
         return len(text), 0
-    raw = text.encode("utf-8", "surrogatepass")
+    return _wide_units(text, text.encode("utf-8", "surrogatepass"))
+
+
+def _wide_units(text: str, raw: bytes) -> tuple[int, int]:
+    """``(units, non_ascii_chars)`` of a non-ASCII ``text`` whose UTF-8 bytes are ``raw``."""
     leads = raw.translate(None, _BELOW_LEAD)
     wide = leads.translate(None, _BELOW_3BYTE_LEAD)
     widest = len(wide.translate(None, _BELOW_4BYTE_LEAD))
@@ -174,43 +202,81 @@ def language_detector_name() -> str | None:
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text``'s language, ``"unknown"`` if too short, ``None`` if no detector."""
+    """ISO 639-1 code of ``text``'s language, ``"unknown"`` if too short, ``None`` if no detector.
+
+    Answers are memoised per distinct prefix (the detector only ever sees the prefix, so this
+    changes no answer): logs repeat templated openings, and a look-up is far cheaper than CLD2.
+    """
     found = _detector()
     if found is None:
         return None
     prefix = text[:LANGUAGE_PREFIX_CHARS].strip()
     if len(prefix) < MIN_LANGUAGE_CHARS:
         return "unknown"
-    if not prefix.isprintable():
-        prefix = _CONTROL.sub(" ", prefix)
-    return found[1](prefix)
+    language = _LANGUAGE_CACHE.get(prefix)
+    if language is None:
+        language = found[1](prefix if prefix.isprintable() else _CONTROL.sub(" ", prefix))
+        if len(_LANGUAGE_CACHE) >= LANGUAGE_CACHE_SIZE:
+            _LANGUAGE_CACHE.clear()
+        _LANGUAGE_CACHE[prefix] = language
+    return language
 
 
 def _has_code(text: str) -> bool:
-    if "```" in text or (text.count(";") >= 2 and "{" in text and "}" in text):
+    if "```" in text:
         return True
+    semi = text.find(";")
+    if semi >= 0 and text.find(";", semi + 1) >= 0 and "{" in text and "}" in text:
+        return True
+    if "\n" not in text:
+        return text.lstrip().startswith(_CODE_LINE_STARTS)
     return any(line.lstrip().startswith(_CODE_LINE_STARTS) for line in text.split("\n"))
+
+
+def _words(text: str, raw: bytes) -> int:
+    """``len(text.split())`` without building the words, from the UTF-8 bytes ``raw``."""
+    classes = raw.translate(_WORD_CLASS)
+    if b"w" in classes:  # perhaps a non-ASCII space: the exact slow way
+        return len(text.split())
+    return classes.count(b" x") + (1 if classes[:1] == b"x" else 0)
+
+
+def _informal(text: str, raw: bytes) -> int:
+    """Informal marker words in the first :data:`INFORMAL_PREFIX_CHARS` characters."""
+    if text.isascii():  # bytes are characters: lower-case and split in one translate
+        head = raw[:INFORMAL_PREFIX_CHARS].translate(_LOWER_SPACED).split(b" ")
+        return sum(map(_INFORMAL_BYTES.__contains__, head))
+    return sum(map(_INFORMAL.__contains__, text[:INFORMAL_PREFIX_CHARS].lower().split()))
+
+
+def measure_text(
+    text: str, detect: bool
+) -> tuple[int, int, int, int, bool, str | None, float, int]:
+    """The fields of :class:`TextProfile`, in order, as a plain tuple (the scanner's hot path)."""
+    chars = len(text)
+    if text.isascii():
+        raw = text.encode("ascii")
+        units, non_ascii = chars, 0
+    else:
+        raw = text.encode("utf-8", "surrogatepass")
+        units, non_ascii = _wide_units(text, raw)
+    return (
+        chars,
+        _words(text, raw),
+        (raw.count(b"\n") + 1 if b"\n" in raw else 1) if chars else 0,
+        (units + 3) // 4,
+        _has_code(text),
+        _detect(text) if detect else None,
+        non_ascii / chars if chars else 0.0,
+        _informal(text, raw)
+        + (raw.count(b"!!") if b"!" in raw else 0)
+        + (raw.count(b"??") if b"?" in raw else 0),
+    )
 
 
 def profile_text(text: str, *, detect_language: bool = True) -> TextProfile:
     """Measure ``text``. With ``detect_language=False`` the language is ``None``."""
-    chars = len(text)
-    units, non_ascii = _script_units(text)
-    words = text.split()
-    head = text[:INFORMAL_PREFIX_CHARS].lower().split()
-    language = _detect(text) if detect_language else None
-    return TextProfile(
-        chars=chars,
-        words=len(words),
-        lines=text.count("\n") + 1 if text else 0,
-        token_estimate=(units + 3) // 4,
-        has_code=_has_code(text),
-        language=language,
-        non_ascii_share=non_ascii / chars if chars else 0.0,
-        informal_markers=sum(map(_INFORMAL.__contains__, head))
-        + text.count("!!")
-        + text.count("??"),
-    )
+    return TextProfile(*measure_text(text, detect_language))
 
 
 _detect = detect_language

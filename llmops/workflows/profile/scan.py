@@ -15,8 +15,9 @@ from typing import Protocol
 
 import orjson
 
-from llmops.core.textprofile import profile_text
+from llmops.core.textprofile import measure_text
 from llmops.workflows.profile.calls import Call, merge_into
+from llmops.workflows.profile.fastpath import openai_call
 from llmops.workflows.profile.formats import RecordReader
 from llmops.workflows.profile.tally import Tally
 
@@ -35,6 +36,8 @@ CHUNK_BYTES = 2 << 20
 MAX_EXAMPLES = 10
 #: calls waiting for their other half before the oldest is given up as unjoined
 MAX_PENDING = 200_000
+#: lines in a row the typed OpenAI fast path may miss before a scan stops trying it
+FAST_PATH_MISSES = 256
 
 
 class Readable(Protocol):
@@ -114,9 +117,24 @@ class _Scanner:
         self.calls = options.reader.calls
         self.detect = options.detect_language
         self.window = options.since is not None or options.until is not None
+        forced = options.reader.forced
+        self.fast = forced in (None, "openai")
+        self.sniffing = forced is None
+        self.misses = 0
 
     def line(self, raw: bytes, lineno: int) -> None:
         result = self.result
+        if self.fast:
+            call = openai_call(raw, self.sniffing)
+            if call is not None:
+                self.misses = 0
+                result.records += 1
+                formats = self.tally.formats
+                formats["openai"] = formats.get("openai", 0) + 1
+                self.count(call)
+                return
+            self.misses += 1
+            self.fast = self.misses < FAST_PATH_MISSES
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -165,8 +183,10 @@ class _Scanner:
             ):
                 self.result.skip("outside --since/--until")
                 return
-        profile = call.profile or profile_text(call.text or "", detect_language=self.detect)
-        self.tally.add(profile, call)
+        if call.profile is not None:
+            self.tally.add(call.profile, call)
+        else:
+            self.tally.add_measured(measure_text(call.text or "", self.detect), call)
 
 
 def scan_stream(

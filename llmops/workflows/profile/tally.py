@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmops.core.textprofile import TextProfile
+from llmops.core.textprofile import Measured, TextProfile
 from llmops.workflows.profile.calls import OUTCOMES, Call
 
 __all__ = ["FEATURES", "MAX_CATEGORY_VALUES", "N_COUNTERS", "Tally"]
@@ -72,41 +72,38 @@ class Tally:
 
     def add(self, profile: TextProfile, call: Call) -> None:
         """Count one complete call."""
-        chars = profile.chars
-        lines = profile.lines
-        share = profile.non_ascii_share
-        informal = profile.informal_markers
+        self.add_measured(
+            (
+                profile.chars,
+                profile.words,
+                profile.lines,
+                profile.token_estimate,
+                profile.has_code,
+                profile.language,
+                profile.non_ascii_share,
+                profile.informal_markers,
+            ),
+            call,
+        )
+
+    def add_measured(self, measured: Measured, call: Call) -> None:
+        """Count one complete call whose input was measured by :func:`measure_text`."""
+        chars, words, lines, tokens, has_code, language, share, informal = measured
         turns = call.turns
         key = (
             0 if chars < 500 else 1 if chars <= 2000 else 2,
             chars.bit_length(),
-            profile.words.bit_length(),
+            words.bit_length(),
             0 if lines <= 1 else 1 if lines <= 5 else 2 if lines <= 20 else 3,
-            profile.token_estimate.bit_length(),
-            profile.has_code,
-            profile.language,
-            -1
-            if share < 0
-            else 0
-            if share == 0
-            else 1
-            if share <= 0.1
-            else 2
-            if share <= 0.5
-            else 3,
+            tokens.bit_length(),
+            has_code,
+            language,
+            -1 if share < 0 else 0 if share == 0 else 1 if share <= 0.1 else 2 if share <= 0.5 else 3,
             -1 if informal < 0 else 0 if informal == 0 else 1 if informal <= 2 else 2,
-            -1
-            if turns is None
-            else 0
-            if turns <= 1
-            else 1
-            if turns <= 5
-            else 2
-            if turns <= 20
-            else 3,
+            -1 if turns is None else 0 if turns <= 1 else 1 if turns <= 5 else 2 if turns <= 20 else 3,
             _cap(call.model, self._models),
             _cap(call.feature, self._features),
-        )
+        )  # fmt: skip
         cell = self.cells.get(key)
         if cell is None:
             cell = self.cells[key] = [0] * N_COUNTERS
