@@ -1,8 +1,9 @@
 """Reading many logs: files, globs, ``.gz``, ``-`` for stdin; large files split over processes.
 
-A plain file of at least :data:`SPLIT_MIN_BYTES` is cut into byte ranges at line starts and the
-ranges are scanned by a process pool (``workers`` processes); the partial tallies are merged and
-calls whose halves landed in different ranges are joined afterwards. Gzip files (told by their
+A plain file of at least :data:`SPLIT_MIN_BYTES` is cut into byte ranges at line starts (about
+:data:`RANGE_BYTES` each, at least one per worker) and the ranges are scanned by ``workers`` light
+worker processes (:mod:`~llmops.workflows.profile.pool`); the partial tallies are merged and calls
+whose halves landed in different ranges are joined afterwards. Gzip files (told by their
 magic bytes) and stdin are read as one stream. Progress is reported as bytes read of the total.
 """
 
@@ -11,21 +12,22 @@ from __future__ import annotations
 import glob
 import gzip
 import itertools
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from llmops.errors import InputError
 from llmops.workflows.profile.calls import merge_into
+from llmops.workflows.profile.pool import scan_ranges
 from llmops.workflows.profile.scan import ScanOptions, ScanResult, _Scanner, scan_stream
 
 __all__ = ["SPLIT_MIN_BYTES", "expand_paths", "scan_paths"]
 
-#: files at least this large are split into byte ranges for the process pool
-SPLIT_MIN_BYTES = 64 << 20
+#: files at least this large are split into byte ranges for the worker processes
+SPLIT_MIN_BYTES = 8 << 20
+#: the size of one range handed to a worker (smaller ranges balance uneven cores better)
+RANGE_BYTES = 32 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 ProgressFn = Callable[[int, int], None]
@@ -67,28 +69,6 @@ def _ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     with open(path, "rb") as f:
         cuts = sorted({_next_line_start(f, size * k // parts) for k in range(parts)} | {size})
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
-
-
-_progress_slots: Any = None
-
-
-def _init_worker(slots: Any) -> None:
-    global _progress_slots
-    _progress_slots = slots
-
-
-def _scan_range(path: str, start: int, end: int, options: ScanOptions, slot: int) -> ScanResult:
-    done = 0
-
-    def on_bytes(n: int) -> None:
-        nonlocal done
-        done += n
-        if _progress_slots is not None:
-            _progress_slots[slot] = done
-
-    with open(path, "rb") as f:
-        f.seek(start)
-        return scan_stream(f, path, options, limit=end - start, on_bytes=on_bytes)
 
 
 def _scan_one(
@@ -200,24 +180,12 @@ def _scan_parallel(
     result: ScanResult,
     progress: Callable[[int], None],
 ) -> None:
-    tasks = [(p, a, b) for p in big for a, b in _ranges(p, sizes[p], workers * 2)]
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    slots = ctx.Array("q", len(tasks), lock=False)
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(slots,)) as pool:
-        pending: list[AsyncResult[ScanResult]] = [
-            pool.apply_async(_scan_range, (p, a, b, options, i))
-            for i, (p, a, b) in enumerate(tasks)
-        ]
-        reported = 0
-        while not all(r.ready() for r in pending):
-            pending[[r.ready() for r in pending].index(False)].wait(0.25)
-            now = sum(slots)
-            progress(now - reported)
-            reported = now
-        parts = [r.get() for r in pending]
-    progress(sum(sizes[p] for p in big) - reported)
+    tasks: list[tuple[str, int, int]] = []
+    for path in big:
+        parts = max(workers, -(-sizes[path] // RANGE_BYTES))
+        tasks += [(path, a, b) for a, b in _ranges(path, sizes[path], parts)]
+    parts_done = scan_ranges(tasks, options, workers, progress)
     offsets: dict[str, int] = {}
-    for (path, _, _), part in zip(tasks, parts, strict=True):
+    for (path, _, _), part in zip(tasks, parts_done, strict=True):
         _merge(result, part, offsets.get(path, 0))
         offsets[path] = offsets.get(path, 0) + part.lines

@@ -1,0 +1,161 @@
+"""Light worker processes that scan byte ranges of large files, and the parent side that feeds them.
+
+A worker is a fresh interpreter started with :data:`BOOT`: it registers bare package objects for
+``llmops``, ``llmops.core`` and ``llmops.workflows.profile`` so that importing the scanner does not
+run those packages' ``__init__`` modules (the engine, pydantic, numpy, the analysis), then serves
+tasks. So a worker holds the scanner, orjson, msgspec and the language detector, ~25 MB, instead of
+the whole library and the command line (~60 MB), and starts in a fraction of the time.
+
+Protocol over the worker's stdin/stdout, each message a 4-byte length and a pickle: the parent
+sends ``(path, start, end, options)`` tasks (``None`` to stop), the worker answers
+``("progress", bytes)`` per chunk read and ``("done", ScanResult)`` per task, or ``("error", text)``.
+Tasks are handed out one at a time as workers finish, so a slow core does not hold up the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import selectors
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+from llmops.workflows.profile.scan import ScanOptions, ScanResult, scan_stream
+
+__all__ = ["BOOT", "scan_ranges", "serve"]
+
+Task = tuple[str, int, int]
+
+#: the worker's program: bare parent packages, then :func:`serve`
+BOOT = """
+import os, sys, types
+root = sys.argv[1]
+for name in ("llmops", "llmops.core", "llmops.workflows.profile"):
+    module = types.ModuleType(name)
+    module.__path__ = [os.path.join(root, *name.split(".")[1:])]
+    sys.modules[name] = module
+from llmops.workflows.profile.pool import serve
+serve()
+"""
+_HEADER = struct.Struct("<I")
+
+
+def _send(stream: IO[bytes], message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    """``size`` bytes, reading no further (an unbuffered pipe may return less per read)."""
+    data = b""
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            raise EOFError("profile worker closed its pipe")
+        data += more
+    return data
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    (size,) = _HEADER.unpack(_read_exactly(stream, _HEADER.size))
+    return pickle.loads(_read_exactly(stream, size))
+
+
+def serve() -> None:
+    """Worker side: scan the ranges the parent sends until it sends ``None``."""
+    tasks, answers = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        task = _receive(tasks)
+        if task is None:
+            return
+        path, start, end, options = task
+        try:
+            with open(path, "rb") as f:
+                f.seek(start)
+                result = scan_stream(
+                    f, path, options, limit=end - start,
+                    on_bytes=lambda n: _send(answers, ("progress", n)),
+                )  # fmt: skip
+        except Exception as exc:  # reported by the parent, with the worker's own words
+            _send(answers, ("error", f"{type(exc).__name__}: {exc}"))
+            return
+        _send(answers, ("done", result))
+
+
+def _start(count: int) -> list[subprocess.Popen[bytes]]:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    command = [sys.executable, "-c", BOOT, root]
+    return [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+        for _ in range(count)
+    ]
+
+
+def scan_ranges(
+    tasks: Sequence[Task],
+    options: ScanOptions,
+    workers: int,
+    progress: Callable[[int], None],
+) -> list[ScanResult]:
+    """Scan every ``(path, start, end)`` range in ``workers`` processes; results in task order."""
+    procs = _start(min(workers, len(tasks)))
+    results: dict[int, ScanResult] = {}
+    todo = list(enumerate(tasks))[::-1]
+    selector = selectors.DefaultSelector()
+    running: dict[int, int] = {}  # worker index -> task index
+    try:
+        for i, proc in enumerate(procs):
+            assert proc.stdout is not None
+            selector.register(proc.stdout, selectors.EVENT_READ, i)
+            _next_task(proc, i, todo, running, options, selector)
+        while running:
+            for key, _ in selector.select():
+                i = key.data
+                kind, payload = _receive(key.fileobj)  # type: ignore[arg-type]
+                if kind == "progress":
+                    progress(payload)
+                elif kind == "done":
+                    results[running.pop(i)] = payload
+                    _next_task(procs[i], i, todo, running, options, selector)
+                else:
+                    raise RuntimeError(f"profile worker failed: {payload}")
+    finally:
+        selector.close()
+        for proc in procs:
+            _stop(proc)
+    return [results[k] for k in range(len(tasks))]
+
+
+def _next_task(
+    proc: subprocess.Popen[bytes],
+    i: int,
+    todo: list[tuple[int, Task]],
+    running: dict[int, int],
+    options: ScanOptions,
+    selector: selectors.BaseSelector,
+) -> None:
+    assert proc.stdin is not None and proc.stdout is not None
+    if todo:
+        k, (path, start, end) = todo.pop()
+        running[i] = k
+        _send(proc.stdin, (path, start, end, options))
+    else:
+        _send(proc.stdin, None)
+        selector.unregister(proc.stdout)  # its end of the pipe closes next
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
