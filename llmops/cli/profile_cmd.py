@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from llmops.cli.common import err_console
 from llmops.errors import InputError
-from llmops.workflows.profile import FORMATS, ProfileOptions, Thresholds, profile_logs
-from llmops.workflows.profile.calls import parse_time
+from llmops.workflows.profile.formats import FORMATS
 
 #: inputs at least this large get a progress bar
 PROGRESS_MIN_BYTES = 32 << 20
@@ -36,6 +33,8 @@ Exit codes: 0 done (findings or not), 2 bad input or nothing readable, 130 inter
 
 
 def _time(value: str | None, flag: str) -> float | None:
+    from llmops.workflows.profile.calls import parse_time
+
     if value is None:
         return None
     parsed = parse_time(value)
@@ -97,6 +96,13 @@ def register(app: typer.Typer) -> None:
             "reports"
         ),
     ) -> None:
+        # imported here, so `llmops --help` and the other commands never load them
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+        from llmops.workflows.profile.analysis import Thresholds
+        from llmops.workflows.profile.api import ProfileOptions, profile_logs
+
         options = ProfileOptions(
             format=format,
             fields=tuple(field or ()),
