@@ -60,9 +60,11 @@ def _chart(dist: Distribution) -> str:
     ax.set_ylabel("requests")
     ax.set_title(f"{dist.feature} by outcome", fontsize=10)
     ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    # fixed margins (tight_layout measured every label: half the report's time on large logs)
+    fig.subplots_adjust(left=0.16, right=0.86, top=0.9, bottom=0.3 if len(bins) > 4 else 0.14)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text as text, not glyph paths
+        fig.savefig(buf, format="svg")
     svg = buf.getvalue()
     return svg[svg.index("<svg") :]
 
