@@ -89,6 +89,9 @@ class Caller:
         """Send prompt ``index`` (modulo the prompt count); latency counts from ``t0``."""
         raise NotImplementedError
 
+    def begin_measuring(self) -> None:
+        """The warm-up is over: the measured window starts now."""
+
 
 class EngineCaller(Caller):
     """Calls through :class:`~llmops.Engine` (limits, retries, breaker, fallbacks)."""
@@ -111,9 +114,16 @@ class EngineCaller(Caller):
         self._stream = stream
         self.rec: LevelRecorder | None = None
         self.transitions = []
-        # Only the upstream's per-attempt events are wanted: hook them directly, so the
-        # engine does not profile every input or build a CallFinished per call for us.
-        engine.upstream(target.provider)._emit = self._on_event
+        self._provider = target.provider
+        engine.add_observer(self._on_event)
+
+    def begin_measuring(self) -> None:
+        """A breaker the warm-up burst opened is closed again, so the measured window shows
+        what the target does at this load, not the tail of the warm-up (the opening is kept
+        in the level's transitions)."""
+        breaker = self.engine.upstream(self._provider).breaker
+        if breaker is not None and breaker.state(self.clock.now()).value != "closed":
+            self.engine.close_circuit(self._provider)
 
     def _on_event(self, event: object) -> None:
         if type(event) is ModelCall:
@@ -226,5 +236,5 @@ async def open_caller(
             timeout_s=timeout_s,
         )
         return
-    async with Engine(config, transport=transport, clock=clock) as engine:
+    async with Engine(config, transport=transport, clock=clock, input_profiles=False) as engine:
         yield EngineCaller(engine, target, prompts, max_tokens=max_tokens, stream=stream)

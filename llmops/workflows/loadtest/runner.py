@@ -64,6 +64,7 @@ class LevelRun:
         now = self.clock.now()
         self.measure_start = now
         self.check.restart()
+        self.caller.begin_measuring()
         return now
 
     def check_stop(self) -> None:
