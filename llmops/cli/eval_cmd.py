@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from llmops.workflows.evals.schedule import Tick
     from llmops.workflows.evals.session import EvalOptions, EvalOutcome
     from llmops.workflows.evals.suite import Suite
-    from llmops.workflows.evals.target import Target
+    from llmops.workflows.target import Target
 
 HELP = """Run an eval SUITE (a suite file, a promptfoo config, or a shipped suite's name) through
 the engine, record the run in the history, and with --compare give the drift verdict against
@@ -75,7 +75,7 @@ class _Job:
         from llmops.stores.history import open_history
         from llmops.workflows.evals.notify import notification, notify
         from llmops.workflows.evals.runner import config_hash
-        from llmops.workflows.evals.target import live_target
+        from llmops.workflows.target import live_target
 
         kw = self.kw
         identity = config_hash(self.target.config, self.target.feature, self.target.label)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Coroutine, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -33,6 +34,7 @@ from llmops.workflows.loadtest import (
     target_from_config,
     target_from_url,
 )
+from llmops.workflows.target import live_target, mock_target
 
 T = TypeVar("T")
 
@@ -126,28 +128,21 @@ def _target(kw: dict[str, Any]) -> Iterator[Target]:
         )
         return
     if kw["config"] is not None:
-        if kw["model"] is not None:
-            raise InputError("--model: goes with --target; with --config the model is configured")
         from llmops.config import load_config
 
         yield target_from_config(
-            load_config(kw["config"]), feature=kw["feature"], provider=kw["provider"]
+            load_config(kw["config"]),
+            feature=kw["feature"],
+            provider=kw["provider"],
+            model=kw["model"],
         )
         return
     for name in ("feature", "provider", "model"):
         if kw[name] is not None:
             raise InputError(f"--{name}: goes with --config or --target")
-    from llmops.mock import spawn_mock_server
-
     profile = kw["mock_profile"]
-    with spawn_mock_server(profile, seed=kw["seed"]) as url:
-        yield target_from_url(
-            f"{url}/v1",
-            "openai",
-            "mock-1",
-            label=f"built-in mock (profile {profile}) at {url}",
-            local=True,
-        )
+    with live_target(mock_target(profile=profile), seed=kw["seed"]) as live:
+        yield replace(live, label=f"built-in mock (profile {profile}) at {live.base_url}")
 
 
 def _write_reports(result: LoadtestResult, report_dir: Path) -> list[Path]:

@@ -17,7 +17,8 @@ from llmops.workflows.evals.runner import run_suite
 from llmops.workflows.evals.schedule import RunLock, Tick, parse_duration, run_every
 from llmops.workflows.evals.session import EvalOptions, EvalOutcome, evaluate
 from llmops.workflows.evals.suite import Suite, load_suite
-from llmops.workflows.evals.target import Target, live_target, mock_target, resolve_target
+from llmops.workflows.evals.target import resolve_target
+from llmops.workflows.target import Target, live_target, mock_target
 
 __all__ = [
     "CaseTally",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from llmops.engine.clock import Clock
@@ -24,7 +24,7 @@ from llmops.workflows.evals.judge import engine_judge
 from llmops.workflows.evals.promote import Promotion, compare_candidate
 from llmops.workflows.evals.runner import Progress, config_hash, git_commit, run_suite
 from llmops.workflows.evals.suite import Suite
-from llmops.workflows.evals.target import Target, with_model
+from llmops.workflows.target import Target, with_model
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +93,10 @@ async def evaluate(
             history.append(run)
         outcome.history = [*earlier, run]
     if opts.candidate_model is not None:
-        cand_target = Target(
-            with_model(target.config, target.feature, opts.candidate_model),
-            target.feature,
-            f"{target.label} candidate {opts.candidate_model}",
-            target.mock_profile,
+        cand_target = replace(
+            target,
+            config=with_model(target.config, target.feature, opts.candidate_model),
+            label=f"{target.label} candidate {opts.candidate_model}",
         )
         cand_digest = config_hash(cand_target.config, cand_target.feature, cand_target.label)
         outcome.candidate_run = await _run(

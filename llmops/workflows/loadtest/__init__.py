@@ -35,8 +35,8 @@ from llmops.workflows.loadtest.options import (
     parse_slo,
 )
 from llmops.workflows.loadtest.prompts import PromptSet, load_prompts, synthetic_prompts
-from llmops.workflows.loadtest.target import Target, target_from_config, target_from_url
 from llmops.workflows.loadtest.verdict import SloOutcome, Verdict
+from llmops.workflows.target import Target, target_from_config, target_from_url
 
 __all__ = [
     "CostEstimate",

@@ -22,7 +22,7 @@ from llmops.providers.registry import make_provider
 from llmops.types import LLMRequest, LLMResponse
 from llmops.workflows.loadtest.metrics import LevelRecorder
 from llmops.workflows.loadtest.prompts import PromptSet
-from llmops.workflows.loadtest.target import Target
+from llmops.workflows.target import Target
 
 __all__ = ["Caller", "EngineCaller", "PreciseClock", "RawCaller", "error_class", "measuring_clock"]
 

@@ -1,0 +1,215 @@
+"""What a workflow aims at: a provider (or feature) of an llmops configuration, or the mock.
+
+``llmops loadtest`` and ``llmops eval`` name their target the same ways — a feature or provider
+of ``llmops.yaml``, ``--target URL --provider openai|anthropic --model M``, or nothing (the
+built-in mock server, spawned on loopback) — and every way ends as a :class:`Target`: a
+configuration and the provider to call, so the same engine (limits, retries, breaker,
+fallbacks) runs as in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from llmops.config import FeatureConfig, LlmopsConfig, config_from_dict
+from llmops.errors import InputError
+
+__all__ = [
+    "MOCK_MODEL",
+    "Target",
+    "is_local_url",
+    "live_target",
+    "mock_target",
+    "target_from_config",
+    "target_from_url",
+    "with_model",
+]
+
+MOCK_MODEL = "mock-1"
+#: the feature added to call one provider of a config that defines several
+_PROVIDER_FEATURE = "__provider__"
+_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+def is_local_url(url: str) -> bool:
+    """True for loopback hosts (``localhost``, 127.0.0.0/8, ``::1``): no money is spent there."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A provider to call, in a configuration.
+
+    ``feature`` is called when set (its model, fallback and validation then apply); ``label``
+    names the target in reports; ``local`` means it costs nothing (loopback, or the mock);
+    ``mock_profile`` is set when the target is the built-in mock, still to be spawned.
+    """
+
+    config: LlmopsConfig
+    provider: str
+    feature: str | None
+    label: str
+    local: bool
+    mock_profile: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The wire format: ``openai`` or ``anthropic``."""
+        return self.config.providers[self.provider].kind
+
+    @property
+    def base_url(self) -> str:
+        return self.config.providers[self.provider].base_url
+
+    @property
+    def model(self) -> str:
+        """The model the calls ask for."""
+        if self.feature is not None:
+            return self.config.model_for(self.config.features[self.feature])
+        model = self.config.providers[self.provider].model
+        if model is None:
+            raise InputError(f"provider {self.provider!r} has no model: give --model")
+        return model
+
+
+def _settings(base: LlmopsConfig | None) -> dict[str, Any]:
+    """The limits, retry, breaker and log settings of ``base`` (defaults without one)."""
+    if base is None:
+        return {}
+    data = base.model_dump(mode="json", by_alias=True, exclude={"providers", "features"})
+    data["events_log"] = base.events_log
+    return data
+
+
+def target_from_url(
+    url: str,
+    kind: str,
+    model: str,
+    *,
+    api_key_env: str | None = None,
+    base: LlmopsConfig | None = None,
+    label: str | None = None,
+    local: bool | None = None,
+) -> Target:
+    """A target from ``--target URL --provider openai|anthropic --model M``.
+
+    The settings (limits, retry, breaker) come from ``base`` when given, else the defaults.
+    The key is read from ``api_key_env``, by default ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``.
+    """
+    if kind not in _KEY_ENV:
+        raise InputError(f"--provider: got {kind!r}, expected openai or anthropic with --target")
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"--target: got {url!r}, expected a URL starting with http:// or https://")
+    return _url_target(url, kind, model, api_key_env or _KEY_ENV[kind], base, label, local)
+
+
+def _url_target(
+    url: str,
+    kind: str,
+    model: str,
+    api_key_env: str | None,
+    base: LlmopsConfig | None,
+    label: str | None,
+    local: bool | None,
+) -> Target:
+    provider = {"kind": kind, "base_url": url, "model": model, "api_key_env": api_key_env}
+    data = {**_settings(base), "providers": {kind: provider}}
+    return Target(
+        config_from_dict(data, source="--target"),
+        kind,
+        None,
+        label or f"{kind} API at {url} (model {model})",
+        is_local_url(url) if local is None else local,
+    )
+
+
+def _known(name: str, known: list[str], what: str) -> None:
+    if name not in known:
+        hint = difflib.get_close_matches(name, known, n=1)
+        defined = ", ".join(known) or "none"
+        extra = f"; did you mean {hint[0]!r}?" if hint else f" (defined: {defined})"
+        raise InputError(f"--{what}: no {what} {name!r} in the configuration{extra}")
+
+
+def target_from_config(
+    config: LlmopsConfig,
+    *,
+    feature: str | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+) -> Target:
+    """A feature (``--feature``), a provider (``--provider``), or the only provider configured;
+    ``model`` overrides the model asked for."""
+    if feature is not None:
+        _known(feature, sorted(config.features), "feature")
+        found = config.provider_for(config.features[feature])
+        if found is None:
+            raise InputError(f"--feature {feature!r}: it names no provider")
+        name = found[0]
+        label = f"feature {feature} (provider {name}, {config.providers[name].base_url})"
+    else:
+        if provider is None:
+            if len(config.providers) != 1:
+                names = ", ".join(sorted(config.providers)) or "none"
+                raise InputError(f"--config: name a --feature or a --provider (providers: {names})")
+            provider = next(iter(config.providers))
+        _known(provider, sorted(config.providers), "provider")
+        name = provider
+        label = f"provider {name} ({config.providers[name].base_url})"
+        if len(config.providers) > 1:
+            features = {**config.features, _PROVIDER_FEATURE: FeatureConfig(provider=name)}
+            config = config.model_copy(update={"features": features})
+            feature = _PROVIDER_FEATURE
+    target = Target(config, name, feature, label, is_local_url(config.providers[name].base_url))
+    if model is not None:
+        target = replace(target, config=with_model(config, feature, model))
+    target.model  # noqa: B018  (fail now, not at the first call, when no model is set)
+    return target
+
+
+def mock_target(
+    base: LlmopsConfig | None = None, profile: str = "default", base_url: str | None = None
+) -> Target:
+    """The built-in mock as target; ``base_url`` is filled in by :func:`live_target`."""
+    url = base_url or "http://127.0.0.1:9/v1"
+    # no key: a real one in the environment must not travel even to a loopback mock
+    target = _url_target(url, "openai", MOCK_MODEL, None, base, None, True)
+    # the label leaves out the profile: a mock profile plays the provider's side, not ours
+    return replace(target, label="built-in mock", mock_profile=profile)
+
+
+@contextlib.contextmanager
+def live_target(target: Target, *, seed: int = 0) -> Iterator[Target]:
+    """Spawn the mock server when ``target`` is the mock; yield the target pointing at it."""
+    if target.mock_profile is None:
+        yield target
+        return
+    from llmops.mock import spawn_mock_server
+
+    with spawn_mock_server(target.mock_profile, seed=seed) as url:
+        live = mock_target(target.config, target.mock_profile, base_url=url + "/v1")
+        yield replace(live, label=target.label)
+
+
+def with_model(config: LlmopsConfig, feature: str | None, model: str) -> LlmopsConfig:
+    """``config`` asking for ``model`` for ``feature`` (or for its only provider)."""
+    data = config.model_dump(mode="json", by_alias=True)
+    if feature is not None:
+        data["features"][feature]["model"] = model
+    elif len(config.providers) == 1:
+        data["providers"][next(iter(config.providers))]["model"] = model
+    else:
+        raise InputError("a model override needs a feature or a single provider")
+    return config_from_dict(data, source="model override")
