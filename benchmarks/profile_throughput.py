@@ -7,9 +7,12 @@ languages, lengths, code, planted failure effects), then in the same run measure
 - DuckDB's ``read_json_auto`` computing the same per-segment failure counts (length bins),
 - a ``jq`` pipeline computing the same counts,
 
-each as wall time (median of ``--repeat`` runs), MB/s and peak RSS of the whole process tree.
+each as wall time (median of ``--repeat`` runs), MB/s, peak RSS of the whole process tree and
+CPU seconds of the tree. ``llmops profile --workers 1`` is timed too: its MB per CPU second is the
+per-core throughput, what each free core adds when the machine is shared. ``--before DIR`` also
+times another checkout of llmops (say ``git worktree add DIR <commit>``) in the same run.
 DuckDB is installed into a throwaway venv and jq from Debian's packages, never into the project.
-Results go to ``benchmarks/results/profile_throughput.json``.
+Results go to ``benchmarks/results/profile_throughput.json``, with the load average of the run.
 
     python benchmarks/profile_throughput.py --size-mb 1024 --repeat 3
 """
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -116,10 +120,24 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str] | str, *, shell: bool = False) -> tuple[float, int, str]:
-    """Run ``cmd``; return (seconds, peak RSS bytes of the process tree, stdout)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(
+    cmd: list[str] | str,
+    *,
+    shell: bool = False,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[float, int, str, float]:
+    """Run ``cmd``; return (seconds, peak RSS bytes of the process tree, stdout, CPU seconds)."""
+    cpu = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, shell=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
     peak = 0
     done = threading.Event()
 
@@ -137,7 +155,7 @@ def measure(cmd: list[str] | str, *, shell: bool = False) -> tuple[float, int, s
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd!r} failed ({proc.returncode}): {err.decode()[-500:]}")
-    return elapsed, peak, out.decode()
+    return elapsed, peak, out.decode(), _children_cpu() - cpu
 
 
 def ensure_peers() -> tuple[str | None, str | None]:
@@ -181,6 +199,7 @@ def main() -> None:
         "--log", type=Path, default=Path(tempfile.gettempdir()) / "llmops-profile-bench.jsonl"
     )
     parser.add_argument("--skip-jq", action="store_true", help="jq is slow; skip it")
+    parser.add_argument("--before", type=Path, help="another llmops checkout to time alongside")
     args = parser.parse_args()
     if not args.log.exists() or abs(args.log.stat().st_size - args.size_mb * 1_000_000) > 5_000_000:
         t = time.perf_counter()
@@ -188,6 +207,7 @@ def main() -> None:
         print(
             f"generated {n:,} records, {args.log.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - t:.0f}s"
         )
+    args.log = args.log.resolve()
     size_mb = args.log.stat().st_size / 1e6
     duck, jq = ensure_peers()
     reports = Path(tempfile.mkdtemp(prefix="llmops-bench-reports-"))
@@ -200,32 +220,50 @@ def main() -> None:
         "--report-dir",
         str(reports),
     ]
-    runs: dict[str, list[tuple[float, int]]] = {}
-    commands: dict[str, tuple[list[str] | str, bool]] = {
-        "llmops profile (language on)": (llmops, False),
-        "llmops profile (language off)": ([*llmops, "--no-language"], False),
-    }
+    runs: dict[str, list[tuple[float, int, float]]] = {}
+    here = dict(os.environ, PYTHONPATH=str(ROOT))
+    Command = tuple[list[str] | str, bool, dict[str, str] | None]
+    commands: dict[str, Command] = {
+        "llmops profile (language on)": (llmops, False, here),
+        "llmops profile (language off)": ([*llmops, "--no-language"], False, here),
+        "llmops profile --workers 1 (language on)": ([*llmops, "--workers", "1"], False, here),
+        "llmops profile --workers 1 (language off)": (
+            [*llmops, "--workers", "1", "--no-language"], False, here,
+        ),
+    }  # fmt: skip
+    if args.before:
+        before = dict(os.environ, PYTHONPATH=str(args.before.resolve()))
+        commands["before: llmops profile (language on)"] = (llmops, False, before)
+        commands["before: llmops profile (language off)"] = (
+            [*llmops, "--no-language"], False, before,
+        )  # fmt: skip
     if duck:
         script = DUCK_SQL.format(path=args.log, threads=os.cpu_count() or 1)
-        commands["duckdb read_json_auto"] = ([duck, "-c", script], False)
+        commands["duckdb read_json_auto"] = ([duck, "-c", script], False, None)
     if jq and not args.skip_jq:
-        commands["jq"] = (JQ.format(path=args.log), True)
+        commands["jq"] = (JQ.format(path=args.log), True, None)
+    loads = [os.getloadavg()[0]]
     for _ in range(args.repeat):  # interleaved so noise hits every tool alike
-        for name, (cmd, shell) in commands.items():
-            seconds, peak, _out = measure(cmd, shell=shell)
-            runs.setdefault(name, []).append((seconds, peak))
+        for name, (cmd, shell, env) in commands.items():
+            # run outside the checkout: `python -c` puts the working directory first on sys.path
+            seconds, peak, _out, cpu = measure(cmd, shell=shell, env=env, cwd=reports)
+            runs.setdefault(name, []).append((seconds, peak, cpu))
+            loads.append(os.getloadavg()[0])
             print(
-                f"  {name}: {seconds:.1f}s, {size_mb / seconds:.0f} MB/s, peak {peak / 1e6:.0f} MB",
+                f"  {name}: {seconds:.1f}s, {size_mb / seconds:.0f} MB/s, peak {peak / 1e6:.0f} MB, cpu {cpu:.1f}s, load {loads[-1]:.1f}",
                 flush=True,
             )
     summary = {}
     for name, values in runs.items():
-        median = statistics.median(s for s, _ in values)
-        summary[name] = {"median_s": round(median, 2), "mb_per_s": round(size_mb / median, 1), "peak_rss_mb": round(max(p for _, p in values) / 1e6, 1), "runs_s": [round(s, 2) for s, _ in values]}  # fmt: skip
-    print(f"\n{size_mb:,.0f} MB log, {args.repeat} runs each, {os.cpu_count()} cores")
+        median = statistics.median(s for s, _, _ in values)
+        cpu = statistics.median(c for _, _, c in values)
+        summary[name] = {"median_s": round(median, 2), "mb_per_s": round(size_mb / median, 1), "peak_rss_mb": round(max(p for _, p, _ in values) / 1e6, 1), "cpu_s": round(cpu, 2), "mb_per_cpu_s": round(size_mb / cpu, 1), "runs_s": [round(s, 2) for s, _, _ in values]}  # fmt: skip
+    print(
+        f"\n{size_mb:,.0f} MB log, {args.repeat} runs each, {os.cpu_count()} cores, load average (1 min) {min(loads):.1f}-{max(loads):.1f}"
+    )
     for name, row in summary.items():
         print(
-            f"{name:32s} {row['median_s']:7.1f}s {row['mb_per_s']:7.1f} MB/s  peak {row['peak_rss_mb']:6.0f} MB"
+            f"{name:44s} {row['median_s']:7.1f}s {row['mb_per_s']:7.1f} MB/s  peak {row['peak_rss_mb']:6.0f} MB  {row['mb_per_cpu_s']:6.1f} MB/cpu-s"
         )
     if "duckdb read_json_auto" in summary:
         ratio = (
@@ -240,6 +278,7 @@ def main() -> None:
                 "log_mb": round(size_mb, 1),
                 "repeat": args.repeat,
                 "cores": os.cpu_count(),
+                "load_average_1min": [round(min(loads), 2), round(max(loads), 2)],
                 "results": summary,
             },
             indent=2,
