@@ -162,7 +162,7 @@ def _load_detector() -> tuple[str, Callable[[str], str]] | None:
         def cld2(prefix: str) -> str:
             try:
                 _, _, details = pycld2.detect(prefix, bestEffort=True)
-            except pycld2.error:
+            except (pycld2.error, UnicodeEncodeError):  # e.g. a lone surrogate from bad input
                 return "unknown"
             code = str(details[0][1])
             return "unknown" if code in ("un", "xxx") else code.split("-")[0].lower()

@@ -101,3 +101,8 @@ def test_language_is_none_when_detection_is_off() -> None:
         profile_text("Please summarise the attached meeting notes.", detect_language=False).language
         is None
     )
+
+
+def test_a_lone_surrogate_gives_unknown_language_not_an_error() -> None:
+    text = "hello \ud800 world, this is a long enough text to try to detect its language"
+    assert profile_text(text).language in ("unknown", None)
