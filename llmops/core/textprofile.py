@@ -115,6 +115,9 @@ def normalize_input(text: str, max_chars: int | None = None) -> tuple[str, bool,
     ``changed`` tells whether normalisation altered the text, ``truncated`` whether it was then cut
     to ``max_chars`` characters.
     """
+    if _already_tidy(text):
+        truncated = max_chars is not None and len(text) > max_chars
+        return (text[: max(max_chars or 0, 0)] if truncated else text), False, truncated
     out = text.replace("\r\n", "\n") if "\r" in text else text
     out = _TRAILING_WS.sub("", out)
     out = _INLINE_WS.sub(_one_space, out)
@@ -124,6 +127,18 @@ def normalize_input(text: str, max_chars: int | None = None) -> tuple[str, bool,
     if truncated:
         out = out[: max(max_chars or 0, 0)]
     return out, changed, truncated
+
+
+# In ASCII text these are the only places normalisation can change anything.
+_UNTIDY_ASCII = ("  ", " \n", "\n\n\n", "\r", "\t", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _already_tidy(text: str) -> bool:
+    """A cheap proof that normalisation would leave ``text`` as it is (the engine's hot path:
+    most inputs are tidy, and substring tests cost a fraction of the three regex passes)."""
+    if not text or not text.isascii() or text[0].isspace() or text[-1].isspace():
+        return False
+    return not any(s in text for s in _UNTIDY_ASCII)
 
 
 def _one_space(match: re.Match[str]) -> str:

@@ -106,3 +106,23 @@ def test_language_is_none_when_detection_is_off() -> None:
 def test_a_lone_surrogate_gives_unknown_language_not_an_error() -> None:
     text = "hello \ud800 world, this is a long enough text to try to detect its language"
     assert profile_text(text).language in ("unknown", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tidy text.\nSecond line",
+        "two  spaces",
+        "trailing \nspace",
+        "a\n\n\n\nb",
+        "tab\there",
+        " lead",
+    ],
+)
+def test_the_tidy_fast_path_agrees_with_full_normalisation(text: str) -> None:
+    from llmops.core import textprofile as tp
+
+    slow = tp._MANY_NEWLINES.sub(
+        "\n\n", tp._INLINE_WS.sub(tp._one_space, tp._TRAILING_WS.sub("", text))
+    ).strip()
+    assert normalize_input(text) == (slow, slow != text, False)
