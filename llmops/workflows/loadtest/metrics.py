@@ -188,7 +188,7 @@ class LevelRecorder:
 
 @dataclass(slots=True)
 class LevelResult:
-    """Everything measured at one level; see docs/loadtest.md for each field's meaning."""
+    """Everything measured at one level; see the README (llmops loadtest) for each field's meaning."""
 
     load: float
     mode: str

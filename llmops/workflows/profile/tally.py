@@ -4,7 +4,7 @@ Memory depends on how many distinct feature combinations occur (bounded: numeric
 binned and categorical values beyond :data:`MAX_CATEGORY_VALUES` per feature become ``(other)``),
 never on how many requests were read. Single-feature and pair segments are marginals of this table.
 
-Feature bins (documented in ``docs/profile.md``): length in characters <500, 500-2,000, >2,000;
+Feature bins (documented in the README, `llmops profile`): length in characters <500, 500-2,000, >2,000;
 characters, words and estimated tokens in log2 bins (bin k holds values 2^(k-1)…2^k - 1, bin 0 is
 empty text); lines 1, 2-5, 6-20, >20; non-ASCII share 0, ≤10%, 10-50%, >50%; informal markers 0,
 1-2, 3+; conversation turns 1, 2-5, 6-20, >20; code yes/no; language, model and feature as they
