@@ -10,12 +10,6 @@ import orjson
 
 from llmops.engine.transport import HttpRequest
 from llmops.errors import (
-    ClientError,
-    Overloaded,
-    ProviderError,
-    QuotaExhausted,
-    RateLimited,
-    ServerError,
     StreamError,
 )
 from llmops.providers.base import HTTPProvider, StreamState
@@ -117,21 +111,10 @@ class AnthropicProvider(HTTPProvider):
             return None, body[:1000].decode("utf-8", "replace")
         return _describe_error(data)
 
-    def _classify(
-        self, status: int, provider_type: str | None, message: str
-    ) -> type[ProviderError]:
-        lowered = message.lower()
+    def _is_quota(self, status: int, provider_type: str | None, message: str) -> bool:
         if provider_type == "billing_error":
-            return QuotaExhausted
-        if status == 429:
-            if any(word in lowered for word in _QUOTA_WORDS):
-                return QuotaExhausted
-            return RateLimited
-        if status in (503, 529) or provider_type == "overloaded_error":
-            return Overloaded
-        if status in (408, 409) or status >= 500:
-            return ServerError
-        return ClientError
+            return True
+        return status == 429 and any(word in message.lower() for word in _QUOTA_WORDS)
 
     def _new_stream_state(self) -> StreamState:
         return _AnthropicStream(self._redact)

@@ -30,7 +30,16 @@ import anyio
 
 from llmops.engine.clock import Clock
 from llmops.engine.transport import HttpRequest, HttpResponse, Transport
-from llmops.errors import ProviderError, ServerError, StreamError, TransportError
+from llmops.errors import (
+    ClientError,
+    Overloaded,
+    ProviderError,
+    QuotaExhausted,
+    RateLimited,
+    ServerError,
+    StreamError,
+    TransportError,
+)
 from llmops.providers.headers import parse_retry_after
 from llmops.providers.sse import SSEEvent, SSEParser
 from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, Usage
@@ -143,9 +152,22 @@ class HTTPProvider(ABC):
         """(provider error type or code, human message) from an error body."""
 
     @abstractmethod
+    def _is_quota(self, status: int, provider_type: str | None, message: str) -> bool:
+        """Whether an error response means quota or spend is exhausted (never retried)."""
+
     def _classify(
         self, status: int, provider_type: str | None, message: str
-    ) -> type[ProviderError]: ...
+    ) -> type[ProviderError]:
+        """The error class: quota first, then 429, overload (503/529), 408/409/5xx, other 4xx."""
+        if self._is_quota(status, provider_type, message):
+            return QuotaExhausted
+        if status == 429:
+            return RateLimited
+        if status in (503, 529) or provider_type == "overloaded_error":
+            return Overloaded
+        if status in (408, 409) or status >= 500:
+            return ServerError
+        return ClientError
 
     @abstractmethod
     def _new_stream_state(self) -> StreamState: ...

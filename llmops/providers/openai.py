@@ -10,12 +10,6 @@ import orjson
 
 from llmops.engine.transport import HttpRequest
 from llmops.errors import (
-    ClientError,
-    Overloaded,
-    ProviderError,
-    QuotaExhausted,
-    RateLimited,
-    ServerError,
     StreamError,
 )
 from llmops.providers.base import HTTPProvider, StreamState
@@ -98,18 +92,8 @@ class OpenAIProvider(HTTPProvider):
     def _error_details(self, body: bytes) -> tuple[str | None, str]:
         return _error_details(body)
 
-    def _classify(
-        self, status: int, provider_type: str | None, message: str
-    ) -> type[ProviderError]:
-        if status == 429:
-            if provider_type in _QUOTA_TYPES or _mentions_quota(message):
-                return QuotaExhausted
-            return RateLimited
-        if status in (503, 529):
-            return Overloaded
-        if status in (408, 409) or status >= 500:
-            return ServerError
-        return ClientError
+    def _is_quota(self, status: int, provider_type: str | None, message: str) -> bool:
+        return status == 429 and (provider_type in _QUOTA_TYPES or _mentions_quota(message))
 
     def _new_stream_state(self) -> StreamState:
         return _OpenAIStream(self._redact)
