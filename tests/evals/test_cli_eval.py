@@ -72,7 +72,10 @@ def test_bad_suite_exits_2_with_one_line(tmp_path: Path) -> None:
 
 def test_unknown_feature_exits_2(tmp_path: Path) -> None:
     proc = llmops("--feature", "nope", cwd=tmp_path)
-    assert proc.returncode == 2 and "no feature 'nope' in the configuration (defined: none)" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "no feature 'nope' in the configuration (defined: none)" in proc.stderr
+    )
 
 
 def warn_outcome() -> EvalOutcome:
