@@ -8,8 +8,6 @@ segment and pair, and returns a :class:`ProfileResult` that the reporters render
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -114,22 +112,6 @@ def _read(
     return expanded, result
 
 
-def _warm_imports() -> threading.Thread:
-    """Import the statistics (scipy) and the chart library while the workers scan: the main
-    process only waits on them then, and these imports cost about a second afterwards."""
-
-    def load() -> None:
-        import importlib
-
-        for name in ("scipy.stats", "matplotlib.figure", "matplotlib.backends.backend_agg"):
-            with contextlib.suppress(ImportError):
-                importlib.import_module(name)
-
-    thread = threading.Thread(target=load, name="llmops-warm-imports", daemon=True)
-    thread.start()
-    return thread
-
-
 def profile_logs(
     paths: Sequence[str],
     options: ProfileOptions = ProfileOptions(),
@@ -142,9 +124,7 @@ def profile_logs(
     Raises :class:`InputError` when a path does not exist or nothing at all could be read.
     """
     scan = options.scan_options()
-    warming = _warm_imports()
     sources, result = _read(paths, scan, options.workers, on_progress)
-    warming.join()
     tally: Tally = result.tally
     n = tally.requests
     failures = n - sum(c[1] for c in tally.cells.values())
