@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import time
 from collections.abc import Coroutine, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from llmops.cli.common import EXIT_FAILED, EXIT_OK, fail_input
+from llmops.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, fail_input
 from llmops.errors import InputError
 from llmops.workflows.loadtest import (
     LoadtestOptions,
@@ -34,7 +35,11 @@ from llmops.workflows.loadtest import (
     target_from_config,
     target_from_url,
 )
+from llmops.workflows.loadtest.events import LevelFinished
+from llmops.workflows.loadtest.ladder import assemble_result
 from llmops.workflows.target import live_target, mock_target
+
+INTERRUPTED = "interrupted (Ctrl-C)"
 
 T = TypeVar("T")
 
@@ -297,6 +302,8 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"[dim]reports: {', '.join(str(p) for p in written)} (and loadtest-latest.*)[/]"
         )
+        if result.stop_reason and result.stop_reason.startswith(INTERRUPTED):
+            raise typer.Exit(EXIT_INTERRUPTED)
         raise typer.Exit(EXIT_FAILED if result.slo_failed else EXIT_OK)
 
 
@@ -319,10 +326,38 @@ def _execute(
         from llmops.reporters.loadtest_terminal import LiveDisplay
 
         live = LiveDisplay(console, "req/s" if options.open_loop else "clients")
-    coro = run_loadtest(
-        options, target, prompts=prompt_set, observers=[live] if live else [], cost=estimate
-    )
-    if live is None:
-        return _run_async(coro)
-    with live:
-        return _run_async(coro)
+    finished = _FinishedLevels()
+    observers: list[Any] = [finished, live] if live else [finished]
+    coro = run_loadtest(options, target, prompts=prompt_set, observers=observers, cost=estimate)
+    try:
+        if live is None:
+            return _run_async(coro)
+        with live:
+            return _run_async(coro)
+    except KeyboardInterrupt:
+        if not finished.levels:
+            raise
+        # Ctrl-C: what finished is still measured; report it rather than lose it
+        return assemble_result(
+            options,
+            target,
+            finished.levels,
+            started_at=finished.started_at,
+            wall_s=time.perf_counter() - finished.t0,
+            prompts=prompt_set.source,
+            stop_reason=f"{INTERRUPTED} after {len(finished.levels)} of {len(options.loads)} levels",
+            cost=estimate,
+        )
+
+
+class _FinishedLevels:
+    """Keeps every finished level, so an interrupted run can still be reported."""
+
+    def __init__(self) -> None:
+        self.levels: list[Any] = []
+        self.t0 = time.perf_counter()
+        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, LevelFinished):
+            self.levels.append(event.result)

@@ -39,7 +39,8 @@ def render_terminal(result: LoadtestResult, console: Console) -> None:
         table.add_row(*level_cells(result, level), style=style)
     console.print(table)
     if result.skipped_loads:
-        console.print(f"[dim]not run: {', '.join(f'{x:g}' for x in result.skipped_loads)}[/]")
+        skipped = ", ".join(f"{x:g}" for x in result.skipped_loads)
+        console.print(f"[dim]not run: {skipped} ({result.stop_reason})[/]")
     for line in result.verdict.lines:
         console.print(f"• {line}", highlight=False, soft_wrap=False)
 

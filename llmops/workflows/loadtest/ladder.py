@@ -121,6 +121,31 @@ async def run_loadtest(
     finally:
         if owns_transport:
             await transport.aclose()
+    return assemble_result(
+        options,
+        target,
+        levels,
+        started_at=started_at,
+        wall_s=time.perf_counter() - wall0,
+        prompts=prompts.source,
+        stop_reason=stop_reason,
+        cost=cost,
+    )
+
+
+def assemble_result(
+    options: LoadtestOptions,
+    target: Target,
+    levels: list[LevelResult],
+    *,
+    started_at: str,
+    wall_s: float,
+    prompts: str,
+    stop_reason: str | None = None,
+    cost: CostEstimate | None = None,
+) -> LoadtestResult:
+    """The result (with its verdict) of the ``levels`` run so far: the whole ladder, or what
+    finished before it was stopped (then ``stop_reason`` says why)."""
     return LoadtestResult(
         target=target.label,
         model=target.model,
@@ -130,9 +155,9 @@ async def run_loadtest(
         levels=levels,
         verdict=make_verdict(levels, options),
         started_at=started_at,
-        wall_s=time.perf_counter() - wall0,
-        prompts=prompts.source,
-        skipped_loads=list(loads[len(levels) :]),
+        wall_s=wall_s,
+        prompts=prompts,
+        skipped_loads=list(options.loads[len(levels) :]),
         stop_reason=stop_reason,
         cost=cost,
     )
