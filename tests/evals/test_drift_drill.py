@@ -13,6 +13,7 @@ from trio.testing import MockClock
 
 from llmops.config import LlmopsConfig
 from llmops.engine.clock import AnyioClock
+from llmops.errors import InputError
 from llmops.mock import MockTransport, load_profile, patch_profile
 from llmops.stores.history_sqlite import SqliteHistory
 from llmops.workflows.evals import (
@@ -189,3 +190,18 @@ async def test_llm_judge_grades_through_the_engine(tmp_path: Path) -> None:
         clock=clock, commit=None,
     )  # fmt: skip
     assert [(c.case_id, c.passed) for c in out.run.cases] == [("refund", True), ("crash", False)]
+
+
+@pytest.mark.anyio
+async def test_unimportable_python_check_fails_before_any_call() -> None:
+    clock = AnyioClock()
+    mock = MockTransport(load_profile("default"), clock=clock)
+    suite = Suite.model_validate(
+        {
+            "name": "py",
+            "cases": [{"input": "ping", "checks": [{"type": "python", "function": "nosuch:f"}]}],
+        }
+    )
+    with pytest.raises(InputError, match="cannot import 'nosuch'"):
+        await evaluate(suite, mock_target(LlmopsConfig()), transport=mock, clock=clock, commit=None)
+    assert mock.app.stats.requests == 0

@@ -99,3 +99,27 @@ def test_promptfoo_unsupported_assertion_is_named_with_its_line(tmp_path: Path) 
         f"{path}:5: tests[0].assert[0].type: assertion type 'javascript' is not supported"
         in str(err.value)
     )
+
+
+def test_unimportable_python_check_is_a_located_error(tmp_path: Path) -> None:
+    text = "name: s\ncases:\n  - input: hi\n    checks: [{type: python, function: 'nosuch:f'}]\n"
+    with pytest.raises(ConfigError) as err:
+        load_suite(write(tmp_path, text))
+    assert "suite.yaml:4: cases[0].checks[0]: python check 'nosuch:f': cannot import" in str(
+        err.value
+    )
+
+
+def test_python_check_module_that_does_not_compile_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "broken_checks.py").write_text("def f(output, context):\n    return (\n")
+    text = "name: s\ndefaults:\n  checks: [{type: python, function: 'broken_checks:f'}]\n"
+    text += "cases:\n  - input: hi\n"
+    with pytest.raises(ConfigError, match=r"suite.yaml:3: defaults.checks\[0\]: .*SyntaxError"):
+        load_suite(write(tmp_path, text))
+
+
+def test_python_check_missing_function_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "my_checks.py").write_text("def other(output, context):\n    return True\n")
+    text = "name: s\ncases:\n  - input: hi\n    checks: [{type: python, function: 'my_checks:f'}]\n"
+    with pytest.raises(ConfigError, match=r"suite.yaml:4: .*my_checks has no function 'f'"):
+        load_suite(write(tmp_path, text))

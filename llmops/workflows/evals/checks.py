@@ -121,8 +121,10 @@ def load_function(spec: str, search: Path | None = None) -> Callable[..., Any]:
         added = True
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(f"python check {spec!r}: cannot import {module_name!r} ({exc})") from None
+    except Exception as exc:  # ImportError, or whatever the module raises (SyntaxError, ...)
+        raise InputError(
+            f"python check {spec!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})"
+        ) from None
     finally:
         if added:
             sys.path.remove(str(search))

@@ -173,7 +173,9 @@ def load_promptfoo(path: Path | str) -> Suite:
         "target": {"model": _model_hint(cfg.providers)},
         "cases": cases,
     }
-    return validate_model(data, Suite, source=str(path), check=check_suite)
+    return validate_model(
+        data, Suite, source=str(path), check=lambda s: check_suite(s, path.resolve().parent)
+    )
 
 
 def _slug(text: str) -> str:

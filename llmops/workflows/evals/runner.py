@@ -21,8 +21,8 @@ from llmops.config import LlmopsConfig
 from llmops.engine.engine import Engine
 from llmops.errors import LlmopsError
 from llmops.stores.history import CaseRecord, EvalRun
-from llmops.workflows.evals.checks import Judge, run_checks
-from llmops.workflows.evals.suite import Suite
+from llmops.workflows.evals.checks import Judge, load_function, run_checks
+from llmops.workflows.evals.suite import PythonCheck, Suite
 
 Progress = Callable[[int, int], None]
 
@@ -91,10 +91,13 @@ async def run_suite(
         for i, case in enumerate(suite.cases)
         for r in range(case.repeat or suite.defaults.repeat)
     ]
+    suite_dir = suite_dir or suite.source_dir
+    for check in (*suite.defaults.checks, *(c for case in suite.cases for c in case.checks)):
+        if isinstance(check, PythonCheck):
+            load_function(check.function, suite_dir)  # an InputError now, not from a task group
     records: list[CaseRecord | None] = [None] * len(trials)
     model = requested_model(engine.config, feature)
     limiter = anyio.CapacityLimiter(max(1, concurrency))
-    suite_dir = suite_dir or suite.source_dir
     done = 0
     started = now()
 

@@ -26,6 +26,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 import llmops
+from llmops.errors import InputError
 from llmops.yamlload import Loc, load_yaml_model
 
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -265,9 +266,26 @@ def render(template: str, variables: dict[str, str]) -> str:
     return _VAR.sub(lambda m: variables[m.group(1)], template)
 
 
-def check_suite(suite: Suite) -> list[tuple[Loc, str]]:
-    """Problems spanning keys: duplicate ids, missing inputs, template variables not given."""
+def check_suite(suite: Suite, search: Path | None = None) -> list[tuple[Loc, str]]:
+    """Problems spanning keys: duplicate ids, missing inputs, template variables not given,
+    python check functions that cannot be imported (``search`` is the suite's directory)."""
+    from llmops.workflows.evals.checks import load_function
+
     problems: list[tuple[Loc, str]] = []
+    located: list[tuple[Loc, Check]] = [
+        (("defaults", "checks", j), c) for j, c in enumerate(suite.defaults.checks)
+    ]
+    located += [
+        (("cases", i, "checks", j), c)
+        for i, case in enumerate(suite.cases)
+        for j, c in enumerate(case.checks)
+    ]
+    for loc, check in located:
+        if isinstance(check, PythonCheck):
+            try:
+                load_function(check.function, search)
+            except InputError as exc:
+                problems.append((loc, str(exc)))
     seen: dict[str, int] = {}
     for i, case in enumerate(suite.cases):
         cid = suite.case_id(i)
@@ -311,6 +329,11 @@ def load_suite(path: str | Path) -> Suite:
     if is_promptfoo(resolved):
         suite = load_promptfoo(resolved)
     else:
-        suite = load_yaml_model(resolved, Suite, what="eval suite", check=check_suite)
+        suite = load_yaml_model(
+            resolved,
+            Suite,
+            what="eval suite",
+            check=lambda s: check_suite(s, resolved.resolve().parent),
+        )
     suite._source_dir = resolved.resolve().parent
     return suite
