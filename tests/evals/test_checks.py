@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from llmops.errors import InputError
 from llmops.stores.history import CheckVerdict
-from llmops.workflows.evals.checks import evaluate, run_checks
+from llmops.workflows.evals.checks import evaluate, run_checks, verdict_from_value
 from llmops.workflows.evals.judge import parse_judgement
 from llmops.workflows.evals.suite import Check, LlmJudge
 
@@ -118,6 +118,7 @@ def test_llm_judge_uses_the_judge() -> None:
         ('Sure. {"pass": false, "reason": "wrong label"}', False),
         ("PASS: fine", True),
         ("FAIL because", False),
+        ("**Failed.** The label is wrong", False),
     ],
 )
 def test_judge_replies_are_parsed(reply: str, expected: bool) -> None:
@@ -127,3 +128,20 @@ def test_judge_replies_are_parsed(reply: str, expected: bool) -> None:
 
 def test_unreadable_judge_reply_is_none() -> None:
     assert parse_judgement("Lorem ipsum dolor") is None
+
+
+def test_a_reply_that_merely_starts_with_pass_letters_is_unreadable() -> None:
+    assert parse_judgement("Passable? No. FAIL") is None
+
+
+@pytest.mark.parametrize("verdict", ["no", 0, 1, None, [True]])
+def test_a_pass_field_that_is_not_a_boolean_true_fails(verdict: Any) -> None:
+    judge = check(type="llm-judge", rubric="r")
+    result = verdict_from_value(judge, {"pass": verdict, "score": 0.9}, 0.5)
+    assert not result.passed and "'pass' is" in result.reason
+
+
+def test_a_pass_field_spelled_as_a_string_is_read() -> None:
+    judge = check(type="llm-judge", rubric="r")
+    assert verdict_from_value(judge, {"pass": "TRUE"}, 0.5).passed
+    assert not verdict_from_value(judge, {"pass": "False", "score": 1}, 0.5).passed

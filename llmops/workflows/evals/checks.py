@@ -153,12 +153,15 @@ def verdict_from_value(check: Check, result: Any, threshold: float) -> CheckVerd
     if isinstance(result, Mapping):
         raw = result.get("score")
         score_f = float(raw) if isinstance(raw, (int, float)) else None
-        if "pass" in result:
-            passed = bool(result["pass"])
-        elif score_f is not None:
-            passed = score_f >= threshold
-        else:
-            passed = False
+        verdict = result.get("pass")
+        if isinstance(verdict, str) and verdict.strip().lower() in ("true", "false"):
+            verdict = verdict.strip().lower() == "true"
+        if "pass" in result and not isinstance(verdict, bool):
+            # "no", 1 or null is not a verdict: an unclear verdict fails, it never passes
+            return _verdict(check, False, f"'pass' is {verdict!r}, expected true or false")
+        passed = (
+            verdict if isinstance(verdict, bool) else score_f is not None and score_f >= threshold
+        )
         reason = str(result.get("reason", "") or ("failed" if not passed else ""))
         return _verdict(check, passed, reason, score_f)
     return _verdict(check, False, f"returned {type(result).__name__}, expected bool/score/dict")

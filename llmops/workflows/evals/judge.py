@@ -25,6 +25,7 @@ ANSWER: {answer}
 Reply with JSON only: {{"pass": true or false, "score": a number from 0 to 1, "reason": "why"}}"""
 
 _OBJECT = re.compile(r"\{.*\}", re.S)
+_VERDICT_WORD = re.compile(r"\W*(PASS|FAIL)(?:ED)?\b", re.I)
 
 
 def judge_messages(
@@ -46,11 +47,9 @@ def parse_judgement(text: str) -> Any:
             value = None
         if isinstance(value, dict) and ("pass" in value or "score" in value):
             return value
-    head = text.strip().upper()
-    if head.startswith("PASS"):
-        return {"pass": True, "reason": text.strip()}
-    if head.startswith("FAIL"):
-        return {"pass": False, "reason": text.strip()}
+    head = _VERDICT_WORD.match(text)
+    if head:
+        return {"pass": head.group(1).upper() == "PASS", "reason": text.strip()}
     return None
 
 
