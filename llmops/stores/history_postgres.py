@@ -13,6 +13,7 @@ from llmops.stores.history import (
     EvalRun,
     case_from_row,
     case_rows,
+    redact_urls,
     run_from_row,
     run_row,
 )
@@ -61,7 +62,10 @@ class PostgresHistory:
             with self._db.transaction():
                 self._db.execute(_SCHEMA.format(s=schema, p=prefix))
         except psycopg.Error as exc:
-            raise ConfigError(f"cannot open the eval history at {_redact(url)}: {exc}") from None
+            why = redact_urls(" ".join(str(exc).split()))
+            raise ConfigError(
+                f"cannot open the eval history at {redact_urls(url)}: {why}"
+            ) from None
 
     def append(self, run: EvalRun) -> None:
         """Insert ``run`` and its cases in one transaction."""
@@ -114,8 +118,3 @@ class PostgresHistory:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
-
-
-def _redact(url: str) -> str:
-    """The URL without a password."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)

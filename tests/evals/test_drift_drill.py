@@ -5,6 +5,7 @@ In-process mock on trio's virtual clock; time of each run injected (one run a da
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,20 @@ async def test_unimportable_python_check_fails_before_any_call() -> None:
     with pytest.raises(InputError, match="cannot import 'nosuch'"):
         await evaluate(suite, mock_target(LlmopsConfig()), transport=mock, clock=clock, commit=None)
     assert mock.app.stats.requests == 0
+
+
+@pytest.mark.anyio
+async def test_a_key_in_the_target_url_never_reaches_the_run(tmp_path: Path) -> None:
+    clock = AnyioClock()
+    label = "openai API at https://gw.example/v1?api-key=sk-SECRET (model mock-1)"
+    target = replace(mock_target(LlmopsConfig()), label=label)
+    store = SqliteHistory(tmp_path / "h.sqlite3")
+    suite = Suite.model_validate(
+        {"name": "k", "cases": [{"input": "ping", "checks": [{"type": "equals", "value": "pong"}]}]}
+    )
+    out = await evaluate(
+        suite, target, history=store, transport=MockTransport(load_profile("default"), clock=clock),
+        clock=clock, commit=None,
+    )  # fmt: skip
+    assert out.run.target == "openai API at https://gw.example/v1?api-key=*** (model mock-1)"
+    assert "sk-SECRET" not in store.query("k")[0].target

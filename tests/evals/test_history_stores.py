@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
-from llmops.stores.history import EvalRun, HistoryStore
+from llmops.errors import ConfigError
+from llmops.stores.history import EvalRun, HistoryStore, redact_urls
 from tests.evals.conftest import make_run
 
 
@@ -56,3 +59,37 @@ def test_model_reported_is_the_most_common(store: HistoryStore) -> None:
     run.cases[2].model_reported = "m-2"
     store.append(run)
     assert store.query("s")[0].model_reported == "m-1"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgresql://u:hunter2@h:5432/db", "postgresql://u:***@h:5432/db"),
+        (
+            "postgresql://u@h/db?sslmode=require&password=hunter2",
+            "postgresql://u@h/db?sslmode=require&password=***",
+        ),
+        (
+            "openai API at https://x.openai.azure.com/v1?api-version=1&api-key=sk-1 (model m)",
+            "openai API at https://x.openai.azure.com/v1?api-version=1&api-key=*** (model m)",
+        ),
+        ("https://h/v1?access_token=t0k&x=1", "https://h/v1?access_token=***&x=1"),
+    ],
+)
+def test_redact_urls_masks_passwords_and_key_parameters(text: str, expected: str) -> None:
+    assert redact_urls(text) == expected
+
+
+def test_unreachable_postgres_error_is_one_line_without_the_password() -> None:
+    pytest.importorskip("psycopg")
+    from llmops.stores.history_postgres import PostgresHistory
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://u:hunter1@127.0.0.1:{port}/db?password=hunter2&connect_timeout=2"
+    with pytest.raises(ConfigError) as err:
+        PostgresHistory(url)
+    message = str(err.value)
+    assert "hunter" not in message and "\n" not in message
+    assert f"127.0.0.1:{port}" in message

@@ -20,7 +20,7 @@ import orjson
 from llmops.config import LlmopsConfig
 from llmops.engine.engine import Engine
 from llmops.errors import LlmopsError
-from llmops.stores.history import CaseRecord, EvalRun
+from llmops.stores.history import CaseRecord, EvalRun, redact_urls
 from llmops.workflows.evals.checks import Judge, load_function, run_checks
 from llmops.workflows.evals.suite import PythonCheck, Suite
 
@@ -122,7 +122,7 @@ async def run_suite(
         suite_hash=suite.content_hash(),
         config_hash=config_hash(engine.config, feature, target),
         git_commit=commit,
-        target=target,
+        target=redact_urls(target),
         model_requested=model,
         cases=[r for r in records if r is not None],
     )
@@ -147,12 +147,13 @@ async def _trial(
             messages, feature=feature, max_tokens=case.max_tokens or suite.defaults.max_tokens
         )
     except LlmopsError as exc:
-        record.error = f"{type(exc).__name__}: {exc}"
+        record.error = redact_urls(f"{type(exc).__name__}: {exc}")
         return record
     record.latency_s = result.latency_s
     if not result.ok or result.text is None or result.response is None:
         record.output = result.text
-        record.error = f"{result.outcome}: {result.error}" if result.error else result.outcome
+        error = f"{result.outcome}: {result.error}" if result.error else result.outcome
+        record.error = redact_urls(error)
         return record
     response = result.response
     record.output = result.text
