@@ -66,7 +66,11 @@ def verdict_lines(outcome: EvalOutcome) -> list[str]:
     c = outcome.comparison
     if c is not None:
         lines.append(f"verdict: {c.status} — {c.attribution}")
-        if c.cause != "no-baseline":
+        if c.cause != "no-baseline" and c.current.n == 0:
+            lines.append(
+                f"no case in common with the window ({c.window_runs} runs): nothing to compare"
+            )
+        elif c.cause != "no-baseline":
             lines.append(
                 f"pass rate {c.current.rate:.1%} [{c.current.low:.1%}, {c.current.high:.1%}] vs "
                 f"window {c.baseline.rate:.1%} [{c.baseline.low:.1%}, {c.baseline.high:.1%}] "
@@ -77,7 +81,10 @@ def verdict_lines(outcome: EvalOutcome) -> list[str]:
                 f"paired test: {c.test.name} p={c.test.p_value:.3g} (alpha {c.alpha:g}); "
                 f"threshold {c.threshold * 100:g} points"
             )
-        lines.append(f"minimum detectable drop for this suite: {_points(c.min_detectable_drop)}")
+        if c.current.n or c.cause == "no-baseline":
+            lines.append(
+                f"minimum detectable drop for this suite: {_points(c.min_detectable_drop)}"
+            )
         for change in c.changes:
             if change != c.attribution:
                 lines.append(f"also: {change}")

@@ -43,3 +43,12 @@ def test_junit_has_one_testcase_per_case_plus_drift(outcome: EvalOutcome) -> Non
 def test_html_inlines_the_chart_with_the_model_change(outcome: EvalOutcome) -> None:
     html = eval_html.render(outcome)
     assert "<svg" in html and "model → m-2" in html
+
+
+def test_a_run_with_no_case_in_common_says_so_instead_of_0_percent() -> None:
+    before = make_run(at=0.0, passes={"old": [True]})
+    now = make_run(at=DAY, passes={"new": [True]}, suite_hash="h2")
+    text = eval_terminal.render(EvalOutcome(now, compare(now, [before])))
+    assert "verdict: OK — suite changed: h1 → h2" in text
+    assert "no case in common with the window (1 runs): nothing to compare" in text
+    assert "pass rate 0.0%" not in text and "minimum detectable drop" not in text
