@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from llmops.stores.history import CaseRecord, EvalRun
 from llmops.workflows.evals.session import EvalOutcome
 
+_LISTED = 10  # cases named per verdict line; the JSON report has them all
+
 
 @dataclass(slots=True)
 class CaseSummary:
@@ -89,11 +91,15 @@ def verdict_lines(outcome: EvalOutcome) -> list[str]:
             if change != c.attribution:
                 lines.append(f"also: {change}")
         if c.flipped:
-            lines.append("flipped pass → fail: " + ", ".join(_flip(t) for t in c.flipped))
+            shown = ", ".join(_flip(t) for t in c.flipped[:_LISTED])
+            more = len(c.flipped) - _LISTED
+            lines.append(
+                f"flipped pass → fail: {shown}" + (f" and {more} more" if more > 0 else "")
+            )
         if c.flaky:
             lines.append(
                 "flaky in the baseline: "
-                + ", ".join(f"{t.case_id} ({t.rate_before:.0%})" for t in c.flaky[:10])
+                + ", ".join(f"{t.case_id} ({t.rate_before:.0%})" for t in c.flaky[:_LISTED])
             )
         if c.new_cases or c.removed_cases:
             lines.append(f"cases new: {len(c.new_cases)}, removed: {len(c.removed_cases)}")
