@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from llmops.reporters.eval_common import case_summaries, verdict_lines
 from llmops.workflows.evals.session import EvalOutcome
+
+# characters XML 1.0 cannot carry at all (model outputs may hold them: NUL, ANSI escapes)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def render(outcome: EvalOutcome) -> str:
@@ -17,15 +25,15 @@ def render(outcome: EvalOutcome) -> str:
     failures = 0
     for s in cases:
         tc = ET.SubElement(
-            suite, "testcase", classname=run.suite, name=s.case_id, time=f"{s.latency_s:.3f}"
+            suite, "testcase", classname=run.suite, name=_xml(s.case_id), time=f"{s.latency_s:.3f}"
         )
-        ET.SubElement(tc, "system-out").text = s.output or ""
+        ET.SubElement(tc, "system-out").text = _xml(s.output or "")
         if not s.ok:
             failures += 1
             failure = ET.SubElement(
                 tc, "failure", message=f"{s.passed}/{s.total} trials passed", type="EvalFailure"
             )
-            failure.text = "\n".join(s.failures)
+            failure.text = _xml("\n".join(s.failures))
     total = len(cases)
     c = outcome.comparison
     if c is not None:
@@ -34,7 +42,7 @@ def render(outcome: EvalOutcome) -> str:
         if c.status != "OK":
             failures += 1
             failure = ET.SubElement(tc, "failure", message=c.status, type="Drift")
-            failure.text = "\n".join(verdict_lines(outcome))
+            failure.text = _xml("\n".join(verdict_lines(outcome)))
     suite.set("tests", str(total))
     suite.set("failures", str(failures))
     suite.set("errors", "0")

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, eval_terminal
+from llmops.stores.history import CheckVerdict
 from llmops.workflows.evals.compare import DAY, compare
 from llmops.workflows.evals.session import EvalOutcome
 from tests.evals.conftest import make_run
@@ -60,3 +61,13 @@ def test_a_long_list_of_flipped_cases_is_cut_at_ten() -> None:
     text = eval_markdown.render(EvalOutcome(now, compare(now, days)))
     line = next(x for x in text.splitlines() if "flipped pass → fail" in x)
     assert line.endswith(" and 20 more") and line.count(" before, ") == 10
+
+
+def test_junit_stays_well_formed_with_control_characters_in_outputs() -> None:
+    run = make_run(passes={"a\x1b": [False]})
+    run.cases[0].output = "bad\x00\x1b[0m\ufffe"
+    run.cases[0].checks[0] = CheckVerdict("equals:x", False, None, "got 'bad\x00'")
+    suite = ET.fromstring(eval_junit.render(EvalOutcome(run))).find("testsuite")
+    assert suite is not None
+    case = suite.find("testcase")
+    assert case is not None and case.findtext("system-out") == "bad\ufffd\ufffd[0m\ufffd"
