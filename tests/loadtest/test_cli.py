@@ -84,3 +84,15 @@ def test_slo_gate_exits_0_when_met(tmp_path: Path) -> None:
         "--slo", "success>=99%", cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.loopback
+def test_the_spawned_mock_is_not_capped_by_the_engines_default_concurrency() -> None:
+    # 100 clients must mean 100 calls in flight at the mock, not 64 plus an engine queue
+    from llmops.cli.loadtest_cmd import _target
+    from llmops.workflows.loadtest.levels import level_config
+
+    kw = dict.fromkeys(("target", "config", "feature", "provider", "model", "api_key_env"))
+    with _target({**kw, "mock_profile": "instant", "seed": 0}) as target:
+        assert target.base_url.startswith("http://127.0.0.1:")
+        assert level_config(target, 100, open_loop=False).limits.max_concurrency == 100
