@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, eval_terminal
+from llmops.reporters.eval_chart import history_figure
 from llmops.stores.history import CheckVerdict
 from llmops.workflows.evals.compare import DAY, compare
 from llmops.workflows.evals.session import EvalOutcome
@@ -71,3 +72,16 @@ def test_junit_stays_well_formed_with_control_characters_in_outputs() -> None:
     assert suite is not None
     case = suite.find("testcase")
     assert case is not None and case.findtext("system-out") == "bad\ufffd\ufffd[0m\ufffd"
+
+
+def test_chart_labels_runs_minutes_apart_with_distinct_ticks_and_keeps_the_legend_clear() -> None:
+    runs = [make_run(at=1_767_225_600 + i * 20) for i in range(8)]
+    runs[4:] = [make_run(at=r.started_at, model="m-2") for r in runs[4:]]
+    fig = history_figure(runs, window_s=7 * DAY)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert len(labels) == len(set(labels)) >= 2
+    legend = ax.get_legend()
+    assert legend is not None
+    assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # beside, not on, the plot
