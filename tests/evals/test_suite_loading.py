@@ -123,3 +123,27 @@ def test_python_check_missing_function_is_a_located_error(tmp_path: Path) -> Non
     text = "name: s\ncases:\n  - input: hi\n    checks: [{type: python, function: 'my_checks:f'}]\n"
     with pytest.raises(ConfigError, match=r"suite.yaml:4: .*my_checks has no function 'f'"):
         load_suite(write(tmp_path, text))
+
+
+def test_promptfoo_missing_variable_points_at_the_test_in_the_users_file(tmp_path: Path) -> None:
+    text = (
+        "prompts: ['Ticket: {{ticket}}']\n"
+        "tests:\n"
+        "  - vars: {ticket: fine}\n"
+        "    assert: [{type: equals, value: billing}]\n"
+        "  - vars: {tickt: typo}\n"
+        "    assert: [{type: equals, value: billing}]\n"
+    )
+    path = write(tmp_path, text, "promptfooconfig.yaml")
+    with pytest.raises(ConfigError) as err:
+        load_suite(path)
+    assert str(err.value) == f"{path}:5: tests[1].vars: prompt variable 'ticket' is not set in vars"
+
+
+def test_promptfoo_bad_regex_reads_as_an_expectation(tmp_path: Path) -> None:
+    text = (
+        "prompts: ['{{q}}']\ntests:\n  - vars: {q: x}\n    assert: [{type: regex, value: '(bad'}]\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_suite(write(tmp_path, text, "promptfooconfig.yaml"))
+    assert "got '(bad', expected a valid regular expression" in str(err.value)

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from llmops.errors import ConfigError
-from llmops.workflows.evals.suite import Check, Suite, check_suite
+from llmops.workflows.evals.suite import Check, Suite, check_suite, template_variables
 from llmops.yamlload import Loc, load_yaml_model, validate_model
 
 SUPPORTED = (
@@ -100,8 +100,13 @@ def convert_assert(a: PfAssert) -> Any:
     raise ValueError(t)
 
 
-def _check_config(cfg: PromptfooConfig) -> list[tuple[Loc, str]]:
+def _check_config(cfg: PromptfooConfig, base: Path) -> list[tuple[Loc, str]]:
     problems: list[tuple[Loc, str]] = []
+    needed = set().union(*(template_variables(_prompt_text(p, base)) for p in cfg.prompts))
+    default_vars = set(cfg.default_test.vars) if cfg.default_test else set()
+    for i, test in enumerate(cfg.tests):
+        for name in sorted(needed - default_vars - set(test.vars)):
+            problems.append((("tests", i, "vars"), f"prompt variable {name!r} is not set in vars"))
     groups: list[tuple[Loc, PfTest]] = [(("tests", i), t) for i, t in enumerate(cfg.tests)]
     if cfg.default_test is not None:
         groups.append((("defaultTest",), cfg.default_test))
@@ -120,7 +125,8 @@ def _check_config(cfg: PromptfooConfig) -> list[tuple[Loc, str]]:
                 _CHECK.validate_python(convert_assert(a))
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
-                problems.append((where, f"got {a.value!r}, expected {first['msg']}"))
+                expected = str(first["msg"]).removeprefix("Value error, ")
+                problems.append((where, f"got {a.value!r}, expected {expected}"))
     return problems
 
 
@@ -147,7 +153,12 @@ def _model_hint(providers: list[str | dict[str, Any]]) -> str | None:
 def load_promptfoo(path: Path | str) -> Suite:
     """Load a promptfoo config and convert it to a :class:`Suite` named after its directory."""
     path = Path(path)
-    cfg = load_yaml_model(path, PromptfooConfig, what="promptfoo config", check=_check_config)
+    cfg = load_yaml_model(
+        path,
+        PromptfooConfig,
+        what="promptfoo config",
+        check=lambda c: _check_config(c, path.parent),
+    )
     prompts = [_prompt_text(p, path.parent) for p in cfg.prompts]
     default = cfg.default_test or PfTest()
     cases: list[dict[str, Any]] = []

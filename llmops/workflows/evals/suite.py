@@ -261,6 +261,11 @@ class Suite(_Strict):
         return out
 
 
+def template_variables(template: str) -> set[str]:
+    """The ``{{name}}`` variables ``template`` uses."""
+    return {m.group(1) for m in _VAR.finditer(template)}
+
+
 def render(template: str, variables: dict[str, str]) -> str:
     """Replace ``{{name}}`` with ``variables[name]`` (a missing name raises ``KeyError``)."""
     return _VAR.sub(lambda m: variables[m.group(1)], template)
