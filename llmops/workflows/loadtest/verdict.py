@@ -49,11 +49,6 @@ class Verdict:
     slo: SloOutcome | None
     lines: list[str] = field(default_factory=list)
 
-    @property
-    def ceiling_above_highest(self) -> bool:
-        """True when no knee was found: the ceiling is above the highest level tried."""
-        return self.knee is None
-
 
 def slo_value(level: LevelResult, metric: str) -> float | None:
     """The measured value an SLO metric names, in seconds or as a fraction."""
@@ -119,41 +114,35 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
             good_in_flight = prev.load if prev is not None else None
         limit = queue_limit_below(knee_in_flight, good_in_flight)
         lines.append(f"Knee at {knee.load:g} {unit}: {knee.reason}.")
-        past = Counter[str]()
-        for lv in levels[knee.index :]:
-            past.update(lv.errors_by_class)
-        where = "failures"
-        if not past:
-            for lv in levels[knee.index :]:
-                past.update(lv.upstream_errors_by_class)
-            where = "upstream failures (absorbed by retries or fallbacks)"
-        if past:
-            dominant, count = past.most_common(1)[0]
-            share = count / sum(past.values())
-            lines.append(
-                f"Past the knee, {where} were mostly {dominant} ({share:.0%} of {sum(past.values())})."
-            )
-        else:
-            lines.append("Past the knee nothing failed: latency absorbed the load (queueing).")
+        dominant, share, line = _dominant_failure(levels[knee.index :])
+        lines.append(
+            f"Past the knee, {line}."
+            if dominant
+            else "Past the knee nothing failed: latency absorbed the load (queueing)."
+        )
         opened = next((lv for lv in levels[knee.index :] if lv.breaker), None)
         if opened is not None:
             lines.append(
                 f"The engine's circuit breaker moved at {opened.load:g} {unit}: {opened.breaker[0]}."
             )
+    elif not levels:
+        lines.append("No level finished: nothing to judge.")
+    elif levels[0].success_rate < 1 - options.success_margin:
+        # no level coped, so there is no knee to find: the ceiling is not above anything
+        first = levels[0]
+        dominant, share, line = _dominant_failure(levels)
+        lines.append(
+            f"No knee: already at the lowest level ({first.load:g} {unit}) only "
+            f"{first.success_rate:.1%} succeeded, so the target failed before load mattered"
+            + (f"; {line}." if dominant else ".")
+        )
     else:
-        top = levels[-1].load if levels else 0
-        lines.append(f"No knee up to {top:g} {unit}: the ceiling is above the highest level tried.")
-    if ceiling is not None:
+        lines.append(
+            f"No knee up to {levels[-1].load:g} {unit}: the ceiling is above the highest level tried."
+        )
+    if ceiling is not None and ceiling.throughput_rps > 0:
         lines.append(
             f"Throughput ceiling: {ceiling.throughput_rps:.1f} answers/s (at {ceiling.load:g} {unit})."
-        )
-    if limit is not None and knee_in_flight is not None:
-        basis = f"90% of the {knee_in_flight:.0f} in flight at the knee"
-        if last_good is not None:
-            basis += f"; {last_good:g} {unit} still coped"
-        lines.append(
-            f"Recommended queue limit: {limit} requests in flight and waiting ({basis}); "
-            "set limits.max_concurrency + limits.queue_limit to it."
         )
     little = None
     if options.latency_budget_s is not None and ceiling is not None and ceiling.throughput_rps > 0:
@@ -162,7 +151,22 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
             f"By Little's law, {ceiling.throughput_rps:.1f}/s x {options.latency_budget_s:g} s "
             f"latency budget: at most {little} requests in the system."
         )
-        limit = little if limit is None else min(limit, little)
+    bases: list[tuple[int, str]] = []
+    if limit is not None and knee_in_flight is not None:
+        basis = f"90% of the {knee_in_flight:.0f} in flight at the knee"
+        if last_good is not None:
+            basis += f"; {last_good:g} {unit} still coped"
+        bases.append((limit, basis))
+    if little is not None:
+        bases.append((little, "Little's law with the latency budget"))
+    if bases:
+        limit, basis = min(bases)
+        if len(bases) == 2:
+            basis += f", the smaller of {bases[0][0]} and {bases[1][0]}"
+        lines.append(
+            f"Recommended queue limit: {limit} requests in flight and waiting ({basis}); "
+            "set limits.max_concurrency + limits.queue_limit to it."
+        )
     bound = [lv.load for lv in levels if lv.client_bound]
     if bound:
         why = "; ".join(
@@ -205,6 +209,30 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
         slo=slo,
         lines=lines,
     )
+
+
+def _dominant_failure(levels: Sequence[LevelResult]) -> tuple[str | None, float | None, str]:
+    """The most common failure class over ``levels`` (user failures, else upstream ones
+    absorbed by retries), its share, and a clause saying so."""
+    for where, counted in (
+        ("failures", [lv.errors_by_class for lv in levels]),
+        (
+            "upstream failures (absorbed by retries or fallbacks)",
+            [lv.upstream_errors_by_class for lv in levels],
+        ),
+    ):
+        counts = Counter[str]()
+        for by_class in counted:
+            counts.update(by_class)
+        if counts:
+            name, count = counts.most_common(1)[0]
+            total = sum(counts.values())
+            return (
+                name,
+                count / total,
+                f"{where} were mostly {name} ({count / total:.0%} of {total})",
+            )
+    return None, None, ""
 
 
 def _fmt(value: float | None, clause: str) -> str:
