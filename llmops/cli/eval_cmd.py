@@ -149,7 +149,7 @@ def register(app: typer.Typer) -> None:
         fail_on: Annotated[str, typer.Option(help="Exit 1 on: regression | warn.")] = "regression",
         every: Annotated[str | None, typer.Option(help="Keep running on this schedule, e.g. 24h.")] = None,
         jitter: Annotated[str | None, typer.Option(help="Random delay added to each scheduled run (default 5% of --every).")] = None,
-        max_runs: Annotated[int | None, typer.Option(help="With --every: stop after this many runs.")] = None,
+        max_runs: Annotated[int | None, typer.Option(min=1, help="With --every: stop after this many runs.")] = None,
         notify_url: Annotated[str | None, typer.Option("--notify", help="Webhook to POST a failing verdict to (Slack-compatible).")] = None,
         candidate_model: Annotated[str | None, typer.Option(help="Also run on this model; paired promote/hold verdict.")] = None,
         concurrency: Annotated[int, typer.Option(min=1, help="Trials in flight.")] = 8,

@@ -92,3 +92,10 @@ def test_warn_exits_0_by_default() -> None:
 
 def test_warn_exits_1_with_fail_on_warn() -> None:
     assert _exit_code(warn_outcome(), "warn") == 1
+
+
+@pytest.mark.parametrize("runs", ["0", "-1"])
+def test_max_runs_below_one_is_bad_input_not_a_silent_no_op(tmp_path: Path, runs: str) -> None:
+    proc = llmops("--every", "1h", "--max-runs", runs, "--no-reports", cwd=tmp_path)
+    assert proc.returncode == 2 and "--max-runs" in proc.stderr
+    assert not (tmp_path / ".llmops").exists()  # nothing ran, nothing recorded
