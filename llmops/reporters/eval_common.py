@@ -105,8 +105,10 @@ def verdict_lines(outcome: EvalOutcome) -> list[str]:
             lines.append(f"cases new: {len(c.new_cases)}, removed: {len(c.removed_cases)}")
     p = outcome.promotion
     if p is not None:
+        reported = p.candidate_reported
+        seen = f" (reported {reported})" if reported and reported != p.candidate_model else ""
         lines.append(
-            f"candidate: {p.verdict.upper()} {p.candidate_model} — {p.reason}; "
+            f"candidate: {p.verdict.upper()} {p.candidate_model}{seen} — {p.reason}; "
             f"{p.candidate.rate:.1%} vs {p.current.rate:.1%} on {p.current_model}"
         )
         if p.worse:

@@ -11,6 +11,7 @@ from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, ev
 from llmops.reporters.eval_chart import history_figure
 from llmops.stores.history import CheckVerdict
 from llmops.workflows.evals.compare import DAY, compare
+from llmops.workflows.evals.promote import compare_candidate
 from llmops.workflows.evals.session import EvalOutcome
 from tests.evals.conftest import make_run
 
@@ -85,3 +86,14 @@ def test_chart_labels_runs_minutes_apart_with_distinct_ticks_and_keeps_the_legen
     legend = ax.get_legend()
     assert legend is not None
     assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # beside, not on, the plot
+
+
+def test_candidate_is_named_as_asked_with_the_model_it_reported() -> None:
+    current = make_run(passes={f"c{i}": [True] for i in range(30)})
+    candidate = make_run(passes={f"c{i}": [i >= 10] for i in range(30)}, model="m-1")
+    candidate.model_requested = "gpt-next"
+    promotion = compare_candidate(current, candidate)
+    assert (promotion.verdict, promotion.candidate_model) == ("hold", "gpt-next")
+    assert promotion.worse == [f"c{i}" for i in range(10)]
+    text = eval_markdown.render(EvalOutcome(current, promotion=promotion))
+    assert "candidate: HOLD gpt-next (reported m-1) — candidate is significantly worse" in text

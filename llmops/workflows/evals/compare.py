@@ -10,7 +10,6 @@ several it is Cochran-Mantel-Haenszel stratified by case.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -106,16 +105,23 @@ def _changes(run: EvalRun, last: EvalRun) -> list[str]:
     return out
 
 
+def discordant_pairs(earlier: EvalRun, later: EvalRun) -> tuple[list[str], list[str]]:
+    """Trials paired by (case, repetition) that changed between two runs: the case ids of
+    those that went pass to fail, and of those that went fail to pass (one entry per pair)."""
+    before = {(c.case_id, c.repeat): c.passed for c in earlier.cases}
+    worse: list[str] = []
+    better: list[str] = []
+    for case in later.cases:
+        was = before.get((case.case_id, case.repeat))
+        if was is not None and was != case.passed:
+            (worse if was else better).append(case.case_id)
+    return worse, better
+
+
 def _paired_test(run: EvalRun, baseline: Sequence[EvalRun], common: set[str]) -> PairedTest:
     if len(baseline) == 1:
-        before = {(c.case_id, c.repeat): c.passed for c in baseline[0].cases}
-        b = c_ = 0
-        for case in run.cases:
-            key = (case.case_id, case.repeat)
-            if case.case_id in common and key in before and before[key] != case.passed:
-                b += before[key]
-                c_ += case.passed
-        return mcnemar(b, c_)
+        worse, better = discordant_pairs(baseline[0], run)
+        return mcnemar(len(worse), len(better))
     now, then = _tally([run]), _tally(baseline)
     strata = [
         Stratum(now[k][0], now[k][1] - now[k][0], then[k][0], then[k][1] - then[k][0])
@@ -219,8 +225,3 @@ def compare(
         new_cases=sorted(set(now) - set(then)),
         removed_cases=sorted(set(then) - set(now)),
     )
-
-
-def window_models(runs: Sequence[EvalRun]) -> Counter[str]:
-    """How many runs reported each model."""
-    return Counter(r.model_reported or "?" for r in runs)

@@ -19,11 +19,13 @@ from llmops.core.drift import (
     rate_difference,
 )
 from llmops.stores.history import EvalRun
+from llmops.workflows.evals.compare import discordant_pairs
 
 
 @dataclass(slots=True)
 class Promotion:
-    """The promote/hold verdict with its evidence."""
+    """The promote/hold verdict with its evidence: ``candidate_model`` is the model asked for,
+    ``candidate_reported`` the one its responses reported."""
 
     verdict: Literal["promote", "hold"]
     reason: str
@@ -35,27 +37,15 @@ class Promotion:
     test: PairedTest
     worse: list[str] = field(default_factory=list)
     better: list[str] = field(default_factory=list)
+    candidate_reported: str | None = None
 
 
 def compare_candidate(
     current: EvalRun, candidate: EvalRun, *, threshold: float = 0.03, alpha: float = 0.01
 ) -> Promotion:
     """Pair the two runs' trials by (case, repetition) and decide promote or hold."""
-    before = {(c.case_id, c.repeat): c.passed for c in current.cases}
-    b = c_ = 0
-    worse: set[str] = set()
-    better: set[str] = set()
-    for case in candidate.cases:
-        key = (case.case_id, case.repeat)
-        if key not in before or before[key] == case.passed:
-            continue
-        if before[key]:
-            b += 1
-            worse.add(case.case_id)
-        else:
-            c_ += 1
-            better.add(case.case_id)
-    test = mcnemar(b, c_)
+    worse, better = discordant_pairs(current, candidate)
+    test = mcnemar(len(worse), len(better))
     cur = pass_rate(current.passed, current.total)
     cand = pass_rate(candidate.passed, candidate.total)
     diff = rate_difference(cand, cur)
@@ -75,11 +65,12 @@ def compare_candidate(
         verdict,
         reason,
         current.model_reported or current.model_requested,
-        candidate.model_reported or candidate.model_requested,
+        candidate.model_requested or candidate.model_reported,
         cur,
         cand,
         diff,
         test,
-        sorted(worse),
-        sorted(better),
+        sorted(set(worse)),
+        sorted(set(better)),
+        candidate.model_reported,
     )
