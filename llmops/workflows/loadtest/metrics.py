@@ -146,10 +146,13 @@ class LevelRecorder:
             return None
         return float(np.percentile(self.latency.values(), 99))
 
-    def summary(self, load: float, elapsed_s: float, **extra: Any) -> LevelResult:
-        """The level's :class:`LevelResult`."""
+    def summary(
+        self, load: float, elapsed_s: float, *, rate_window_s: float | None = None, **extra: Any
+    ) -> LevelResult:
+        """The level's :class:`LevelResult`; rates per second are over ``rate_window_s``
+        (the time these requests take at the steady rate) when given, else ``elapsed_s``."""
         n = self.requests
-        elapsed = max(elapsed_s, 1e-9)
+        elapsed = max(elapsed_s if rate_window_s is None else rate_window_s, 1e-9)
         low, high = wilson_interval(self.successes, n)
         status_429 = self.statuses.get("429", 0)
         return LevelResult(

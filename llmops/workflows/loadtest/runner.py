@@ -57,6 +57,10 @@ class LevelRun:
         self.stopped_early = False
         self.measure_start: float | None = None
         self.last_end = 0.0
+        # closed loop: the steady window ends when the first client runs out of work (the
+        # drain, with fewer and fewer in flight, would understate the rates)
+        self.drain_at: float | None = None
+        self.done_before_drain = 0
         self.started = self.clock.now()
 
     def begin_measuring(self) -> float:
@@ -102,11 +106,16 @@ class LevelRun:
         """The level's result, with its self-check."""
         start = self.measure_start
         elapsed = max(0.0, self.last_end - start) if start is not None else 0.0
+        rate_window = None
+        if start is not None and self.drain_at is not None and self.done_before_drain:
+            # requests done per second while every client was busy, scaled to this level's
+            rate_window = self.rec.requests * (self.drain_at - start) / self.done_before_drain
         values = self.rec.latency.values()
         p50 = float(np.median(values)) if values.size else None
         return self.rec.summary(
             self.load,
             elapsed,
+            rate_window_s=rate_window,
             warmup=self.warm.requests,
             stopped_early=self.stopped_early,
             breaker=list(self.caller.transitions),
@@ -137,19 +146,24 @@ async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> Level
                         end_at = started + duration
                 if total is not None:
                     if i >= total:
-                        return
+                        break
                 elif clock.now() >= end_at:
-                    return
+                    break
             issued = i + 1
             t0 = clock.now()
             if i < warmup:
-                await one(i, t0, warm, True)
+                end = await one(i, t0, warm, True)
             else:
                 end = await one(i, t0, rec)
                 if end > run.last_end:
                     run.last_end = end
                 if checking:
                     run.check_stop()
+            start = run.measure_start
+            if run.drain_at is None and start is not None and end > start:
+                run.done_before_drain += 1
+        if run.drain_at is None:
+            run.drain_at = clock.now()
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(run.check.run)
