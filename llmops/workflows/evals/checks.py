@@ -77,9 +77,7 @@ def evaluate(check: Check, output: str, context: Mapping[str, Any] | None = None
     if isinstance(check, Regex):
         found = re.search(check.pattern, output) is not None
         return _verdict(check, found, f"{_short(output)} does not match /{check.pattern}/")
-    if isinstance(check, IsJson):
-        return _json_check(check, output)
-    if isinstance(check, JsonSchema):
+    if isinstance(check, (IsJson, JsonSchema)):
         return _json_check(check, output)
     if isinstance(check, MaxChars):
         n = len(output)

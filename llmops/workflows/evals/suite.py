@@ -151,20 +151,6 @@ Check = Annotated[
     Field(discriminator="type"),
 ]
 
-CHECK_TYPES = (
-    "equals",
-    "contains",
-    "icontains",
-    "not-contains",
-    "regex",
-    "is-json",
-    "json-schema",
-    "max-chars",
-    "one-of",
-    "python",
-    "llm-judge",
-)
-
 
 class Message(_Strict):
     role: Literal["system", "user", "assistant"]
