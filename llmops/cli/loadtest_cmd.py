@@ -107,7 +107,7 @@ def _options(**kw: Any) -> LoadtestOptions:
         raw=kw["raw"],
         timeout_s=parse_duration(kw["timeout"], option="--timeout"),
         stop_on_success_below=stop,
-        slo=tuple(parse_slo(kw["slo"])) if kw["slo"] else (),
+        slo=tuple(parse_slo(kw["slo"])) if kw["slo"] is not None else (),
         peak=peak,
         latency_budget_s=(
             parse_duration(kw["latency_budget"], option="--latency-budget")
