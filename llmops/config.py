@@ -62,6 +62,10 @@ class ProviderConfig(_Strict):
     def _url(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
             raise ValueError("a URL starting with http:// or https://")
+        if "@" in v.split("://", 1)[1].split("/", 1)[0]:
+            raise ValueError(
+                "a URL without user:password@ (name the variable holding the key in api_key_env)"
+            )
         return v.rstrip("/")
 
     @field_validator("model")

@@ -7,6 +7,7 @@ Every problem becomes one line: ``FILE:LINE: dotted.path: got VALUE, expected ..
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -79,7 +80,7 @@ def validate_model(
         raise ConfigError(format_validation_error(exc, model, source, lines)) from None
     if check is not None:
         problems = [
-            f"{source}:{_line_for(loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in check(result)
+            f"{_where(source, loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in check(result)
         ]
         if problems:
             raise ConfigError(problems)
@@ -94,7 +95,7 @@ def format_validation_error(
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"], model)
-        where = f"{source}:{_line_for(loc, lines)}"
+        where = _where(source, loc, lines)
         dotted = _dotted(loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"
@@ -130,8 +131,11 @@ def _expectation(msg: str) -> str:
     return msg[0].lower() + msg[1:] if msg else msg
 
 
+_URL_USERINFO = re.compile(r"(://)[^/@\s]*@")
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = _URL_USERINFO.sub(r"\1***@", repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -166,6 +170,11 @@ def _is_union_tag(model: type[BaseModel], loc: Loc, part: str) -> bool:
         if isinstance(t, type) and issubclass(t, BaseModel)
     ]
     return len(members) > 1 and not any(part in m.model_fields for m in members)
+
+
+def _where(source: str, loc: Loc, lines: dict[Loc, int]) -> str:
+    """``FILE:LINE`` for a file; just the source's name for data that came from elsewhere."""
+    return f"{source}:{_line_for(loc, lines)}" if lines else source
 
 
 def _line_for(loc: Loc, lines: dict[Loc, int]) -> int:

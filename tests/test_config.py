@@ -105,3 +105,10 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_schema_describes_the_top_level_keys() -> None:
     schema = json_schema()
     assert {"providers", "limits", "retry", "breaker", "features"} <= set(schema["properties"])
+
+
+def test_credentials_in_a_base_url_are_refused_and_not_echoed(tmp_path: Path) -> None:
+    bad = GOOD.replace("http://127.0.0.1:8000/v1", "http://user:sk-secret-123@127.0.0.1:8000/v1")
+    [line] = problems(tmp_path, bad)
+    assert "providers.main.base_url" in line and "without user:password@" in line
+    assert "sk-secret-123" not in line

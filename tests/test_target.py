@@ -46,3 +46,11 @@ def test_one_provider_of_several_is_called_through_a_feature_of_its_own() -> Non
 def test_a_misspelt_feature_gets_a_suggestion() -> None:
     with pytest.raises(InputError, match="did you mean 'summarize'"):
         target_from_config(CONFIG, feature="sumarize")
+
+
+def test_settings_left_at_their_defaults_stay_unset_in_a_derived_target() -> None:
+    target = mock_target(CONFIG)
+    limits = target.config.limits
+    assert limits.max_concurrency == 7 and "max_concurrency" in limits.model_fields_set
+    assert "queue_limit" not in limits.model_fields_set
+    assert "max_concurrency" not in mock_target().config.limits.model_fields_set

@@ -37,7 +37,7 @@ from llmops.workflows.loadtest import (
 )
 from llmops.workflows.loadtest.events import LevelFinished
 from llmops.workflows.loadtest.ladder import assemble_result
-from llmops.workflows.target import mock_target
+from llmops.workflows.target import live_target, mock_target
 
 INTERRUPTED = "interrupted (Ctrl-C)"
 
@@ -146,13 +146,8 @@ def _target(kw: dict[str, Any]) -> Iterator[Target]:
         if kw[name] is not None:
             raise InputError(f"--{name}: goes with --config or --target")
     profile = kw["mock_profile"]
-    from llmops.mock import spawn_mock_server
-
-    # not live_target(): it rebuilds the config from a dump, which marks every limit as set
-    # by the user, so the engine's default max_concurrency (64) would cap each level
-    with spawn_mock_server(profile, seed=kw["seed"]) as url:
-        spawned = mock_target(profile=profile, base_url=f"{url}/v1")
-        yield replace(spawned, label=f"built-in mock (profile {profile}) at {spawned.base_url}")
+    with live_target(mock_target(profile=profile), seed=kw["seed"]) as live:
+        yield replace(live, label=f"built-in mock (profile {profile}) at {live.base_url}")
 
 
 def _write_reports(result: LoadtestResult, report_dir: Path) -> list[Path]:

@@ -85,12 +85,14 @@ class Target:
 
 
 def _settings(base: LlmopsConfig | None) -> dict[str, Any]:
-    """The limits, retry, breaker and log settings of ``base`` (defaults without one)."""
+    """The limits, retry, breaker and log settings the user set in ``base`` (only those: a
+    setting left at its default must stay unset, e.g. so a load test may raise the default
+    concurrency limit to its level)."""
     if base is None:
         return {}
-    data = base.model_dump(mode="json", by_alias=True, exclude={"providers", "features"})
-    data["events_log"] = base.events_log
-    return data
+    return base.model_dump(
+        mode="json", by_alias=True, exclude_unset=True, exclude={"providers", "features"}
+    )
 
 
 def target_from_url(

@@ -317,7 +317,7 @@ def test_invalid_profile_patch_is_400_and_keeps_the_profile() -> None:
     assert (plan.status, mock.profile.capacity.slots, problems) == (
         400,
         32,
-        ["profile patch:1: capacity.slots: got 0, expected greater than or equal to 1"],
+        ["profile patch: capacity.slots: got 0, expected greater than or equal to 1"],
     )
 
 

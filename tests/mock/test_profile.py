@@ -107,7 +107,7 @@ def test_replace_starts_from_the_defaults() -> None:
 
 
 def test_bad_patch_is_a_config_error_naming_the_key() -> None:
-    with pytest.raises(ConfigError, match=r"profile patch:1: faults.malformed_json: got 2"):
+    with pytest.raises(ConfigError, match=r"profile patch: faults.malformed_json: got 2"):
         patch_profile(MockProfile(), {"faults": {"malformed_json": 2}})
 
 
