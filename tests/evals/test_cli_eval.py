@@ -30,12 +30,9 @@ def llmops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def drift_now(tmp_path: Path) -> Path:
-    """The drift profile, switched from the first request, with the JSON probe answered."""
+    """The drift profile, switched from the first request."""
     data = yaml.safe_load((ROOT / "scenarios/mock/drift.yaml").read_text())
     data["model_version"]["switch_after_requests"] = 0
-    data["answers"].insert(
-        0, {"match": {"exact": 'Reply with the JSON {"ok": true}'}, "text": '{"ok": true}'}
-    )
     path = tmp_path / "drift-now.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

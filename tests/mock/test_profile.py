@@ -119,3 +119,8 @@ def test_cli_exits_2_with_one_line_for_a_bad_profile(
     code = run_guarded(app)
     err = capsys.readouterr().err
     assert (code, err.count("\n"), "capacity.slotz: unknown key" in err) == (2, 1, True)
+
+
+def test_drift_answers_like_default_before_its_switch() -> None:
+    default, drift = load_profile("default"), load_profile("drift")
+    assert [a.model_dump() for a in drift.answers] == [a.model_dump() for a in default.answers]
