@@ -147,3 +147,16 @@ def test_promptfoo_bad_regex_reads_as_an_expectation(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_suite(write(tmp_path, text, "promptfooconfig.yaml"))
     assert "got '(bad', expected a valid regular expression" in str(err.value)
+
+
+def test_promptfoo_python_assertion_in_a_subfolder_keeps_its_path(tmp_path: Path) -> None:
+    text = (
+        "prompts: ['A {{q}}']\ntests:\n  - vars: {q: x}\n"
+        "    assert: [{type: python, value: 'file://pf_checks/sub/rules.py:short'}]\n"
+    )
+    (tmp_path / "pf_checks" / "sub").mkdir(parents=True)
+    (tmp_path / "pf_checks" / "sub" / "rules.py").write_text(
+        "def short(output, context):\n    return True\n"
+    )
+    suite = load_suite(write(tmp_path, text, "promptfooconfig.yaml"))
+    assert suite.cases[0].checks[0].function == "pf_checks.sub.rules:short"

@@ -91,8 +91,12 @@ def convert_assert(a: PfAssert) -> Any:
         return out
     if t == "python":
         spec = str(v or "")
-        m = re.fullmatch(r"file://(?:.*/)?([A-Za-z_]\w*)\.py:([A-Za-z_]\w*)", spec)
-        return {"type": "python", "function": f"{m.group(1)}:{m.group(2)}" if m else spec}
+        # file://sub/dir/checks.py:fn -> module sub.dir.checks, imported from the config's folder
+        m = re.fullmatch(
+            r"file://(?:\./)?((?:[A-Za-z_]\w*/)*[A-Za-z_]\w*)\.py:([A-Za-z_]\w*)", spec
+        )
+        module = m.group(1).replace("/", ".") if m else ""
+        return {"type": "python", "function": f"{module}:{m.group(2)}" if m else spec}
     if t == "max-chars":
         return {"type": "max-chars", "value": v}
     if t == "one-of":
