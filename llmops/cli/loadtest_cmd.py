@@ -263,7 +263,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Latency budget for the Little's-law queue limit, e.g. 2s."),
         ] = None,
         max_cost: Annotated[
-            float, typer.Option(help="Refuse runs estimated above this many USD (paid targets).")
+            float,
+            typer.Option(min=0, help="Refuse runs estimated above this many USD (paid targets)."),
         ] = 1.0,
         yes: Annotated[
             bool, typer.Option("--yes", help="Run even above --max-cost or with an unknown price.")

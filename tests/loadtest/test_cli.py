@@ -97,3 +97,9 @@ def test_the_spawned_mock_is_not_capped_by_the_engines_default_concurrency() -> 
     with _target({**kw, "mock_profile": "instant", "seed": 0}) as target:
         assert target.base_url.startswith("http://127.0.0.1:")
         assert level_config(target, 100, open_loop=False).limits.max_concurrency == 100
+
+
+def test_a_negative_max_cost_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["loadtest", "--max-cost", "-1"])
+    assert result.exit_code == 2
+    assert "--max-cost" in result.stderr
