@@ -167,6 +167,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"--fail-on: got {fail_on!r}, expected regression or warn")
         if not 0 < alpha < 1:
             raise InputError(f"--alpha: got {alpha}, expected a probability between 0 and 1")
+        if notify_url is not None and not notify_url.startswith(("http://", "https://")):
+            # checked now, not after the whole suite has run
+            raise InputError("--notify: expected a webhook URL starting with http:// or https://")
         loaded = load_suite(suite)
         cfg = load_config(config)
         resolved = resolve_target(

@@ -96,3 +96,9 @@ def test_max_runs_below_one_is_bad_input_not_a_silent_no_op(tmp_path: Path, runs
     proc = llmops("--every", "1h", "--max-runs", runs, "--no-reports", cwd=tmp_path)
     assert proc.returncode == 2 and "--max-runs" in proc.stderr
     assert not (tmp_path / ".llmops").exists()  # nothing ran, nothing recorded
+
+
+def test_a_notify_value_that_is_not_a_url_is_refused_before_running(tmp_path: Path) -> None:
+    proc = llmops("--notify", "hooks.example/x", cwd=tmp_path)
+    assert proc.returncode == 2 and "--notify: expected a webhook URL" in proc.stderr
+    assert not (tmp_path / "reports").exists()  # nothing ran
