@@ -61,7 +61,10 @@ def generate(path: Path, size_mb: int, seed: int = 20250301) -> int:
         buf: list[bytes] = []
         while written < target:
             lang = rng.choices(langs, weights)[0]
-            text = " ".join([PROMPTS[lang]] * rng.choice((1, 1, 2, 4, 8, 16, 30)))
+            # every opening differs, as in real logs (ids, names, dates): no memo or cache
+            # along the way may see the same text twice
+            body = " ".join([PROMPTS[lang]] * rng.choice((1, 1, 2, 4, 8, 16, 30)))
+            text = f"#{n} {rng.randrange(10**9)}: {body}"
             code = rng.random() < 0.15
             if code:
                 text += CODE
