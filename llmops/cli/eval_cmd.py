@@ -63,6 +63,24 @@ def _write_reports(outcome: EvalOutcome, directory: Path | None, window_s: float
     err_console.print(f"reports: {stem}.{{json,md,xml,html}}", highlight=False)
 
 
+def _parse_since(value: str | None) -> float | None:
+    """``--baseline-since``: an ISO date or date-time (UTC unless it names a zone) as Unix time."""
+    if value is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"--baseline-since: got {value!r}, expected an ISO date or date-time, e.g. 2026-11-27"
+            " or 2026-11-27T09:00"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
 class _Job:
     """One eval run as the CLI does it: resolve, run with a progress bar, record, report."""
 
@@ -144,6 +162,7 @@ def register(app: typer.Typer) -> None:
         no_record: Annotated[bool, typer.Option("--no-record", help="Do not store this run.")] = False,
         compare: Annotated[bool, typer.Option("--compare", help="Compare with the rolling window and give a verdict.")] = False,
         window: Annotated[str, typer.Option(help="Rolling window for --compare.")] = "7d",
+        baseline_since: Annotated[str | None, typer.Option(help="Compare only with runs since this time (ISO date or date-time, UTC unless given), e.g. once a model update is accepted.")] = None,
         threshold: Annotated[float, typer.Option(help="Drop (points) that counts as a regression.")] = 3.0,
         alpha: Annotated[float, typer.Option(help="Significance level of the paired test.")] = 0.01,
         fail_on: Annotated[str, typer.Option(help="Exit 1 on: regression | warn.")] = "regression",
@@ -185,6 +204,7 @@ def register(app: typer.Typer) -> None:
             record=not no_record,
             candidate_model=candidate_model,
             history_days=max(30.0, parse_duration(window) / DAY),
+            baseline_since=_parse_since(baseline_since),
         )
         job = _Job(
             loaded, resolved, opts, history=history, seed=seed, all_cases=all_cases,

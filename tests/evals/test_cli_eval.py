@@ -102,3 +102,15 @@ def test_a_notify_value_that_is_not_a_url_is_refused_before_running(tmp_path: Pa
     proc = llmops("--notify", "hooks.example/x", cwd=tmp_path)
     assert proc.returncode == 2 and "--notify: expected a webhook URL" in proc.stderr
     assert not (tmp_path / "reports").exists()  # nothing ran
+
+
+def test_a_baseline_since_that_is_not_a_date_exits_2(tmp_path: Path) -> None:
+    proc = llmops("--compare", "--baseline-since", "last tuesday", cwd=tmp_path)
+    assert proc.returncode == 2 and "--baseline-since: got 'last tuesday'" in proc.stderr
+
+
+def test_parse_since_reads_dates_as_utc() -> None:
+    from llmops.cli.eval_cmd import _parse_since
+
+    assert _parse_since("2026-01-01") == 1_767_225_600.0
+    assert _parse_since("2026-01-01T01:00+01:00") == 1_767_225_600.0

@@ -223,3 +223,17 @@ async def test_a_key_in_the_target_url_never_reaches_the_run(tmp_path: Path) -> 
     )  # fmt: skip
     assert out.run.target == "openai API at https://gw.example/v1?api-key=*** (model mock-1)"
     assert "sk-SECRET" not in store.query("k")[0].target
+
+
+@pytest.mark.anyio
+async def test_baseline_since_an_accepted_update_compares_with_the_new_model_only(
+    drill: Drill,
+) -> None:
+    await drill.week()
+    drill.update_model()
+    assert (await drill.run(7)).comparison.status == "REGRESSION"  # type: ignore[union-attr]
+    await drill.run(8)
+    accepted = T0 + 7 * DAY  # the team accepts the new model from day 7 on
+    c = (await drill.run(9, baseline_since=accepted)).comparison
+    assert c is not None and c.status == "OK"
+    assert c.window_runs == 2 and c.model_before == "mock-1-2026-03"

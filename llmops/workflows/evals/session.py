@@ -39,6 +39,9 @@ class EvalOptions:
     record: bool = True
     candidate_model: str | None = None
     history_days: float = 30.0
+    #: only runs started at or after this Unix time form the baseline (e.g. once a model update
+    #: has been accepted); the history chart still shows the earlier ones
+    baseline_since: float | None = None
 
 
 @dataclass(slots=True)
@@ -86,8 +89,10 @@ async def evaluate(
         earlier = history.query(suite.name, since=run.started_at - opts.history_days * DAY)
         earlier = [r for r in earlier if r.started_at < run.started_at]
         if opts.compare:
+            since = opts.baseline_since
+            baseline = earlier if since is None else [r for r in earlier if r.started_at >= since]
             outcome.comparison = compare(
-                run, earlier, window_s=opts.window_s, threshold=opts.threshold, alpha=opts.alpha
+                run, baseline, window_s=opts.window_s, threshold=opts.threshold, alpha=opts.alpha
             )
         if opts.record:
             history.append(run)
