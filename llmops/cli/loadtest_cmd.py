@@ -185,7 +185,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         requests: Annotated[
             int | None,
-            typer.Option(help="Measured requests per level [default: max(300, 5 x level)]."),
+            typer.Option(help="Measured requests per level (default: max(300, 5 x level))."),
         ] = None,
         duration: Annotated[
             str | None, typer.Option(help="Run each level this long instead, e.g. 30s.")
@@ -193,7 +193,7 @@ def register(app: typer.Typer) -> None:
         warmup: Annotated[
             int | None,
             typer.Option(
-                help="Unmeasured requests at the start of each level [default: one per client]."
+                help="Unmeasured requests at the start of each level (default: one per client)."
             ),
         ] = None,
         stream: Annotated[
@@ -256,7 +256,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         peak: Annotated[
             float | None,
-            typer.Option(help="The level the SLO must hold at [default: the highest]."),
+            typer.Option(help="The level the SLO must hold at (default: the highest)."),
         ] = None,
         latency_budget: Annotated[
             str | None,
