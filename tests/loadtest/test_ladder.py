@@ -86,3 +86,27 @@ async def test_throughput_is_not_understated_by_the_drain_at_the_end_of_a_level(
     level = result.levels[0]
     assert level.throughput_rps == pytest.approx(10.0)
     assert level.in_flight_mean == pytest.approx(2.0)
+
+
+async def test_shed_clients_come_back_when_told_instead_of_spinning() -> None:
+    # The engine admits 4 calls and queues none: 8 clients, so about half are shed at any
+    # moment. Were a shed client to retry at once, instant refusals would use up the level's
+    # requests while the admitted calls are still running, and success would read ~0%.
+    from llmops import config_from_dict
+    from llmops.engine.clock import AnyioClock
+    from llmops.mock import MockTransport
+    from llmops.workflows.loadtest import run_loadtest, target_from_url
+
+    limits = config_from_dict({"limits": {"max_concurrency": 4, "queue_limit": 0}})
+    target = target_from_url("http://mock.test/v1", "openai", "mock-1", base=limits, local=True)
+    clock = AnyioClock()
+    result = await run_loadtest(
+        LoadtestOptions(levels=(8,), requests=80, warmup=0),
+        target,
+        transport=MockTransport(profile(), clock=clock),
+        clock=clock,
+        cpu_clock=lambda: 0.0,
+    )
+    level = result.levels[0]
+    assert level.errors_by_class.get("shed", 0) > 0
+    assert level.success_rate > 0.3

@@ -61,6 +61,10 @@ def measuring_clock() -> Clock:
     return PreciseClock(clock) if isinstance(clock, LoopClock) else clock
 
 
+#: the longest a closed-loop client waits when told to come back later
+MAX_RETRY_AFTER_WAIT_S = 2.0
+
+
 def error_class(err: CallError) -> str:
     """The failure class a user saw: the cause's for a feature whose fallback is ``error``."""
     if isinstance(err, FeatureUnavailable):
@@ -104,9 +108,11 @@ class EngineCaller(Caller):
         *,
         max_tokens: int,
         stream: bool,
+        honour_retry_after: bool = False,
     ) -> None:
         self.engine = engine
         self.clock = engine.clock
+        self._honour_retry_after = honour_retry_after
         self._feature = target.feature
         self._messages = prompts.messages
         self._n = len(prompts.messages)
@@ -147,6 +153,12 @@ class EngineCaller(Caller):
         except CallError as err:
             end = clock.now()
             rec.failure(error_class(err), end - t0)
+            wait = err.retry_after
+            if self._honour_retry_after and wait is not None and wait > 0:
+                # A user told to come back later (shed, breaker open, rate limited) waits as
+                # told, up to a cap; a closed-loop client spinning on instant refusals would
+                # swamp the level's request count with them and hide the requests served.
+                await clock.sleep(min(wait, MAX_RETRY_AFTER_WAIT_S))
             return end
         end = clock.now()
         _record_answer(rec, result.response, end - t0, result.outcome != "ok")
@@ -222,9 +234,12 @@ async def open_caller(
     max_tokens: int,
     stream: bool,
     timeout_s: float,
+    closed_loop: bool = True,
 ) -> AsyncIterator[Caller]:
     """A caller for one level: a fresh engine (fresh breaker, limiter and budget) per level,
-    over the run's shared transport (its connections stay warm between levels)."""
+    over the run's shared transport (its connections stay warm between levels). In closed loop
+    a client told to come back later by the engine waits as told (at most
+    ``MAX_RETRY_AFTER_WAIT_S``) before its next request."""
     if raw:
         yield RawCaller(
             transport,
@@ -237,4 +252,11 @@ async def open_caller(
         )
         return
     async with Engine(config, transport=transport, clock=clock, input_profiles=False) as engine:
-        yield EngineCaller(engine, target, prompts, max_tokens=max_tokens, stream=stream)
+        yield EngineCaller(
+            engine,
+            target,
+            prompts,
+            max_tokens=max_tokens,
+            stream=stream,
+            honour_retry_after=closed_loop,
+        )

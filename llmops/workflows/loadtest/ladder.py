@@ -92,6 +92,7 @@ async def run_loadtest(
                 max_tokens=options.max_tokens,
                 stream=options.stream,
                 timeout_s=options.timeout_s,
+                closed_loop=not options.open_loop,
             ) as caller:
                 _emit(
                     observers,
