@@ -28,16 +28,7 @@ from llmops.workflows.profile.shift import (
 )
 from llmops.workflows.profile.tally import Tally
 
-__all__ = [
-    "FORMATS",
-    "FailureRule",
-    "FieldMap",
-    "ProfileOptions",
-    "ProfileResult",
-    "Segment",
-    "Thresholds",
-    "profile_logs",
-]
+__all__ = ["ProfileOptions", "ProfileResult", "profile_logs"]
 
 
 @dataclass(frozen=True, slots=True)

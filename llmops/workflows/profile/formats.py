@@ -8,7 +8,7 @@ keys, so one file may mix formats (an OpenAI Batch input and output file read to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,17 @@ FORMATS = (
     "structured",
 )
 
+#: the formats whose record holds at most one call and needs no mapping
+_SINGLE_CALL: dict[str, Callable[[dict[str, Any]], Call | None]] = {
+    "llmops": from_llmops,
+    "openai": from_openai,
+    "openai-batch": from_openai_batch,
+    "anthropic": from_anthropic,
+    "litellm": from_litellm,
+    "langfuse": from_langfuse,
+    "helicone": from_helicone,
+}
+
 
 def sniff(obj: Mapping[str, Any]) -> str:
     """The format a record looks like; ``structured`` when nothing more specific matches."""
@@ -83,21 +94,6 @@ class RecordReader:
         fmt = self.forced or sniff(obj)
         if fmt == "otel":
             return fmt, from_otel(obj)
-        call: Call | None
-        if fmt == "llmops":
-            call = from_llmops(obj)
-        elif fmt == "openai":
-            call = from_openai(obj)
-        elif fmt == "openai-batch":
-            call = from_openai_batch(obj)
-        elif fmt == "anthropic":
-            call = from_anthropic(obj)
-        elif fmt == "litellm":
-            call = from_litellm(obj)
-        elif fmt == "langfuse":
-            call = from_langfuse(obj)
-        elif fmt == "helicone":
-            call = from_helicone(obj)
-        else:
-            call = from_structured(obj, self.fields, self.rule)
+        parse = _SINGLE_CALL.get(fmt)
+        call = parse(obj) if parse is not None else from_structured(obj, self.fields, self.rule)
         return fmt, [] if call is None else [call]
