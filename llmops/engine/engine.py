@@ -133,7 +133,7 @@ class Engine:
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)
         for upstream in self._upstreams.values():
-            upstream._emit = self._emit
+            upstream.emit = self._emit
 
     def upstream(self, provider: str | None = None) -> Upstream:
         """The named provider's upstream (its limiter, breaker, budget); the only one if None."""
@@ -372,6 +372,6 @@ class Engine:
                 )
             )
 
-    def _emit(self, event: Event | object) -> None:
+    def _emit(self, event: Event) -> None:
         for observer in self._observers:
-            observer(event)  # type: ignore[arg-type]
+            observer(event)

@@ -17,7 +17,7 @@ from llmops.core.budget import RetryBudget
 from llmops.core.ratelimit import RateLimiter
 from llmops.core.retry import next_retry_delay
 from llmops.engine.clock import Clock
-from llmops.engine.events import BreakerTransition, ModelCall
+from llmops.engine.events import BreakerTransition, ModelCall, Observer
 from llmops.engine.transport import Transport
 from llmops.errors import (
     CallError,
@@ -68,7 +68,7 @@ class Upstream:
         retry: RetryConfig,
         breaker: BreakerConfig,
         rng: random.Random,
-        emit: Callable[[object], None] | None,
+        emit: Observer | None,
     ) -> None:
         now = clock.now()
         self.name = name
@@ -92,7 +92,8 @@ class Upstream:
         )
         self.budget = RetryBudget(retry.budget_ratio, retry.budget_min_per_s, retry.budget_window_s)
         self._rng = rng
-        self._emit = emit
+        #: where this upstream's events go; None while nobody listens (no event is built then)
+        self.emit = emit
 
     async def call(
         self,
@@ -217,8 +218,8 @@ class Upstream:
         if self.breaker is not None:
             self.breaker.record(True, now - at.start, now)
             self._flush_transitions()
-        if self._emit is not None:
-            self._emit(self._model_call(at, now, response, None))
+        if self.emit is not None:
+            self.emit(self._model_call(at, now, response, None))
 
     def _failed(self, err: CallError, at: _AttemptInfo) -> None:
         now = self.clock.now()
@@ -235,8 +236,8 @@ class Upstream:
             else:
                 self.breaker.record(False, now - at.start, now)
             self._flush_transitions()
-        if self._emit is not None:
-            self._emit(self._model_call(at, now, None, err))
+        if self.emit is not None:
+            self.emit(self._model_call(at, now, None, err))
 
     def _model_call(
         self, at: _AttemptInfo, now: float, response: LLMResponse | None, err: CallError | None
@@ -267,9 +268,9 @@ class Upstream:
         if self.breaker is None:
             return
         changes = self.breaker.drain_transitions()
-        if self._emit is not None:
+        if self.emit is not None:
             for old, new, reason in changes:
-                self._emit(BreakerTransition(self.name, old.value, new.value, reason))
+                self.emit(BreakerTransition(self.name, old.value, new.value, reason))
 
 
 def _tracking(
