@@ -7,7 +7,6 @@ Every problem becomes one line: ``FILE:LINE: dotted.path: got VALUE, expected ..
 from __future__ import annotations
 
 import difflib
-import re
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from llmops.errors import ConfigError
+from llmops.redact import redact_urls
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -131,11 +131,8 @@ def _expectation(msg: str) -> str:
     return msg[0].lower() + msg[1:] if msg else msg
 
 
-_URL_USERINFO = re.compile(r"(://)[^/@\s]*@")
-
-
 def _short(value: Any) -> str:
-    text = _URL_USERINFO.sub(r"\1***@", repr(value))
+    text = redact_urls(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 

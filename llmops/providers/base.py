@@ -42,6 +42,7 @@ from llmops.errors import (
 )
 from llmops.providers.headers import parse_retry_after
 from llmops.providers.sse import SSEEvent, SSEParser
+from llmops.redact import redact_urls
 from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, Usage
 
 __all__ = ["ChunkCallback", "HTTPProvider", "Provider", "StreamState"]
@@ -132,7 +133,7 @@ class HTTPProvider(ABC):
 
     def __repr__(self) -> str:
         key = "None" if self._api_key is None else "'***'"
-        return f"{type(self).__name__}(base_url={_redact_url(self.base_url)!r}, api_key={key})"
+        return f"{type(self).__name__}(base_url={redact_urls(self.base_url)!r}, api_key={key})"
 
     # -- the wire format, per provider ------------------------------------------------------
 
@@ -284,14 +285,3 @@ async def _next_chunk(chunks: AsyncIterator[bytes], stall_timeout_s: float | Non
     with anyio.move_on_after(stall_timeout_s):
         return await anext(chunks, None)
     raise StreamError(f"stream stalled: no data for {stall_timeout_s:g} s")
-
-
-def _redact_url(url: str) -> str:
-    """``url`` without any user:password part."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    host, slash, path = rest.partition("/")
-    if "@" in host:
-        host = "***@" + host.rpartition("@")[2]
-    return f"{scheme}://{host}{slash}{path}"

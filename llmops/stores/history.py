@@ -9,7 +9,6 @@ ephemeral). :func:`open_history` picks one from a path or URL.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,21 +16,6 @@ from typing import Any, Protocol
 import orjson
 
 DEFAULT_HISTORY = ".llmops/eval-history.sqlite3"
-
-_USERINFO = re.compile(r"(://[^/\s:@]*):[^/\s@]*@")
-_SECRET_PARAM = re.compile(
-    r"([?&;][^=&\s]*(?:key|token|secret|passw|pwd|sig|auth|credential)[^=&\s]*=)[^&#\s]*", re.I
-)
-
-
-def redact_urls(text: str) -> str:
-    """``text`` with the password of any ``scheme://user:password@`` and the values of
-    secret-looking query parameters (``api-key=``, ``token=``, ``password=``...) masked.
-
-    What a run records (its target, its errors) goes through this: a key in a URL must never
-    reach the history or a report.
-    """
-    return _SECRET_PARAM.sub(r"\1***", _USERINFO.sub(r"\1:***@", text))
 
 
 @dataclass(frozen=True, slots=True)

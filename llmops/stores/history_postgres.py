@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from llmops.errors import ConfigError
+from llmops.redact import redact_urls
 from llmops.stores.history import (
     CASE_COLUMNS,
     RUN_COLUMNS,
@@ -13,7 +14,6 @@ from llmops.stores.history import (
     EvalRun,
     case_from_row,
     case_rows,
-    redact_urls,
     run_from_row,
     run_row,
 )

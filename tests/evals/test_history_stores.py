@@ -7,7 +7,8 @@ import socket
 import pytest
 
 from llmops.errors import ConfigError
-from llmops.stores.history import EvalRun, HistoryStore, redact_urls
+from llmops.redact import redact_urls
+from llmops.stores.history import EvalRun, HistoryStore
 from tests.evals.conftest import make_run
 
 

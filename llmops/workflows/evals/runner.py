@@ -20,7 +20,8 @@ import orjson
 from llmops.config import LlmopsConfig
 from llmops.engine.engine import Engine
 from llmops.errors import LlmopsError
-from llmops.stores.history import CaseRecord, EvalRun, redact_urls
+from llmops.redact import redact_urls
+from llmops.stores.history import CaseRecord, EvalRun
 from llmops.workflows.evals.checks import Judge, load_function, run_checks
 from llmops.workflows.evals.suite import PythonCheck, Suite
 
