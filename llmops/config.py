@@ -7,7 +7,6 @@ holds its key. Model ids may be pinned through the environment: ``model: ${SUMMA
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -16,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from llmops.errors import ConfigError
+from llmops.errors import ConfigError, did_you_mean
 from llmops.yamlload import load_yaml_model, validate_model
 
 DEFAULT_CONFIG_FILE = "llmops.yaml"
@@ -238,12 +237,9 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
     for name, feature in cfg.features.items():
         loc: tuple[str | int, ...] = ("features", name)
         if feature.provider is not None and feature.provider not in cfg.providers:
-            hint = difflib.get_close_matches(feature.provider, known, n=1)
             msg = f"got '{feature.provider}', expected a provider defined under providers"
-            msg += (
-                f"; did you mean '{hint[0]}'?"
-                if hint
-                else f" ({', '.join(known) or 'none defined'})"
+            msg += did_you_mean(
+                feature.provider, known, otherwise=f" ({', '.join(known) or 'none defined'})"
             )
             problems.append(((*loc, "provider"), msg))
         elif feature.provider is None and len(cfg.providers) > 1:

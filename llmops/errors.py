@@ -25,6 +25,8 @@ Messages never contain secrets: API keys and Authorization headers are not passe
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -152,3 +154,10 @@ class FeatureUnavailable(CallError):
     def __init__(self, message: str, *, cause: CallError) -> None:
         super().__init__(message, retry_after=cause.retry_after)
         self.cause = cause
+
+
+def did_you_mean(name: str, known: Sequence[str], *, otherwise: str = "") -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``known`` to ``name``, else ``otherwise``
+    (typically the list of what is known): the tail of an error about an unknown name."""
+    hint = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else otherwise

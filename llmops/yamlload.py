@@ -6,7 +6,6 @@ Every problem becomes one line: ``FILE:LINE: dotted.path: got VALUE, expected ..
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -16,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from llmops.errors import ConfigError
+from llmops.errors import ConfigError, did_you_mean
 from llmops.redact import redact_urls
 
 M = TypeVar("M", bound=BaseModel)
@@ -100,11 +99,8 @@ def format_validation_error(
         if err["type"] == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"
             known = sorted(_fields_at(model, loc[:-1]))
-            hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             msg = f"{where}: {dotted}: unknown key"
-            msg += (
-                f"; did you mean '{hint[0]}'?" if hint else f"; expected one of: {', '.join(known)}"
-            )
+            msg += did_you_mean(key, known, otherwise=f"; expected one of: {', '.join(known)}")
         elif err["type"] == "missing":
             msg = f"{where}: {dotted}: required key is missing"
         else:

@@ -31,6 +31,7 @@ from llmops.errors import (
     ConfigError,
     InputError,
     ValidationFailed,
+    did_you_mean,
 )
 from llmops.providers.registry import make_provider
 from llmops.stores.answers import AnswerCache
@@ -263,11 +264,8 @@ class Engine:
         try:
             return self.config.features[name]
         except KeyError:
-            import difflib
-
             known = sorted(self.config.features)
-            hint = difflib.get_close_matches(name, known, n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else f" (features: {', '.join(known)})"
+            extra = did_you_mean(name, known, otherwise=f" (features: {', '.join(known)})")
             raise InputError(f"unknown feature {name!r}{extra}") from None
 
     def _upstream_for(self, cfg: FeatureConfig) -> tuple[str, Upstream]:

@@ -10,7 +10,6 @@ fallbacks) runs as in production.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -18,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from llmops.config import FeatureConfig, LlmopsConfig, config_from_dict
-from llmops.errors import InputError
+from llmops.errors import InputError, did_you_mean
 
 __all__ = [
     "MOCK_MODEL",
@@ -139,9 +138,7 @@ def _url_target(
 
 def _known(name: str, known: list[str], what: str) -> None:
     if name not in known:
-        hint = difflib.get_close_matches(name, known, n=1)
-        defined = ", ".join(known) or "none"
-        extra = f"; did you mean {hint[0]!r}?" if hint else f" (defined: {defined})"
+        extra = did_you_mean(name, known, otherwise=f" (defined: {', '.join(known) or 'none'})")
         raise InputError(f"--{what}: no {what} {name!r} in the configuration{extra}")
 
 

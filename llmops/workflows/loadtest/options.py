@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llmops.errors import InputError
+from llmops.errors import InputError, did_you_mean
 
 __all__ = [
     "LoadtestOptions",
@@ -117,11 +117,8 @@ def parse_slo(text: str) -> list[SloClause]:
             )
         metric, op, number, unit = m.group(1), m.group(2), float(m.group(3)), m.group(4)
         if metric not in SLO_METRICS:
-            import difflib
-
-            hint = difflib.get_close_matches(metric, SLO_METRICS, n=1)
-            extra = (
-                f"; did you mean {hint[0]!r}?" if hint else f" (one of {', '.join(SLO_METRICS)})"
+            extra = did_you_mean(
+                metric, SLO_METRICS, otherwise=f" (one of {', '.join(SLO_METRICS)})"
             )
             raise InputError(f"--slo: unknown metric {metric!r} in {raw!r}{extra}")
         is_latency = metric.startswith(("p", "max", "ttft"))
