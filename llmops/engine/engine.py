@@ -51,8 +51,9 @@ class Engine:
     ``transport`` defaults to the fast aiohttp adapter on asyncio (httpx on trio); pass
     ``llmops.mock.MockTransport(...)`` or an ``HttpxTransport`` over ``httpx.MockTransport`` in
     tests. ``clock`` is the only source of time (inject a virtual one in tests).
-    ``input_profiles=False`` skips the per-call ``input_profile`` event (a load generator
-    observing only attempts does not pay for profiling every input).
+    ``call_events=False`` skips the per-call ``input_profile`` and ``call_finished`` events,
+    keeping the per-attempt ones (a load generator observing only attempts does not pay for
+    profiling every input).
     """
 
     def __init__(
@@ -65,7 +66,7 @@ class Engine:
         rng: random.Random | None = None,
         answer_cache: AnswerCache | None = None,
         detect_language: bool = True,
-        input_profiles: bool = True,
+        call_events: bool = True,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or AnyioClock()
@@ -79,7 +80,7 @@ class Engine:
             self._observers.append(self._sink)
         self._rng = rng or random.Random()
         self._detect_language = detect_language
-        self._input_profiles = input_profiles
+        self._call_events = call_events
         self._fallbacks = Fallbacks(answer_cache)
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
@@ -298,7 +299,7 @@ class Engine:
                 content, ch, tr = normalize_input(content, max_chars)
                 changed, truncated = changed or ch, truncated or tr
             out.append({"role": m["role"], "content": content})
-        if self._observers and self._input_profiles:
+        if self._observers and self._call_events:
             user_text = "\n".join(m["content"] for m in out if m["role"] == "user")
             p = profile_text(user_text, detect_language=self._detect_language)
             self._emit(
@@ -357,7 +358,7 @@ class Engine:
         start: float,
         queue_wait: float,
     ) -> None:
-        if self._observers:
+        if self._observers and self._call_events:
             self._emit(
                 CallFinished(
                     request_id=rid,

@@ -251,7 +251,7 @@ async def open_caller(
             timeout_s=timeout_s,
         )
         return
-    async with Engine(config, transport=transport, clock=clock, input_profiles=False) as engine:
+    async with Engine(config, transport=transport, clock=clock, call_events=False) as engine:
         yield EngineCaller(
             engine,
             target,
