@@ -1,12 +1,12 @@
-"""The profile result as one self-contained HTML page with charts (matplotlib Agg, inline SVG)."""
+"""The profile result as one self-contained HTML page with charts (hand-written inline SVG)."""
 
 from __future__ import annotations
 
 import html
-import io
 
 from llmops.reporters.profile.json import summary_lines
 from llmops.reporters.profile.markdown import segment_row
+from llmops.reporters.svg import FAILED_COLOUR, OK_COLOUR, Bars, Line, bar_chart
 from llmops.workflows.profile import ProfileResult
 from llmops.workflows.profile.shift import Distribution
 
@@ -19,54 +19,24 @@ body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#22
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.9em}td,th{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right}
 td:first-child,th:first-child,td:nth-child(2){text-align:left}tr.finding{font-weight:600;background:#fff4e5}
-.charts{display:grid;grid-template-columns:1fr 1fr;gap:1em}.charts figure{margin:0}
+.charts{display:grid;grid-template-columns:1fr 1fr;gap:1em}.charts figure{margin:0}.charts svg{display:block}
 ol li{margin:.3em 0}.muted{color:#666}
 """
 
 
 def _chart(dist: Distribution) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     bins = [b for b in dist.bins if b.n][:30]
-    labels = [b.label for b in bins]
-    ok = [b.n - b.failures for b in bins]
-    failed = [b.failures for b in bins]
-    fig = Figure(figsize=(5.2, 2.8), dpi=100)
-    ax = fig.add_subplot()
-    xs = range(len(bins))
-    ax.bar(xs, ok, color="#4c9f70", label="ok")
-    ax.bar(xs, failed, bottom=ok, color="#d1495b", label="failed")
-    rate = ax.twinx()
-    rate.plot(
-        xs,
-        [b.failures / b.n * 100 for b in bins],
-        color="#333",
-        marker="o",
-        linewidth=1,
-        markersize=3,
+    return bar_chart(
+        [b.label for b in bins],
+        [
+            Bars("ok", [b.n - b.failures for b in bins], OK_COLOUR),
+            Bars("failed", [b.failures for b in bins], FAILED_COLOUR),
+        ],
+        title=f"{dist.feature} by outcome",
+        axis_label="requests",
+        line=Line("failure rate", [b.failures / b.n * 100 for b in bins], "failed %", unit="%"),
+        chart_id=f"chart-{dist.feature}",
     )
-    rate.set_ylabel("failed %")
-    rate.set_ylim(bottom=0)
-    ax.set_xticks(
-        list(xs),
-        labels,
-        rotation=45 if len(bins) > 4 else 0,
-        ha="right" if len(bins) > 4 else "center",
-        fontsize=7,
-    )
-    ax.set_ylabel("requests")
-    ax.set_title(f"{dist.feature} by outcome", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
-    # fixed margins (tight_layout measured every label: half the report's time on large logs)
-    fig.subplots_adjust(left=0.16, right=0.86, top=0.9, bottom=0.3 if len(bins) > 4 else 0.14)
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text as text, not glyph paths
-        fig.savefig(buf, format="svg")
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
 
 
 def render_html(result: ProfileResult) -> str:
