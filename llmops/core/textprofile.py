@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "CODE_LINE_STARTS",
     "INFORMAL_PREFIX_CHARS",
+    "INFORMAL_PUNCTUATION",
+    "INFORMAL_WORDS",
     "LANGUAGE_CACHE_SIZE",
     "LANGUAGE_PREFIX_CHARS",
     "MIN_LANGUAGE_CHARS",
@@ -51,18 +54,20 @@ _INLINE_WS = re.compile(r"(?<=\S)(?:[^\S\n]{2,}|[^\S\n ])")
 _TRAILING_WS = re.compile(r"[^\S\n]+(?=\n|\Z)")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
-# Code: a fence, a line starting with a statement keyword, or braces with semicolons.
-_CODE_LINE_STARTS = (
+#: code: a fence, a line starting with one of these (indent aside), or braces with semicolons
+CODE_LINE_STARTS = (
     "def ", "class ", "import ", "from ", "#include", "function ", "public ", "private ",
     "package ", "using ", "fn ", "func ", "const ", "let ", "var ", "SELECT ", "CREATE TABLE",
     "<?php", "#!/", "return ", "if (", "for (", "while (", "}", "@",
 )  # fmt: skip
-_INFORMAL_WORDS = (
+INFORMAL_WORDS = (
     "u", "ur", "r", "w/", "w/o", "thx", "thnx", "pls", "plz", "lol", "lmao", "btw", "idk", "imo",
     "imho", "gonna", "wanna", "gotta", "cuz", "tho", "omg", "ya", "k", "dunno", "asap", "b4",
 )  # fmt: skip
+#: a marker word may be followed by one of these
+INFORMAL_PUNCTUATION = ".,!?:;"
 #: informal markers as whitespace-separated lower-case words, bare or followed by punctuation
-_INFORMAL = frozenset(w + p for w in _INFORMAL_WORDS for p in ("", ".", ",", "!", "?", ":", ";"))
+_INFORMAL = frozenset(w + p for w in INFORMAL_WORDS for p in ("", *INFORMAL_PUNCTUATION))
 # Bytes below 0xC0 are ASCII or UTF-8 continuation bytes; what remains are lead bytes.
 _BELOW_LEAD = bytes(range(0xC0))
 _BELOW_3BYTE_LEAD = bytes(range(0xE0))
@@ -244,8 +249,8 @@ def _has_code(text: str) -> bool:
     if semi >= 0 and text.find(";", semi + 1) >= 0 and "{" in text and "}" in text:
         return True
     if "\n" not in text:
-        return text.lstrip().startswith(_CODE_LINE_STARTS)
-    return any(line.lstrip().startswith(_CODE_LINE_STARTS) for line in text.split("\n"))
+        return text.lstrip().startswith(CODE_LINE_STARTS)
+    return any(line.lstrip().startswith(CODE_LINE_STARTS) for line in text.split("\n"))
 
 
 def _words(text: str, raw: bytes) -> int:
