@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from llmops.config import DEFAULT_CONFIG_FILE, json_schema, load_config
+from llmops.defaults import DEFAULT_CONFIG_FILE
 
 
 def register(app: typer.Typer) -> None:
@@ -27,10 +27,14 @@ def register(app: typer.Typer) -> None:
 
         Exit 0 when valid, 2 when not.
         """
+        from llmops.config import load_config  # pydantic: loaded when a command needs it
+
         cfg = load_config(file)
         typer.echo(f"{file}: ok ({len(cfg.providers)} provider(s), {len(cfg.features)} feature(s))")
 
     @config_app.command("schema")
     def schema() -> None:
         """Print the JSON Schema of llmops.yaml (point your editor's YAML plugin at it)."""
+        from llmops.config import json_schema
+
         typer.echo(json.dumps(json_schema(), indent=2))

@@ -7,17 +7,15 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 
 from llmops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err_console
-from llmops.config import load_config
-from llmops.engine.clock import AnyioClock
 from llmops.errors import InputError, LlmopsError
 from llmops.stores.history import DEFAULT_HISTORY
 
-# The statistics (scipy) and charts (matplotlib) load only when an eval actually runs, so that
-# `llmops --help` and the other commands start fast.
+# The engine, the configuration schema (pydantic), the statistics (scipy) and the charts
+# (matplotlib) load only when an eval actually runs, so that `llmops --help` and the other
+# commands start fast.
 if TYPE_CHECKING:
     from llmops.workflows.evals.schedule import Tick
     from llmops.workflows.evals.session import EvalOptions, EvalOutcome
@@ -176,6 +174,10 @@ def register(app: typer.Typer) -> None:
         no_reports: Annotated[bool, typer.Option("--no-reports", help="Write no report files.")] = False,
         all_cases: Annotated[bool, typer.Option("--all-cases", help="List passing cases too.")] = False,
     ) -> None:  # fmt: skip
+        import anyio
+
+        from llmops.config import load_config
+        from llmops.engine.clock import AnyioClock
         from llmops.workflows.evals.compare import DAY
         from llmops.workflows.evals.schedule import parse_duration, run_every
         from llmops.workflows.evals.session import EvalOptions

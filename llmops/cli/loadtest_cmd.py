@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 import time
@@ -11,33 +10,18 @@ from collections.abc import Coroutine, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from llmops.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, fail_input
 from llmops.errors import InputError
-from llmops.workflows.loadtest import (
-    LoadtestOptions,
-    LoadtestResult,
-    Target,
-    check_cost,
-    estimate_cost,
-    load_prices,
-    load_prompts,
-    parse_duration,
-    parse_levels,
-    parse_rates,
-    parse_slo,
-    run_loadtest,
-    synthetic_prompts,
-    target_from_config,
-    target_from_url,
-)
-from llmops.workflows.loadtest.events import LevelFinished
-from llmops.workflows.loadtest.ladder import assemble_result
-from llmops.workflows.target import live_target, mock_target
+
+# The load generator (the engine, HTTP clients, the mock server) loads when a load test runs, so
+# that `llmops --help` and the other commands start fast.
+if TYPE_CHECKING:
+    from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult, Target
 
 INTERRUPTED = "interrupted (Ctrl-C)"
 
@@ -57,6 +41,8 @@ cost guard refused; 130 interrupted."""
 
 def _run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop when it is installed (a faster event loop for the load generator)."""
+    import asyncio
+
     try:
         import uvloop
     except ImportError:
@@ -69,6 +55,14 @@ def _run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _options(**kw: Any) -> LoadtestOptions:
+    from llmops.workflows.loadtest import (
+        LoadtestOptions,
+        parse_duration,
+        parse_levels,
+        parse_rates,
+        parse_slo,
+    )
+
     levels, rates = kw["levels"], kw["rates"]
     if levels is not None and rates is not None:
         raise InputError("--levels and --rates: give one (closed loop or open loop), not both")
@@ -121,6 +115,9 @@ def _options(**kw: Any) -> LoadtestOptions:
 @contextlib.contextmanager
 def _target(kw: dict[str, Any]) -> Iterator[Target]:
     """The target the options name; the spawned mock server lives as long as the block."""
+    from llmops.workflows.loadtest import target_from_config, target_from_url
+    from llmops.workflows.target import live_target, mock_target
+
     if kw["target"] is not None:
         if kw["config"] is not None or kw["feature"] is not None:
             raise InputError(
@@ -279,6 +276,14 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         kw = dict(locals())
+        from llmops.workflows.loadtest import (
+            check_cost,
+            estimate_cost,
+            load_prices,
+            load_prompts,
+            synthetic_prompts,
+        )
+
         try:
             options = _options(**kw)
             prompt_set = (
@@ -316,6 +321,9 @@ def _console() -> Console:
 def _execute(
     options: LoadtestOptions, target: Target, prompt_set: Any, estimate: Any
 ) -> LoadtestResult:
+    from llmops.workflows.loadtest import run_loadtest
+    from llmops.workflows.loadtest.ladder import assemble_result
+
     console = _console()
     cost = "no cost (local)" if estimate.local else f"~${estimate.cost_usd:.2f}"
     console.print(
@@ -355,10 +363,13 @@ class _FinishedLevels:
     """Keeps every finished level, so an interrupted run can still be reported."""
 
     def __init__(self) -> None:
+        from llmops.workflows.loadtest.events import LevelFinished
+
         self.levels: list[Any] = []
         self.t0 = time.perf_counter()
         self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self._finished = LevelFinished  # an observer sees every event: no import per call
 
     def __call__(self, event: object) -> None:
-        if isinstance(event, LevelFinished):
+        if isinstance(event, self._finished):
             self.levels.append(event.result)

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+import llmops.workflows.loadtest
 from llmops.cli import loadtest_cmd
 from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult
 from llmops.workflows.loadtest.events import LevelFinished
@@ -26,7 +27,7 @@ def test_interrupt_after_a_level_returns_what_finished(monkeypatch: pytest.Monke
             observer(LevelFinished(0, finished.levels[0]))
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(loadtest_cmd, "run_loadtest", interrupted_ladder)
+    monkeypatch.setattr(llmops.workflows.loadtest, "run_loadtest", interrupted_ladder)
     options = LoadtestOptions(levels=(2, 8), requests=10)
     estimate = type("Estimate", (), {"local": True, "requests": 20})()
     result = loadtest_cmd._execute(options, target(), synthetic_prompts(seed=0), estimate)
@@ -41,7 +42,7 @@ def test_interrupt_before_any_level_finished_is_just_an_interrupt(
     async def interrupted_ladder(*args: Any, **kw: Any) -> LoadtestResult:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(loadtest_cmd, "run_loadtest", interrupted_ladder)
+    monkeypatch.setattr(llmops.workflows.loadtest, "run_loadtest", interrupted_ladder)
     estimate = type("Estimate", (), {"local": True, "requests": 20})()
     with pytest.raises(KeyboardInterrupt):
         loadtest_cmd._execute(
