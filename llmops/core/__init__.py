@@ -10,16 +10,23 @@ takes ``now`` (monotonic seconds) and returns a decision; randomness comes from 
 - :mod:`~llmops.core.breaker`: :class:`CircuitBreaker`, :class:`BreakerState`
 - :mod:`~llmops.core.stats`: :func:`percentiles`, :func:`wilson_interval`, :class:`LatencyRecorder`
 - :mod:`~llmops.core.window`: :class:`SlidingCounts`, the bounded time-bucketed counter they share
+
+The names above are loaded on first use (PEP 562): importing one module of the package, such as
+the text measures the log scanner uses, does not load the others (numpy, for the statistics).
 """
 
 from __future__ import annotations
 
-from llmops.core.breaker import BreakerState, CircuitBreaker
-from llmops.core.budget import RetryBudget
-from llmops.core.ratelimit import RateLimiter, TokenBucket
-from llmops.core.retry import RetryPolicy, backoff_delay, next_retry_delay
-from llmops.core.stats import LatencyRecorder, percentiles, wilson_interval
-from llmops.core.window import SlidingCounts
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmops.core.breaker import BreakerState, CircuitBreaker
+    from llmops.core.budget import RetryBudget
+    from llmops.core.ratelimit import RateLimiter, TokenBucket
+    from llmops.core.retry import RetryPolicy, backoff_delay, next_retry_delay
+    from llmops.core.stats import LatencyRecorder, percentiles, wilson_interval
+    from llmops.core.window import SlidingCounts
 
 __all__ = [
     "BreakerState",
@@ -35,3 +42,33 @@ __all__ = [
     "percentiles",
     "wilson_interval",
 ]
+
+#: where each public name is defined
+_HOME = {
+    "BreakerState": "breaker",
+    "CircuitBreaker": "breaker",
+    "LatencyRecorder": "stats",
+    "RateLimiter": "ratelimit",
+    "RetryBudget": "budget",
+    "RetryPolicy": "retry",
+    "SlidingCounts": "window",
+    "TokenBucket": "ratelimit",
+    "backoff_delay": "retry",
+    "next_retry_delay": "retry",
+    "percentiles": "stats",
+    "wilson_interval": "stats",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from the module that defines it, on first use."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
