@@ -747,7 +747,7 @@ static int code_start_at(const unsigned char *p, const unsigned char *end) {
     return 0;
 }
 
-/* Marker words packed into integers (bytes little-end first, zero padded) in a small
+/* Marker words packed into integers (bytes little-end first, then the length) in a small
  * open-addressing table, so that a word is looked up with one or two comparisons. */
 #define INFORMAL_SLOTS 256
 static uint64_t informal_table[INFORMAL_SLOTS];
@@ -774,11 +774,16 @@ static int base_word(uint64_t packed) {
     return 0;
 }
 
+/* A word of n <= 7 bytes packed with its length in the top byte (so "k\0" is not "k") */
+static uint64_t with_length(uint64_t packed, Py_ssize_t n) {
+    return packed | ((uint64_t)n << 56);
+}
+
 /* A marker word of n bytes (packed), bare or followed by one punctuation mark ("thx!") */
 static int informal_word(uint64_t packed, Py_ssize_t n) {
-    if (base_word(packed)) return 1;
+    if (base_word(with_length(packed, n))) return 1;
     if (n < 2 || !informal_punct[(packed >> (8 * (n - 1))) & 0xff]) return 0;
-    return base_word(packed & ~(0xffULL << (8 * (n - 1))));
+    return base_word(with_length(packed & ~(0xffULL << (8 * (n - 1))), n - 1));
 }
 
 /* Informal marker words among the first informal_prefix_chars characters: words split on
@@ -1690,7 +1695,9 @@ static PyObject *configure(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "an informal word must be 1-6 bytes");
             goto out;
         }
-        informal_add(pack_word((const unsigned char *)PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b)));
+        informal_add(with_length(
+            pack_word((const unsigned char *)PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b)),
+            PyBytes_GET_SIZE(b)));
     }
 
     memset(informal_punct, 0, sizeof informal_punct);

@@ -56,9 +56,9 @@ def _openai_response(body: Any, call: Call) -> None:
         if isinstance(choices, list) and choices and isinstance(choices[0], dict)
         else None
     )
-    if finish in _OK_FINISH:
+    if finish is None or (isinstance(finish, str) and finish in _OK_FINISH):
         call.outcome = "ok"
-    else:
+    else:  # an unknown reason, or one of another type (a list is not even hashable)
         call.outcome, call.error_type = "error", str(finish)
 
 

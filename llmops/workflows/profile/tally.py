@@ -46,8 +46,12 @@ MAX_CATEGORY_VALUES = 200
 Key = tuple[Any, ...]
 
 
-def _cap(value: str | None, seen: set[str]) -> str | None:
-    if value is None or value in seen:
+def _cap(value: object, seen: set[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):  # a log may hold a number, a list, an object here
+        value = str(value)
+    if value in seen:
         return value
     if len(seen) < MAX_CATEGORY_VALUES:
         seen.add(value)
