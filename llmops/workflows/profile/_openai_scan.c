@@ -19,6 +19,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define DECLINE (-1)
 #define FAIL (-2) /* a Python error is set */
@@ -144,17 +147,23 @@ static int parse_string(Cur *c, Val *v) {
     int esc = 0;
     v->s = p;
     for (;;) {
-        /* eight bytes at a time while none is a quote, a backslash, a control or non-ASCII */
-        while (end - p >= 8) {
-            uint64_t x;
-            memcpy(&x, p, 8);
-            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-            uint64_t quote = x ^ (ones * '"'), slash = x ^ (ones * '\\');
-            uint64_t special = ((quote - ones) & ~quote) | ((slash - ones) & ~slash) |
-                               (x - ones * 0x20) | x;
-            if (special & highs) break;
-            p += 8;
+#if defined(__SSE2__)
+        /* sixteen bytes at a time while none is a quote, a backslash, a control or non-ASCII
+         * (as signed bytes, non-ASCII ones are below 0x20 too) */
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            __m128i special = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+            unsigned mask = (unsigned)_mm_movemask_epi8(special);
+            if (mask) {
+                p += __builtin_ctz(mask);
+                break;
+            }
+            p += 16;
         }
+#endif
         while (p < end && plain_char[*p]) p++;
         if (p >= end) return DECLINE;
         unsigned char ch = *p;
@@ -929,8 +938,6 @@ static void classes_scalar(const unsigned char *t, Py_ssize_t from, Py_ssize_t n
 }
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
-
 static int popcount16(unsigned v) {
     v = v - ((v >> 1) & 0x5555);
     v = (v & 0x3333) + ((v >> 2) & 0x3333);
@@ -1494,10 +1501,15 @@ static int count_line(Sink *k, const unsigned char *line, Py_ssize_t n) {
             PyErr_SetString(PyExc_OverflowError, "latency out of range");
             goto done;
         }
-        PyObject *empty = PyDict_New();
-        FAIL_IF(!empty);
-        PyObject *hist = PyDict_SetDefault(k->latency, ok ? k->ok_name : k->failed_name, empty);
-        Py_DECREF(empty);
+        PyObject *name = ok ? k->ok_name : k->failed_name;
+        PyObject *hist = PyDict_GetItemWithError(k->latency, name);
+        if (!hist) { /* latency_ms_log2.setdefault(name, {}) */
+            FAIL_IF(PyErr_Occurred());
+            PyObject *empty = PyDict_New();
+            FAIL_IF(!empty);
+            hist = PyDict_SetDefault(k->latency, name, empty);
+            Py_DECREF(empty);
+        }
         FAIL_IF(!hist || !PyDict_Check(hist));
         PyObject *b = PyLong_FromLong(bit_length((long long)ms));
         FAIL_IF(!b);
