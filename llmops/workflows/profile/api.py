@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from llmops.core import significance
 from llmops.core.textprofile import language_detector_name
 from llmops.errors import InputError
 from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments
@@ -95,6 +96,9 @@ def _read(
     on_progress: Callable[[int, int], None] | None,
 ) -> tuple[list[str], ScanResult]:
     expanded = expand_paths(paths)
+    # the analysis needs scipy.stats (~0.9 s to import): load it while the logs are read; the
+    # parent is mostly idle then, as worker processes scan large files
+    significance.preload()
     result = scan_paths(expanded, options, workers=workers, on_progress=on_progress)
     if result.tally.requests == 0:
         where = "; ".join(f"{s}:{line}: {k}" for s, line, k in result.problems.examples[:3])
