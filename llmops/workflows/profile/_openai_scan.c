@@ -194,9 +194,22 @@ static int parse_string(Cur *c, Val *v) {
             return DECLINE;
         }
         if (ch < 0x20) return DECLINE;
-        int n = utf8_seq(p, end);
-        if (!n) return DECLINE;
-        p += n;
+        /* non-ASCII: validate sequence after sequence, with the plain ASCII between them
+         * (Cyrillic, CJK), until a run of ASCII long enough to go back to sixteen at a time */
+        int ascii_run = 0;
+        while (p < end && ascii_run < 8) {
+            unsigned char b = *p;
+            if (b < 0x80) {
+                if (!plain_char[b]) break;
+                ascii_run++;
+                p++;
+                continue;
+            }
+            int n = utf8_seq(p, end);
+            if (!n) return DECLINE;
+            p += n;
+            ascii_run = 0;
+        }
     }
     v->kind = V_STR;
     v->n = p - v->s;
@@ -1074,7 +1087,12 @@ static long long count_informal_ascii_spaced(const unsigned char *t, Py_ssize_t 
             int wl = __builtin_ctzll(after | (1ULL << 8));
             if (wl > 7) continue;
             uint64_t x = 0;
-            memcpy(&x, t + start, (size_t)wl);
+            if (n - start >= 8) { /* one load, cut to the word */
+                memcpy(&x, t + start, 8);
+                x &= (1ULL << (8 * wl)) - 1;
+            } else {
+                memcpy(&x, t + start, (size_t)wl);
+            }
             if (x & highs) continue; /* a non-ASCII character: no marker */
             uint64_t upper = (x + ones * 0x3f) & ~(x + ones * 0x25) & highs;
             x |= upper >> 2; /* A-Z to a-z */
@@ -1448,20 +1466,36 @@ static int count_line(Sink *k, const unsigned char *line, Py_ssize_t n) {
     PyObject *capped_feature = cap(k, feature ? feature : Py_None, k->features);
     FAIL_IF(!capped_feature);
     double share = m.share;
-    key = Py_BuildValue(
-        "(iiiiiOOiiiOO)",
+    int ints[12] = {
         m.chars < 500 ? 0 : m.chars <= 2000 ? 1 : 2,
         bit_length(m.chars),
         bit_length(m.words),
         m.lines <= 1 ? 0 : m.lines <= 5 ? 1 : m.lines <= 20 ? 2 : 3,
         bit_length(m.tokens),
-        m.has_code ? Py_True : Py_False,
-        language,
+        0,
+        0,
         share < 0 ? -1 : share == 0 ? 0 : share <= 0.1 ? 1 : share <= 0.5 ? 2 : 3,
         m.informal < 0 ? -1 : m.informal == 0 ? 0 : m.informal <= 2 ? 1 : 2,
         r.turns <= 1 ? 0 : r.turns <= 5 ? 1 : r.turns <= 20 ? 2 : 3,
-        capped_model,
-        capped_feature);
+    };
+    PyObject *objects[12] = {NULL, NULL, NULL, NULL, NULL,
+                             m.has_code ? Py_True : Py_False,
+                             language, NULL, NULL, NULL, capped_model, capped_feature};
+    key = PyTuple_New(12);
+    FAIL_IF(!key);
+    for (int i = 0; i < 12; i++) {
+        PyObject *item = objects[i];
+        if (item) {
+            Py_INCREF(item);
+        } else {
+            item = PyLong_FromLong(ints[i]); /* small ints: cached, no allocation */
+            if (!item) {
+                Py_CLEAR(key);
+                break;
+            }
+        }
+        PyTuple_SET_ITEM(key, i, item);
+    }
     FAIL_IF(!key);
     PyObject *cell = PyDict_GetItemWithError(k->cells, key);
     if (!cell) {
