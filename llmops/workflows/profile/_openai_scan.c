@@ -931,6 +931,7 @@ static int has_fence(const unsigned char *t, Py_ssize_t n) {
  * bytes that are not ASCII whitespace. */
 typedef struct {
     Py_ssize_t cont, leads, three, four, newlines, semis, uspace, words;
+    Py_ssize_t bangs, asks, ticks, lbraces, rbraces; /* ! ? ` { } */
 } Classes;
 
 static void classes_scalar(const unsigned char *t, Py_ssize_t from, Py_ssize_t n, int prev_space,
@@ -945,6 +946,11 @@ static void classes_scalar(const unsigned char *t, Py_ssize_t from, Py_ssize_t n
         k->newlines += c == '\n';
         k->semis += c == ';';
         k->uspace += (c == 0xc2) | ((unsigned char)(c - 0xe1) <= 2);
+        k->bangs += c == '!';
+        k->asks += c == '?';
+        k->ticks += c == '`';
+        k->lbraces += c == '{';
+        k->rbraces += c == '}';
         k->words += prev_space & !space;
         prev_space = space;
     }
@@ -987,11 +993,14 @@ static void count_classes(const unsigned char *t, Py_ssize_t n, Classes *k) {
     const __m128i nl = _mm_set1_epi8('\n'), semi = _mm_set1_epi8(';');
     const __m128i c2 = _mm_set1_epi8((char)0xc2), e1 = _mm_set1_epi8((char)0xe1);
     const __m128i e3 = _mm_set1_epi8((char)0xe3);
+    const __m128i bang = _mm_set1_epi8('!'), ask = _mm_set1_epi8('?'), tick = _mm_set1_epi8('`');
+    const __m128i lb = _mm_set1_epi8('{'), rb = _mm_set1_epi8('}');
     Py_ssize_t i = 0;
-    unsigned prev_space = 1;
+    __m128i prev_space = _mm_set1_epi8((char)0xff); /* the text starts after a space */
     while (n - i >= 16) {
         __m128i a_cont = _mm_setzero_si128(), a_leads = a_cont, a_three = a_cont, a_four = a_cont;
-        __m128i a_nl = a_cont, a_semi = a_cont, a_usp = a_cont;
+        __m128i a_nl = a_cont, a_semi = a_cont, a_usp = a_cont, a_words = a_cont;
+        __m128i a_bang = a_cont, a_ask = a_cont, a_tick = a_cont, a_lb = a_cont, a_rb = a_cont;
         for (int block = 0; block < 255 && n - i >= 16; block++, i += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(t + i));
             a_cont = _mm_sub_epi8(a_cont, _mm_cmpeq_epi8(_mm_and_si128(v, c0), x80));
@@ -1003,10 +1012,16 @@ static void count_classes(const unsigned char *t, Py_ssize_t n, Classes *k) {
             __m128i in_e1_e3 = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, e1), v),
                                              _mm_cmpeq_epi8(_mm_min_epu8(v, e3), v));
             a_usp = _mm_sub_epi8(a_usp, _mm_or_si128(_mm_cmpeq_epi8(v, c2), in_e1_e3));
-            unsigned mask = (unsigned)_mm_movemask_epi8(ascii_space16(v));
-            unsigned starts = ~mask & ((mask << 1) | prev_space) & 0xffff;
-            k->words += popcount16(starts);
-            prev_space = mask >> 15;
+            a_bang = _mm_sub_epi8(a_bang, _mm_cmpeq_epi8(v, bang));
+            a_ask = _mm_sub_epi8(a_ask, _mm_cmpeq_epi8(v, ask));
+            a_tick = _mm_sub_epi8(a_tick, _mm_cmpeq_epi8(v, tick));
+            a_lb = _mm_sub_epi8(a_lb, _mm_cmpeq_epi8(v, lb));
+            a_rb = _mm_sub_epi8(a_rb, _mm_cmpeq_epi8(v, rb));
+            /* a word starts at a non-space byte after a space byte */
+            __m128i space = ascii_space16(v);
+            __m128i before = _mm_or_si128(_mm_slli_si128(space, 1), _mm_srli_si128(prev_space, 15));
+            a_words = _mm_sub_epi8(a_words, _mm_andnot_si128(space, before));
+            prev_space = space;
         }
         k->cont += hsum(a_cont);
         k->leads += hsum(a_leads);
@@ -1015,8 +1030,14 @@ static void count_classes(const unsigned char *t, Py_ssize_t n, Classes *k) {
         k->newlines += hsum(a_nl);
         k->semis += hsum(a_semi);
         k->uspace += hsum(a_usp);
+        k->words += hsum(a_words);
+        k->bangs += hsum(a_bang);
+        k->asks += hsum(a_ask);
+        k->ticks += hsum(a_tick);
+        k->lbraces += hsum(a_lb);
+        k->rbraces += hsum(a_rb);
     }
-    classes_scalar(t, i, n, (int)prev_space, k);
+    classes_scalar(t, i, n, i == 0 || ASCII_SPACE(t[i - 1]), k);
 }
 #else
 static void count_classes(const unsigned char *t, Py_ssize_t n, Classes *k) {
@@ -1102,24 +1123,45 @@ static long long count_informal_ascii_spaced(const unsigned char *t, Py_ssize_t 
     return count;
 }
 
-/* The measures of textprofile.measure_text, from valid UTF-8. Words are counted from ASCII
- * whitespace unless a lead byte of a non-ASCII space is present; then code point by code
- * point. */
+/* Whether the text holds a non-ASCII space (U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+ * U+2029, U+202F, U+205F, U+3000) or the Kelvin sign (U+212A, which lower-cases to "k"): the
+ * characters for which ASCII-only word splitting and lower-casing would differ from Python's. */
+static int has_exotic(const unsigned char *t, Py_ssize_t n) {
+    static const unsigned char leads[] = {0xc2, 0xe1, 0xe2, 0xe3};
+    for (int l = 0; l < 4; l++) {
+        const unsigned char *p = t, *end = t + n;
+        while ((p = memchr(p, leads[l], (size_t)(end - p))) != NULL) {
+            Py_ssize_t left = end - p;
+            int len = seq_len(*p);
+            if (left >= len) {
+                uint32_t cp = utf8_cp(p, len);
+                if (is_space_cp(cp) || cp == 0x212a) return 1;
+            }
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* The measures of textprofile.measure_text, from valid UTF-8. Words and informal markers are
+ * found from ASCII whitespace unless the text holds a non-ASCII space or the Kelvin sign; then
+ * code point by code point. */
 static void measure(const unsigned char *t, Py_ssize_t n, Measure *m) {
     Classes k;
     count_classes(t, n, &k);
+    int exotic = k.uspace && has_exotic(t, n);
     long long chars = n - k.cont;
     m->chars = chars;
-    m->words = k.uspace ? words_exact(t, t + n) : k.words;
+    m->words = exotic ? words_exact(t, t + n) : k.words;
     m->lines = chars ? k.newlines + 1 : 0;
     m->tokens = (chars + 2 * k.three + 3 * k.four + 3) / 4;
-    m->has_code = has_fence(t, n) ||
-                  (k.semis >= 2 && memchr(t, '{', (size_t)n) && memchr(t, '}', (size_t)n)) ||
-                  code_line(t, n, k.uspace > 0);
+    m->has_code = (k.ticks >= 3 && has_fence(t, n)) ||
+                  (k.semis >= 2 && k.lbraces && k.rbraces) || code_line(t, n, exotic);
     m->share = chars ? (double)k.leads / (double)chars : 0.0;
-    long long informal = k.uspace ? -1 : count_informal_ascii_spaced(t, n);
+    long long informal = exotic ? -1 : count_informal_ascii_spaced(t, n);
     if (informal < 0) informal = count_informal(t, n);
-    m->informal = informal + pair_count(t, n, '!') + pair_count(t, n, '?');
+    m->informal = informal + (k.bangs >= 2 ? pair_count(t, n, '!') : 0) +
+                  (k.asks >= 2 ? pair_count(t, n, '?') : 0);
 }
 
 /* ------------------------------------------------------------------ time */
