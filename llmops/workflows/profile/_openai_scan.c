@@ -335,6 +335,13 @@ static int skip_value(Cur *c, int depth) {
     }
 }
 
+/* A key the parser looks for, with its length (compared first, so most keys cost one test). */
+typedef struct {
+    const char *s;
+    Py_ssize_t n;
+} Key;
+#define KEY(text) {text, sizeof(text) - 1}
+
 /* Object iteration: call with c->p on '{'; each key is matched against `keys`. */
 typedef struct {
     Cur *c;
@@ -354,7 +361,7 @@ static int obj_begin(ObjIter *it, Cur *c) {
  * on bad JSON or an escaped key. After a key, the caller reads or skips its value. */
 #define OBJ_END (-2)
 #define OBJ_BAD (-3)
-static int obj_next(ObjIter *it, const char *const *keys, int n_keys) {
+static int obj_next(ObjIter *it, const Key *keys, int n_keys) {
     Cur *c = it->c;
     skip_ws(c);
     if (c->p >= c->end) return OBJ_BAD;
@@ -374,7 +381,7 @@ static int obj_next(ObjIter *it, const char *const *keys, int n_keys) {
     if (c->p >= c->end || *c->p != ':') return OBJ_BAD;
     c->p++;
     for (int i = 0; i < n_keys; i++) {
-        if ((Py_ssize_t)strlen(keys[i]) == k.n && memcmp(keys[i], k.s, (size_t)k.n) == 0)
+        if (keys[i].n == k.n && keys[i].s[0] == k.s[0] && memcmp(keys[i].s, k.s, (size_t)k.n) == 0)
             return i;
     }
     return -1;
@@ -410,9 +417,21 @@ typedef struct {
     Val finish;
 } Record;
 
-static const char *const TOP_KEYS[] = {
-    "request", "response", "error", "status", "status_code", "http_status", "latency_ms",
-    "duration_ms", "timestamp", "time", "created_at", "feature", "custom_id", "llmops.request_id",
+static const Key TOP_KEYS[] = {
+    KEY("request"),
+    KEY("response"),
+    KEY("error"),
+    KEY("status"),
+    KEY("status_code"),
+    KEY("http_status"),
+    KEY("latency_ms"),
+    KEY("duration_ms"),
+    KEY("timestamp"),
+    KEY("time"),
+    KEY("created_at"),
+    KEY("feature"),
+    KEY("custom_id"),
+    KEY("llmops.request_id"),
 };
 #define N_TOP 14
 
@@ -422,7 +441,7 @@ static int read_once(Val *slot, Cur *c, int depth) {
 }
 
 static int parse_message(Cur *c, Record *r, int depth) {
-    static const char *const keys[] = {"role", "content", "parts"};
+    static const Key keys[] = {KEY("role"), KEY("content"), KEY("parts")};
     Val role = {0}, content = {0}, parts = {0};
     ObjIter it;
     if (obj_begin(&it, c)) return DECLINE;
@@ -478,7 +497,7 @@ static int parse_messages(Cur *c, Record *r, int depth) {
 }
 
 static int parse_request(Cur *c, Record *r, int depth) {
-    static const char *const keys[] = {"messages", "input", "max_tokens", "system"};
+    static const Key keys[] = {KEY("messages"), KEY("input"), KEY("max_tokens"), KEY("system")};
     ObjIter it;
     int seen[4] = {0, 0, 0, 0};
     if (obj_begin(&it, c)) return DECLINE;
@@ -503,7 +522,7 @@ static int parse_request(Cur *c, Record *r, int depth) {
 }
 
 static int parse_error_obj(Cur *c, Record *r, int depth) {
-    static const char *const keys[] = {"code", "type"};
+    static const Key keys[] = {KEY("code"), KEY("type")};
     ObjIter it;
     if (obj_begin(&it, c)) return DECLINE;
     for (;;) {
@@ -516,7 +535,7 @@ static int parse_error_obj(Cur *c, Record *r, int depth) {
 }
 
 static int parse_usage(Cur *c, Record *r, int depth) {
-    static const char *const keys[] = {"completion_tokens", "output_tokens"};
+    static const Key keys[] = {KEY("completion_tokens"), KEY("output_tokens")};
     ObjIter it;
     if (obj_begin(&it, c)) return DECLINE;
     for (;;) {
@@ -530,7 +549,7 @@ static int parse_usage(Cur *c, Record *r, int depth) {
 
 /* choices: the finish_reason of the first element when it is an object */
 static int parse_choices(Cur *c, Record *r, int depth) {
-    static const char *const keys[] = {"finish_reason"};
+    static const Key keys[] = {KEY("finish_reason")};
     skip_ws(c);
     if (c->p >= c->end || *c->p != '[') return DECLINE;
     c->p++;
@@ -571,7 +590,7 @@ static int parse_choices(Cur *c, Record *r, int depth) {
 }
 
 static int parse_response(Cur *c, Record *r, int depth) {
-    static const char *const keys[] = {"error", "model", "usage", "choices", "type"};
+    static const Key keys[] = {KEY("error"), KEY("model"), KEY("usage"), KEY("choices"), KEY("type")};
     ObjIter it;
     int seen[5] = {0, 0, 0, 0, 0};
     if (obj_begin(&it, c)) return DECLINE;
