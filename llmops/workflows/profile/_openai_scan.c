@@ -803,6 +803,21 @@ static uint64_t pack_word(const unsigned char *w, Py_ssize_t n) {
     return v;
 }
 
+/* Bit (b0 | b1 << 8): some marker, bare or with its punctuation, starts with bytes b0 b1 (b1 is 0
+ * for a one-letter word). Most words fail this test, which is cheaper than the table. */
+static unsigned char informal_pairs[65536 / 8];
+static Py_ssize_t informal_max_len = 0; /* the longest marker with its punctuation */
+
+static void pair_add(unsigned b0, unsigned b1) {
+    unsigned pair = b0 | (b1 << 8);
+    informal_pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
+}
+
+static int pair_may_start(uint64_t word) {
+    unsigned pair = (unsigned)(word & 0xffff);
+    return informal_pairs[pair >> 3] >> (pair & 7) & 1;
+}
+
 static void informal_add(uint64_t packed) {
     unsigned i = informal_slot(packed);
     while (informal_table[i] && informal_table[i] != packed) i = (i + 1) & (INFORMAL_SLOTS - 1);
@@ -1125,7 +1140,7 @@ static long long count_informal_ascii_spaced(const unsigned char *t, Py_ssize_t 
             /* the space after the word: within 8 bytes, or the word is too long */
             uint64_t after = (mask[w] >> b) | (b ? mask[w + 1] << (64 - b) : 0);
             int wl = __builtin_ctzll(after | (1ULL << 8));
-            if (wl > 7) continue;
+            if (wl > informal_max_len) continue;
             uint64_t x = 0;
             if (n - start >= 8) { /* one load, cut to the word */
                 memcpy(&x, t + start, 8);
@@ -1136,7 +1151,7 @@ static long long count_informal_ascii_spaced(const unsigned char *t, Py_ssize_t 
             if (x & highs) continue; /* a non-ASCII character: no marker */
             uint64_t upper = (x + ones * 0x3f) & ~(x + ones * 0x25) & highs;
             x |= upper >> 2; /* A-Z to a-z */
-            count += informal_word(x, wl);
+            if (pair_may_start(x)) count += informal_word(x, wl);
         }
     }
     return count;
@@ -1795,6 +1810,8 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     }
     n_code_starts = (int)PyTuple_GET_SIZE(starts);
     memset(informal_table, 0, sizeof informal_table);
+    memset(informal_pairs, 0, sizeof informal_pairs);
+    informal_max_len = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(words); i++) {
         PyObject *b = PyTuple_GET_ITEM(words, i);
         if (!PyBytes_Check(b) || PyBytes_GET_SIZE(b) < 1 ||
@@ -1805,6 +1822,15 @@ static PyObject *configure(PyObject *self, PyObject *args) {
         informal_add(with_length(
             pack_word((const unsigned char *)PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b)),
             PyBytes_GET_SIZE(b)));
+        const unsigned char *w = (const unsigned char *)PyBytes_AS_STRING(b);
+        if (PyBytes_GET_SIZE(b) == 1) {
+            pair_add(w[0], 0);
+            for (Py_ssize_t j = 0; j < punct.len; j++)
+                pair_add(w[0], ((unsigned char *)punct.buf)[j]);
+        } else {
+            pair_add(w[0], w[1]);
+        }
+        if (PyBytes_GET_SIZE(b) + 1 > informal_max_len) informal_max_len = PyBytes_GET_SIZE(b) + 1;
     }
 
     memset(informal_punct, 0, sizeof informal_punct);
