@@ -415,3 +415,19 @@ _RECORD = st.fixed_dictionaries(
 def test_generated_records_count_the_same_both_ways(records: list[dict[str, Any]]) -> None:
     data = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
     assert_same(data)
+
+
+GRAMMAR = [b"[1,]", b"[1 , ]", b"[,1]", b"[]", b"[ ]", b"[1,2]", b'{"a":1,}', b'{"a\\u0041":1}']
+GRAMMAR += [b"{}", b"[[],[{}]]", b"[1 2]", b'{"a" 1}', b"-0.5e+3", b"01", b"1.", b"tru", b'"\\x"']
+
+
+@pytest.mark.parametrize("value", GRAMMAR)
+def test_the_json_grammar_of_skipped_values_is_orjsons(value: bytes) -> None:
+    line = b'{"request": {"messages": [{"role": "user", "content": "x"}]}, "extra": %s}' % value
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        valid = False
+    else:
+        valid = True
+    assert counted_natively(line) == valid

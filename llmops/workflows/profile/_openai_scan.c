@@ -298,43 +298,6 @@ static int read_value(Cur *c, Val *v, int depth) {
     }
 }
 
-static int skip_value(Cur *c, int depth) {
-    Val v;
-    if (depth > MAX_DEPTH) return DECLINE;
-    skip_ws(c);
-    if (c->p >= c->end) return DECLINE;
-    unsigned char open = *c->p;
-    if (open != '{' && open != '[') return read_value(c, &v, depth);
-    unsigned char close = open == '{' ? '}' : ']';
-    c->p++;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == close) {
-        c->p++;
-        return 0;
-    }
-    for (;;) {
-        if (open == '{') {
-            skip_ws(c);
-            if (c->p >= c->end || *c->p != '"' || parse_string(c, &v)) return DECLINE;
-            skip_ws(c);
-            if (c->p >= c->end || *c->p != ':') return DECLINE;
-            c->p++;
-        }
-        if (skip_value(c, depth + 1)) return DECLINE;
-        skip_ws(c);
-        if (c->p >= c->end) return DECLINE;
-        if (*c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (*c->p == close) {
-            c->p++;
-            return 0;
-        }
-        return DECLINE;
-    }
-}
-
 /* A key the parser looks for, with its length (compared first, so most keys cost one test). */
 typedef struct {
     const char *s;
@@ -362,6 +325,7 @@ static int obj_begin(ObjIter *it, Cur *c) {
 #define OBJ_END (-2)
 #define OBJ_BAD (-3)
 static int obj_next(ObjIter *it, const Key *keys, int n_keys) {
+    /* with no keys to match (a skipped object) an escaped key is fine */
     Cur *c = it->c;
     skip_ws(c);
     if (c->p >= c->end) return OBJ_BAD;
@@ -376,7 +340,7 @@ static int obj_next(ObjIter *it, const Key *keys, int n_keys) {
     }
     it->first = 0;
     Val k;
-    if (c->p >= c->end || *c->p != '"' || parse_string(c, &k) || k.esc) return OBJ_BAD;
+    if (c->p >= c->end || *c->p != '"' || parse_string(c, &k) || (k.esc && n_keys)) return OBJ_BAD;
     skip_ws(c);
     if (c->p >= c->end || *c->p != ':') return OBJ_BAD;
     c->p++;
@@ -385,6 +349,64 @@ static int obj_next(ObjIter *it, const Key *keys, int n_keys) {
             return i;
     }
     return -1;
+}
+
+/* Array iteration: arr_begin with c->p on '['; arr_next before each element answers 1 when
+ * one follows (c->p on it), 0 at the end, DECLINE on bad JSON. */
+typedef struct {
+    Cur *c;
+    int first;
+} ArrIter;
+
+static int arr_begin(ArrIter *it, Cur *c) {
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != '[') return DECLINE;
+    c->p++;
+    it->c = c;
+    it->first = 1;
+    return 0;
+}
+
+static int arr_next(ArrIter *it) {
+    Cur *c = it->c;
+    skip_ws(c);
+    if (c->p >= c->end) return DECLINE;
+    if (*c->p == ']') { /* after a comma, the element parser meets it and declines: [1,] */
+        c->p++;
+        return 0;
+    }
+    if (!it->first) {
+        if (*c->p != ',') return DECLINE;
+        c->p++;
+        skip_ws(c);
+        if (c->p >= c->end) return DECLINE;
+    }
+    it->first = 0;
+    return 1;
+}
+
+static int skip_value(Cur *c, int depth) {
+    if (depth > MAX_DEPTH) return DECLINE;
+    skip_ws(c);
+    if (c->p >= c->end) return DECLINE;
+    if (*c->p == '{') {
+        ObjIter it;
+        int k;
+        obj_begin(&it, c);
+        while ((k = obj_next(&it, NULL, 0)) == -1)
+            if (skip_value(c, depth + 1)) return DECLINE;
+        return k == OBJ_END ? 0 : DECLINE;
+    }
+    if (*c->p == '[') {
+        ArrIter it;
+        int more;
+        arr_begin(&it, c);
+        while ((more = arr_next(&it)) == 1)
+            if (skip_value(c, depth + 1)) return DECLINE;
+        return more;
+    }
+    Val v;
+    return read_value(c, &v, depth);
 }
 
 static int str_is(const Val *v, const char *word) {
@@ -467,33 +489,14 @@ static int parse_message(Cur *c, Record *r, int depth) {
 }
 
 static int parse_messages(Cur *c, Record *r, int depth) {
-    skip_ws(c);
-    if (c->p >= c->end || *c->p != '[') return DECLINE;
-    c->p++;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == ']') {
-        c->p++;
-        return 0;
-    }
-    for (;;) {
-        skip_ws(c);
-        if (c->p < c->end && *c->p == '{') {
-            if (parse_message(c, r, depth + 1)) return DECLINE;
-        } else if (skip_value(c, depth + 1)) {
+    ArrIter it;
+    int more;
+    if (arr_begin(&it, c)) return DECLINE;
+    while ((more = arr_next(&it)) == 1) {
+        if (*c->p == '{' ? parse_message(c, r, depth + 1) : skip_value(c, depth + 1))
             return DECLINE;
-        }
-        skip_ws(c);
-        if (c->p >= c->end) return DECLINE;
-        if (*c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (*c->p == ']') {
-            c->p++;
-            return 0;
-        }
-        return DECLINE;
     }
+    return more;
 }
 
 static int parse_request(Cur *c, Record *r, int depth) {
@@ -548,45 +551,29 @@ static int parse_usage(Cur *c, Record *r, int depth) {
 }
 
 /* choices: the finish_reason of the first element when it is an object */
-static int parse_choices(Cur *c, Record *r, int depth) {
+static int parse_finish(Cur *c, Record *r, int depth) {
     static const Key keys[] = {KEY("finish_reason")};
-    skip_ws(c);
-    if (c->p >= c->end || *c->p != '[') return DECLINE;
-    c->p++;
-    skip_ws(c);
-    if (c->p < c->end && *c->p == ']') {
-        c->p++;
-        return 0;
-    }
-    int index = 0;
+    ObjIter it;
+    if (obj_begin(&it, c)) return DECLINE;
     for (;;) {
-        skip_ws(c);
-        if (index == 0 && c->p < c->end && *c->p == '{') {
-            ObjIter it;
-            if (obj_begin(&it, c)) return DECLINE;
-            for (;;) {
-                int k = obj_next(&it, keys, 1);
-                if (k == OBJ_END) break;
-                if (k == OBJ_BAD) return DECLINE;
-                if (k == 0 ? read_once(&r->finish, c, depth + 2) : skip_value(c, depth + 2))
-                    return DECLINE;
-            }
-        } else if (skip_value(c, depth + 1)) {
+        int k = obj_next(&it, keys, 1);
+        if (k == OBJ_END) return 0;
+        if (k == OBJ_BAD) return DECLINE;
+        if (k == 0 ? read_once(&r->finish, c, depth + 1) : skip_value(c, depth + 1))
             return DECLINE;
-        }
-        index++;
-        skip_ws(c);
-        if (c->p >= c->end) return DECLINE;
-        if (*c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (*c->p == ']') {
-            c->p++;
-            return 0;
-        }
-        return DECLINE;
     }
+}
+
+static int parse_choices(Cur *c, Record *r, int depth) {
+    ArrIter it;
+    int more, index = 0;
+    if (arr_begin(&it, c)) return DECLINE;
+    while ((more = arr_next(&it)) == 1) {
+        if (index++ == 0 && *c->p == '{' ? parse_finish(c, r, depth + 1)
+                                         : skip_value(c, depth + 1))
+            return DECLINE;
+    }
+    return more;
 }
 
 static int parse_response(Cur *c, Record *r, int depth) {
