@@ -17,8 +17,9 @@ the text measures the log scanner uses, does not load the others (numpy, for the
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from llmops._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from llmops.core.breaker import BreakerState, CircuitBreaker
@@ -45,30 +46,19 @@ __all__ = [
 
 #: where each public name is defined
 _HOME = {
-    "BreakerState": "breaker",
-    "CircuitBreaker": "breaker",
-    "LatencyRecorder": "stats",
-    "RateLimiter": "ratelimit",
-    "RetryBudget": "budget",
-    "RetryPolicy": "retry",
-    "SlidingCounts": "window",
-    "TokenBucket": "ratelimit",
-    "backoff_delay": "retry",
-    "next_retry_delay": "retry",
-    "percentiles": "stats",
-    "wilson_interval": "stats",
+    "BreakerState": ".breaker",
+    "CircuitBreaker": ".breaker",
+    "LatencyRecorder": ".stats",
+    "RateLimiter": ".ratelimit",
+    "RetryBudget": ".budget",
+    "RetryPolicy": ".retry",
+    "SlidingCounts": ".window",
+    "TokenBucket": ".ratelimit",
+    "backoff_delay": ".retry",
+    "next_retry_delay": ".retry",
+    "percentiles": ".stats",
+    "wilson_interval": ".stats",
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from the module that defines it, on first use."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)

@@ -9,8 +9,9 @@ command line's help or a log-scanning worker, does not load the statistics (nump
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from llmops._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from llmops.workflows.profile.analysis import Segment, Thresholds
@@ -30,26 +31,15 @@ __all__ = [
 ]
 
 _HOME = {
-    "FORMATS": "formats",
-    "FailureRule": "formats_native",
-    "FieldMap": "formats_native",
-    "ProfileOptions": "api",
-    "ProfileResult": "api",
-    "Segment": "analysis",
-    "Thresholds": "analysis",
-    "profile_logs": "api",
+    "FORMATS": ".formats",
+    "FailureRule": ".formats_native",
+    "FieldMap": ".formats_native",
+    "ProfileOptions": ".api",
+    "ProfileResult": ".api",
+    "Segment": ".analysis",
+    "Thresholds": ".analysis",
+    "profile_logs": ".api",
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from the module that defines it, on first use."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
