@@ -462,18 +462,24 @@ static int read_once(Val *slot, Cur *c, int depth) {
     return read_value(c, slot, depth);
 }
 
-static int parse_message(Cur *c, Record *r, int depth) {
-    static const Key keys[] = {KEY("role"), KEY("content"), KEY("parts")};
-    Val role = {0}, content = {0}, parts = {0};
+/* An object whose scalar fields keys[i] are read into *slots[i] (each at most once), the rest
+ * skipped. */
+static int read_fields(Cur *c, const Key *keys, Val *const *slots, int n, int depth) {
     ObjIter it;
     if (obj_begin(&it, c)) return DECLINE;
     for (;;) {
-        int k = obj_next(&it, keys, 3);
-        if (k == OBJ_END) break;
+        int k = obj_next(&it, keys, n);
+        if (k == OBJ_END) return 0;
         if (k == OBJ_BAD) return DECLINE;
-        Val *slot = k == 0 ? &role : k == 1 ? &content : k == 2 ? &parts : NULL;
-        if (slot ? read_once(slot, c, depth + 1) : skip_value(c, depth + 1)) return DECLINE;
+        if (k >= 0 ? read_once(slots[k], c, depth + 1) : skip_value(c, depth + 1)) return DECLINE;
     }
+}
+
+static int parse_message(Cur *c, Record *r, int depth) {
+    static const Key keys[] = {KEY("role"), KEY("content"), KEY("parts")};
+    Val role = {0}, content = {0}, parts = {0};
+    Val *slots[] = {&role, &content, &parts};
+    if (read_fields(c, keys, slots, 3, depth)) return DECLINE;
     if (role.kind == V_STR && role.esc) return DECLINE;
     if (!str_is(&role, "user")) return 0;
     r->turns++;
@@ -526,42 +532,21 @@ static int parse_request(Cur *c, Record *r, int depth) {
 
 static int parse_error_obj(Cur *c, Record *r, int depth) {
     static const Key keys[] = {KEY("code"), KEY("type")};
-    ObjIter it;
-    if (obj_begin(&it, c)) return DECLINE;
-    for (;;) {
-        int k = obj_next(&it, keys, 2);
-        if (k == OBJ_END) return 0;
-        if (k == OBJ_BAD) return DECLINE;
-        Val *slot = k == 0 ? &r->err_code : k == 1 ? &r->err_type : NULL;
-        if (slot ? read_once(slot, c, depth + 1) : skip_value(c, depth + 1)) return DECLINE;
-    }
+    Val *slots[] = {&r->err_code, &r->err_type};
+    return read_fields(c, keys, slots, 2, depth);
 }
 
 static int parse_usage(Cur *c, Record *r, int depth) {
     static const Key keys[] = {KEY("completion_tokens"), KEY("output_tokens")};
-    ObjIter it;
-    if (obj_begin(&it, c)) return DECLINE;
-    for (;;) {
-        int k = obj_next(&it, keys, 2);
-        if (k == OBJ_END) return 0;
-        if (k == OBJ_BAD) return DECLINE;
-        Val *slot = k == 0 ? &r->usage_completion : k == 1 ? &r->usage_output : NULL;
-        if (slot ? read_once(slot, c, depth + 1) : skip_value(c, depth + 1)) return DECLINE;
-    }
+    Val *slots[] = {&r->usage_completion, &r->usage_output};
+    return read_fields(c, keys, slots, 2, depth);
 }
 
 /* choices: the finish_reason of the first element when it is an object */
 static int parse_finish(Cur *c, Record *r, int depth) {
     static const Key keys[] = {KEY("finish_reason")};
-    ObjIter it;
-    if (obj_begin(&it, c)) return DECLINE;
-    for (;;) {
-        int k = obj_next(&it, keys, 1);
-        if (k == OBJ_END) return 0;
-        if (k == OBJ_BAD) return DECLINE;
-        if (k == 0 ? read_once(&r->finish, c, depth + 1) : skip_value(c, depth + 1))
-            return DECLINE;
-    }
+    Val *slots[] = {&r->finish};
+    return read_fields(c, keys, slots, 1, depth);
 }
 
 static int parse_choices(Cur *c, Record *r, int depth) {
