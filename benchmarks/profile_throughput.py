@@ -268,12 +268,19 @@ def main() -> None:
         print(
             f"{name:44s} {row['median_s']:7.1f}s {row['mb_per_s']:7.1f} MB/s  peak {row['peak_rss_mb']:6.0f} MB  {row['mb_per_cpu_s']:6.1f} MB/cpu-s"
         )
+    ratios = {}
     if "duckdb read_json_auto" in summary:
-        ratio = (
-            summary["llmops profile (language off)"]["median_s"]
-            / summary["duckdb read_json_auto"]["median_s"]
+        ours, duck = summary["llmops profile (language off)"], summary["duckdb read_json_auto"]
+        # DuckDB's run times spread widely here (its threads and the shared machine), so the
+        # ratio of the fastest runs is given beside the ratio of the medians
+        ratios = {
+            "median": round(ours["median_s"] / duck["median_s"], 2),
+            "fastest": round(min(ours["runs_s"]) / min(duck["runs_s"]), 2),
+        }
+        print(
+            f"llmops (language off) / DuckDB time: {ratios['median']:.2f}x of the medians, "
+            f"{ratios['fastest']:.2f}x of the fastest runs (target <= 1.5x)"
         )
-        print(f"llmops (language off) / DuckDB time: {ratio:.2f}x (target <= 1.5x)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -283,6 +290,7 @@ def main() -> None:
                 "cores": os.cpu_count(),
                 "load_average_1min": [round(min(loads), 2), round(max(loads), 2)],
                 "results": summary,
+                "llmops_language_off_over_duckdb": ratios,
             },
             indent=2,
         )
