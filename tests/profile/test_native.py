@@ -177,6 +177,12 @@ def test_measure_matches_textprofile_on_any_text(text: str) -> None:
     assert native.measure(raw) == (chars, words, lines, tokens, code, share, informal)
 
 
+@pytest.mark.parametrize("text", [*TEXTS, "lone \ud800 surrogate"])
+@pytest.mark.parametrize("detect", [False, True])
+def test_measure_text_for_other_formats_matches_textprofile(text: str, detect: bool) -> None:
+    assert native.measure_text(text, detect) == measure_text(text, detect)
+
+
 def test_measure_refuses_invalid_utf8() -> None:
     with pytest.raises(ValueError, match="UTF-8"):
         native.measure(b"caf\xe9")

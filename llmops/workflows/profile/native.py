@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from llmops.core import textprofile
 from llmops.core.textprofile import (
     CODE_LINE_STARTS,
     INFORMAL_PREFIX_CHARS,
     INFORMAL_PUNCTUATION,
     INFORMAL_WORDS,
     LANGUAGE_PREFIX_CHARS,
+    Measured,
     detect_language,
 )
 from llmops.workflows.profile.calls import OUTCOMES, parse_time
@@ -26,7 +28,7 @@ from llmops.workflows.profile.tally import MAX_CATEGORY_VALUES, N_COUNTERS
 if TYPE_CHECKING:
     from llmops.workflows.profile.scan import ScanOptions, ScanResult
 
-__all__ = ["AVAILABLE", "NativeSink", "measure", "scan"]
+__all__ = ["AVAILABLE", "NativeSink", "measure", "measure_text", "scan"]
 
 _module: Any
 try:
@@ -54,6 +56,24 @@ def scan(buf: bytes, start: int, end: int, sink: NativeSink) -> tuple[int, int, 
 def measure(text: bytes) -> tuple[int, int, int, int, bool, float, int]:
     """The compiled text measures of UTF-8 ``text`` (``measure_text`` without the language)."""
     return _module.measure(text)  # type: ignore[no-any-return]
+
+
+def measure_text(text: str, detect: bool) -> Measured:
+    """:func:`~llmops.core.textprofile.measure_text`, with the compiled measures where built.
+
+    The other log formats' records take this way; the results are the same (the tests compare
+    both), about ten times faster.
+    """
+    if AVAILABLE:
+        try:
+            raw = text.encode()
+        except UnicodeEncodeError:  # a lone surrogate: only the Python measures take it
+            pass
+        else:
+            chars, words, lines, tokens, code, share, informal = measure(raw)
+            language = detect_language(text) if detect else None
+            return chars, words, lines, tokens, code, language, share, informal
+    return textprofile.measure_text(text, detect)
 
 
 class NativeSink:

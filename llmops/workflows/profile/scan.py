@@ -15,7 +15,6 @@ from typing import Protocol
 
 import orjson
 
-from llmops.core.textprofile import measure_text
 from llmops.workflows.profile import native
 from llmops.workflows.profile.calls import Call, merge_into
 from llmops.workflows.profile.fastpath import openai_call
@@ -215,7 +214,7 @@ class _Scanner:
         if call.profile is not None:
             self.tally.add(call.profile, call)
         else:
-            self.tally.add_measured(measure_text(call.text or "", self.detect), call)
+            self.tally.add_measured(native.measure_text(call.text or "", self.detect), call)
 
 
 def scan_stream(
