@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from llmops._proc import wait_or_kill
 from llmops.errors import LlmopsError
 from llmops.mock.profile import load_profile, resolve_profile_path
 
@@ -80,10 +81,6 @@ def _wait_ready(proc: subprocess.Popen[str], errors: IO[bytes], timeout_s: float
 def _stop(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        wait_or_kill(proc)
     if proc.stdout is not None:
         proc.stdout.close()

@@ -69,7 +69,7 @@ def counted_natively(line: bytes, sniffing: bool = True) -> bool:
     options = ScanOptions(reader=RecordReader(forced=forced), detect_language=False)
     sink = native.NativeSink(options, ScanResult())
     buf = line + b"\n"
-    stop, lines, _ = native.scan(buf, 0, len(buf), sink)
+    stop, lines = native.scan(buf, 0, len(buf), sink)
     return stop == len(buf) and lines == 1
 
 

@@ -425,7 +425,7 @@ typedef struct {
     Val time[3];    /* timestamp, time, created_at */
     Val feature;
     /* request */
-    int has_messages, has_input, has_max_tokens, has_system;
+    int has_messages, has_max_tokens, has_system;
     int turns;
     int has_text;
     Val text; /* last user message content (a string; V_NULL for no text) */
@@ -506,28 +506,16 @@ static int parse_messages(Cur *c, Record *r, int depth) {
 }
 
 static int parse_request(Cur *c, Record *r, int depth) {
-    static const Key keys[] = {KEY("messages"), KEY("input"), KEY("max_tokens"), KEY("system")};
+    static const Key keys[] = {KEY("messages"), KEY("max_tokens"), KEY("system")};
+    int *seen[] = {&r->has_messages, &r->has_max_tokens, &r->has_system};
     ObjIter it;
-    int seen[4] = {0, 0, 0, 0};
     if (obj_begin(&it, c)) return DECLINE;
     for (;;) {
-        int k = obj_next(&it, keys, 4);
-        if (k == OBJ_END) break;
-        if (k == OBJ_BAD) return DECLINE;
-        if (k >= 0) {
-            if (seen[k]++) return DECLINE;
-        }
-        if (k == 0) {
-            if (parse_messages(c, r, depth + 1)) return DECLINE;
-        } else if (skip_value(c, depth + 1)) {
-            return DECLINE;
-        }
+        int k = obj_next(&it, keys, 3);
+        if (k == OBJ_END) return 0;
+        if (k == OBJ_BAD || (k >= 0 && (*seen[k])++)) return DECLINE; /* bad, or a duplicate */
+        if (k == 0 ? parse_messages(c, r, depth + 1) : skip_value(c, depth + 1)) return DECLINE;
     }
-    r->has_messages = seen[0];
-    r->has_input = seen[1];
-    r->has_max_tokens = seen[2];
-    r->has_system = seen[3];
-    return 0;
 }
 
 static int parse_error_obj(Cur *c, Record *r, int depth) {
@@ -661,10 +649,10 @@ static int parse_record(Cur *c, Record *r) {
 
 typedef struct {
     unsigned char *data;
-    Py_ssize_t len, cap;
+    Py_ssize_t cap;
 } Buf;
 
-static Buf text_buf = {NULL, 0, 0};
+static Buf text_buf = {NULL, 0};
 
 static int buf_reserve(Buf *b, Py_ssize_t n) {
     if (n <= b->cap) return 0;
@@ -1282,6 +1270,20 @@ static PyObject *cap(Sink *k, PyObject *value, PyObject *seen) {
     return k->other;
 }
 
+/* A tuple of the n new references in items (all released when one is NULL or on failure). */
+static PyObject *tuple_stealing(PyObject **items, Py_ssize_t n) {
+    PyObject *tuple = NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!items[i]) goto fail;
+    tuple = PyTuple_New(n);
+    if (!tuple) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) PyTuple_SET_ITEM(tuple, i, items[i]);
+    return tuple;
+fail:
+    for (Py_ssize_t i = 0; i < n; i++) Py_XDECREF(items[i]);
+    return NULL;
+}
+
 static int bump(PyObject *list, Py_ssize_t i) {
     PyObject *old = PyList_GET_ITEM(list, i);
     long long v = PyLong_AsLongLong(old);
@@ -1345,13 +1347,6 @@ static PyObject *error_kind(const Record *r, int has_status, long long status) {
                       : PyUnicode_FromString("http_None");
 }
 
-#define DECLINE_IF(cond) \
-    do {                 \
-        if (cond) {      \
-            rc = DECLINE; \
-            goto done;   \
-        }                \
-    } while (0)
 #define FAIL_IF(cond) \
     do {              \
         if (cond) {   \
@@ -1514,36 +1509,21 @@ static int count_line(Sink *k, const unsigned char *line, Py_ssize_t n) {
     PyObject *capped_feature = cap(k, feature ? feature : Py_None, k->features);
     FAIL_IF(!capped_feature);
     double share = m.share;
-    int ints[12] = {
-        m.chars < 500 ? 0 : m.chars <= 2000 ? 1 : 2,
-        bit_length(m.chars),
-        bit_length(m.words),
-        m.lines <= 1 ? 0 : m.lines <= 5 ? 1 : m.lines <= 20 ? 2 : 3,
-        bit_length(m.tokens),
-        0,
-        0,
-        share < 0 ? -1 : share == 0 ? 0 : share <= 0.1 ? 1 : share <= 0.5 ? 2 : 3,
-        m.informal < 0 ? -1 : m.informal == 0 ? 0 : m.informal <= 2 ? 1 : 2,
-        r.turns <= 1 ? 0 : r.turns <= 5 ? 1 : r.turns <= 20 ? 2 : 3,
-    };
-    PyObject *objects[12] = {NULL, NULL, NULL, NULL, NULL,
-                             m.has_code ? Py_True : Py_False,
-                             language, NULL, NULL, NULL, capped_model, capped_feature};
-    key = PyTuple_New(12);
-    FAIL_IF(!key);
-    for (int i = 0; i < 12; i++) {
-        PyObject *item = objects[i];
-        if (item) {
-            Py_INCREF(item);
-        } else {
-            item = PyLong_FromLong(ints[i]); /* small ints: cached, no allocation */
-            if (!item) {
-                Py_CLEAR(key);
-                break;
-            }
-        }
-        PyTuple_SET_ITEM(key, i, item);
-    }
+    PyObject *items[] = {
+        PyLong_FromLong(m.chars < 500 ? 0 : m.chars <= 2000 ? 1 : 2),
+        PyLong_FromLong(bit_length(m.chars)),
+        PyLong_FromLong(bit_length(m.words)),
+        PyLong_FromLong(m.lines <= 1 ? 0 : m.lines <= 5 ? 1 : m.lines <= 20 ? 2 : 3),
+        PyLong_FromLong(bit_length(m.tokens)),
+        Py_NewRef(m.has_code ? Py_True : Py_False),
+        Py_NewRef(language),
+        PyLong_FromLong(share == 0 ? 0 : share <= 0.1 ? 1 : share <= 0.5 ? 2 : 3),
+        PyLong_FromLong(m.informal == 0 ? 0 : m.informal <= 2 ? 1 : 2),
+        PyLong_FromLong(r.turns <= 1 ? 0 : r.turns <= 5 ? 1 : r.turns <= 20 ? 2 : 3),
+        Py_NewRef(capped_model),
+        Py_NewRef(capped_feature),
+    }; /* the key of Tally.add_measured; small ints are cached, so nothing is allocated */
+    key = tuple_stealing(items, sizeof items / sizeof items[0]);
     FAIL_IF(!key);
     PyObject *cell = PyDict_GetItemWithError(k->cells, key);
     if (!cell) {
@@ -1650,10 +1630,10 @@ static PyObject *get_attr(PyObject *obj, const char *name) {
 }
 
 PyDoc_STRVAR(scan_doc,
-"scan(buf, start, end, sink) -> (stop, lines, counted)\n\n"
+"scan(buf, start, end, sink) -> (stop, lines)\n\n"
 "Count the OpenAI records among the lines of buf[start:end] into sink until a line is\n"
 "declined. ``stop`` is where the declined line starts (``end`` when none was), ``lines`` how\n"
-"many lines were counted or skipped before it, ``counted`` how many records were counted.\n"
+"many lines were counted or skipped before it.\n"
 "The sink's ``records``, ``outside``, ``tokens`` and ``times`` attributes are updated.");
 
 static PyObject *scan(PyObject *self, PyObject *args) {
@@ -1734,7 +1714,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             goto out;
         }
     }
-    result = Py_BuildValue("(nnn)", pos, lines, (Py_ssize_t)k.records);
+    result = Py_BuildValue("(nn)", pos, lines);
 out:
     PyBuffer_Release(&view);
     Py_XDECREF(k.cells);

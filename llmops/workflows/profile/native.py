@@ -23,7 +23,7 @@ from llmops.core.textprofile import (
     detect_language,
 )
 from llmops.workflows.profile.calls import OUTCOMES, parse_time
-from llmops.workflows.profile.tally import MAX_CATEGORY_VALUES, N_COUNTERS
+from llmops.workflows.profile.tally import MAX_CATEGORY_VALUES, N_COUNTERS, OTHER
 
 if TYPE_CHECKING:
     from llmops.workflows.profile.scan import ScanOptions, ScanResult
@@ -48,8 +48,8 @@ else:
 AVAILABLE = _module is not None
 
 
-def scan(buf: bytes, start: int, end: int, sink: NativeSink) -> tuple[int, int, int]:
-    """Count lines of ``buf[start:end]`` until one is declined: ``(stop, lines, counted)``."""
+def scan(buf: bytes, start: int, end: int, sink: NativeSink) -> tuple[int, int]:
+    """Count lines of ``buf[start:end]`` until one is declined: ``(stop, lines read)``."""
     return _module.scan(buf, start, end, sink)  # type: ignore[no-any-return]
 
 
@@ -109,7 +109,7 @@ class NativeSink:
         self.features = tally._features
         self.detect = detect_language if options.detect_language else None
         self.parse_time = parse_time
-        self.other = "(other)"
+        self.other = OTHER
         self.sniffing = options.reader.forced is None
         self.max_category = MAX_CATEGORY_VALUES
         self.n_counters = N_COUNTERS

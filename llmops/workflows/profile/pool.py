@@ -25,6 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
+from llmops._proc import wait_or_kill
 from llmops.workflows.profile.scan import ScanOptions, ScanResult, scan_stream
 
 __all__ = ["BOOT", "scan_ranges", "serve"]
@@ -156,8 +157,4 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    wait_or_kill(proc)  # its stdin is closed: it exits on its own

@@ -128,12 +128,11 @@ class _Scanner:
         """Read the whole lines of ``buf[start:end]`` (it ends after a newline); return the
         number of the last line read. The compiled fast path takes runs of OpenAI records; each
         line it declines is read by :meth:`line`."""
-        max_line = self.options.max_line_bytes
         pos = start
         while pos < end:
             sink = self.native
             if sink is not None:
-                pos, lines, _ = native.scan(buf, pos, end, sink)
+                pos, lines = native.scan(buf, pos, end, sink)
                 lineno += lines
                 if pos >= end:
                     break
@@ -143,12 +142,16 @@ class _Scanner:
             stop = buf.find(b"\n", pos, end)
             stop = end if stop < 0 else stop
             lineno += 1
-            if stop - pos > max_line:
-                self.result.problems.add("line too long", self.source, lineno)
-            else:
-                self.line(buf[pos:stop], lineno)
+            self.read(buf[pos:stop], lineno)
             pos = stop + 1
         return lineno
+
+    def read(self, raw: bytes, lineno: int) -> None:
+        """Read one whole line, or report it when it is longer than ``max_line_bytes``."""
+        if len(raw) > self.options.max_line_bytes:
+            self.result.problems.add("line too long", self.source, lineno)
+        else:
+            self.line(raw, lineno)
 
     def line(self, raw: bytes, lineno: int) -> None:
         result = self.result
@@ -262,13 +265,9 @@ def scan_stream(
         else:
             if carry:  # the line begun in an earlier chunk ends here
                 newline = chunk.find(b"\n", start)
-                raw = carry + chunk[start:newline]
-                carry = b""
                 lineno += 1
-                if len(raw) > max_line:
-                    result.problems.add("line too long", source, lineno)
-                else:
-                    scanner.line(raw, lineno)
+                scanner.read(carry + chunk[start:newline], lineno)
+                carry = b""
                 start = newline + 1
             lineno = scanner.block(chunk, start, last + 1, lineno)
             carry = chunk[last + 1 :]

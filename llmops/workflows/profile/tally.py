@@ -19,7 +19,7 @@ from typing import Any
 from llmops.core.textprofile import Measured, TextProfile
 from llmops.workflows.profile.calls import OUTCOMES, Call
 
-__all__ = ["FEATURES", "MAX_CATEGORY_VALUES", "N_COUNTERS", "Tally"]
+__all__ = ["FEATURES", "MAX_CATEGORY_VALUES", "N_COUNTERS", "OTHER", "Tally"]
 
 #: feature names, in the order of a cell key
 FEATURES = (
@@ -42,6 +42,8 @@ _OUTCOME_INDEX = {name: i + 1 for i, name in enumerate(OUTCOMES)}
 _RETRIED = N_COUNTERS - 1
 #: distinct values kept per categorical feature (model, feature) before ``(other)``
 MAX_CATEGORY_VALUES = 200
+#: the value standing for every categorical value past :data:`MAX_CATEGORY_VALUES`
+OTHER = "(other)"
 
 Key = tuple[Any, ...]
 
@@ -56,7 +58,7 @@ def _cap(value: object, seen: set[str]) -> str | None:
     if len(seen) < MAX_CATEGORY_VALUES:
         seen.add(value)
         return value
-    return "(other)"
+    return OTHER
 
 
 @dataclass(slots=True)
