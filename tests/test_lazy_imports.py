@@ -35,7 +35,9 @@ def heavy_in(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
 
 
-@pytest.mark.parametrize("package", ["llmops", "llmops.core", "llmops.workflows.profile"])
+@pytest.mark.parametrize(
+    "package", ["llmops", "llmops.core", "llmops.stats", "llmops.workflows.profile"]
+)
 def test_every_public_name_resolves_and_is_listed(package: str) -> None:
     module = importlib.import_module(package)
     for name in module.__all__:

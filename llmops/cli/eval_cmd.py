@@ -17,8 +17,8 @@ from llmops.stores.history import DEFAULT_HISTORY
 # (matplotlib) load only when an eval actually runs, so that `llmops --help` and the other
 # commands start fast.
 if TYPE_CHECKING:
+    from llmops.workflows.evals.eval import EvalOptions, EvalOutcome
     from llmops.workflows.evals.schedule import Tick
-    from llmops.workflows.evals.session import EvalOptions, EvalOutcome
     from llmops.workflows.evals.suite import Suite
     from llmops.workflows.target import Target
 
@@ -90,7 +90,7 @@ class _Job:
         from llmops.reporters import eval_terminal
         from llmops.stores.history import open_history
         from llmops.workflows.evals.notify import notification, notify
-        from llmops.workflows.evals.runner import config_hash
+        from llmops.workflows.evals.trials import config_hash
         from llmops.workflows.target import live_target
 
         kw = self.kw
@@ -117,7 +117,7 @@ class _Job:
     async def _run(self, live: Target, store: object, identity: str) -> EvalOutcome:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-        from llmops.workflows.evals.session import evaluate
+        from llmops.workflows.evals.eval import evaluate
 
         with Progress(
             "[progress.description]{task.description}",
@@ -179,8 +179,8 @@ def register(app: typer.Typer) -> None:
         from llmops.config import load_config
         from llmops.engine.clock import AnyioClock
         from llmops.workflows.evals.compare import DAY
+        from llmops.workflows.evals.eval import EvalOptions
         from llmops.workflows.evals.schedule import parse_duration, run_every
-        from llmops.workflows.evals.session import EvalOptions
         from llmops.workflows.evals.suite import load_suite
         from llmops.workflows.evals.target import resolve_target
 

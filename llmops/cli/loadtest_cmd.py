@@ -322,7 +322,7 @@ def _execute(
     options: LoadtestOptions, target: Target, prompt_set: Any, estimate: Any
 ) -> LoadtestResult:
     from llmops.workflows.loadtest import run_loadtest
-    from llmops.workflows.loadtest.ladder import assemble_result
+    from llmops.workflows.loadtest.loadtest import assemble_result
 
     console = _console()
     cost = "no cost (local)" if estimate.local else f"~${estimate.cost_usd:.2f}"

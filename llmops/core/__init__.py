@@ -8,11 +8,13 @@ takes ``now`` (monotonic seconds) and returns a decision; randomness comes from 
 - :mod:`~llmops.core.retry`: :func:`backoff_delay`, :func:`next_retry_delay`, :class:`RetryPolicy`
 - :mod:`~llmops.core.budget`: :class:`RetryBudget`
 - :mod:`~llmops.core.breaker`: :class:`CircuitBreaker`, :class:`BreakerState`
-- :mod:`~llmops.core.stats`: :func:`percentiles`, :func:`wilson_interval`, :class:`LatencyRecorder`
 - :mod:`~llmops.core.window`: :class:`SlidingCounts`, the bounded time-bucketed counter they share
+- :mod:`~llmops.core.textprofile`: the text measures and the token estimate (:func:`estimate_tokens`)
+
+The statistics (intervals, paired tests, drift, knee) live in :mod:`llmops.stats`.
 
 The names above are loaded on first use (PEP 562): importing one module of the package, such as
-the text measures the log scanner uses, does not load the others (numpy, for the statistics).
+the text measures the log scanner uses, does not load the others.
 """
 
 from __future__ import annotations
@@ -26,13 +28,11 @@ if TYPE_CHECKING:
     from llmops.core.budget import RetryBudget
     from llmops.core.ratelimit import RateLimiter, TokenBucket
     from llmops.core.retry import RetryPolicy, backoff_delay, next_retry_delay
-    from llmops.core.stats import LatencyRecorder, percentiles, wilson_interval
     from llmops.core.window import SlidingCounts
 
 __all__ = [
     "BreakerState",
     "CircuitBreaker",
-    "LatencyRecorder",
     "RateLimiter",
     "RetryBudget",
     "RetryPolicy",
@@ -40,15 +40,12 @@ __all__ = [
     "TokenBucket",
     "backoff_delay",
     "next_retry_delay",
-    "percentiles",
-    "wilson_interval",
 ]
 
 #: where each public name is defined
 _HOME = {
     "BreakerState": ".breaker",
     "CircuitBreaker": ".breaker",
-    "LatencyRecorder": ".stats",
     "RateLimiter": ".ratelimit",
     "RetryBudget": ".budget",
     "RetryPolicy": ".retry",
@@ -56,8 +53,6 @@ _HOME = {
     "TokenBucket": ".ratelimit",
     "backoff_delay": ".retry",
     "next_retry_delay": ".retry",
-    "percentiles": ".stats",
-    "wilson_interval": ".stats",
 }
 
 

@@ -94,7 +94,7 @@ class Engine:
         if not self._clock_given:
             self.clock = clock_for_running_loop()
         if self._transport is None:
-            from llmops.engine.transports import default_transport
+            from llmops.engine.default_transport import default_transport
 
             self._transport = default_transport(limit=self.config.limits.max_concurrency)
         for name, provider_cfg in self.config.providers.items():

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from llmops.core.drift import pass_rate
+from llmops.stats.drift import pass_rate
 from llmops.stores.history import EvalRun
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from html import escape
 
 from llmops.reporters.eval_chart import history_svg
 from llmops.reporters.eval_common import case_summaries, headline, verdict_lines
-from llmops.workflows.evals.session import EvalOutcome
+from llmops.workflows.evals.eval import EvalOutcome
 
 _COLOR = {"OK": "#2e7d32", "WARN": "#b26a00", "REGRESSION": "#c62828"}
 

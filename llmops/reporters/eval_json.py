@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from llmops.workflows.evals.session import EvalOutcome
+from llmops.workflows.evals.eval import EvalOutcome
 
 
 def _clean(value: Any) -> Any:

@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from llmops.reporters.eval_common import case_summaries, verdict_lines
-from llmops.workflows.evals.session import EvalOutcome
+from llmops.workflows.evals.eval import EvalOutcome
 
 # characters XML 1.0 cannot carry at all (model outputs may hold them: NUL, ANSI escapes)
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

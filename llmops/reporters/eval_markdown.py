@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llmops.reporters.eval_common import case_summaries, headline, verdict_lines
-from llmops.workflows.evals.session import EvalOutcome
+from llmops.workflows.evals.eval import EvalOutcome
 
 _ICON = {"OK": "✅", "WARN": "⚠️", "REGRESSION": "❌"}
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from llmops.reporters.eval_common import case_summaries, headline, verdict_lines
-from llmops.workflows.evals.session import EvalOutcome
+from llmops.workflows.evals.eval import EvalOutcome
 
 _STYLE = {"OK": "bold green", "WARN": "bold yellow", "REGRESSION": "bold red"}
 

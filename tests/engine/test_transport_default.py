@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from llmops.engine.default_transport import default_transport
 from llmops.engine.transport_aiohttp import AiohttpTransport
 from llmops.engine.transport_httpx import HttpxTransport
-from llmops.engine.transports import default_transport
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import yaml
 
 from llmops.cli.eval_cmd import _exit_code
 from llmops.workflows.evals.compare import compare
-from llmops.workflows.evals.session import EvalOutcome
+from llmops.workflows.evals.eval import EvalOutcome
 from tests.evals.conftest import make_run
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ from trio.testing import MockClock
 from llmops.engine.clock import AnyioClock
 from llmops.workflows.loadtest import LevelResult, LoadtestOptions
 from llmops.workflows.loadtest.callers import Caller
+from llmops.workflows.loadtest.level_run import LevelRun
 from llmops.workflows.loadtest.metrics import LevelRecorder
 from llmops.workflows.loadtest.openloop import arrival_times, run_open_level
-from llmops.workflows.loadtest.runner import LevelRun
 from tests.loadtest.conftest import run
 
 pytestmark = pytest.mark.anyio

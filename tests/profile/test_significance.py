@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llmops.core.significance import (
+from llmops.stats.significance import (
     adjust_bh,
     format_p,
     population_stability_index,
@@ -73,7 +73,7 @@ def test_preload_imports_scipy_in_the_background_and_the_first_test_waits_for_it
     # in a fresh interpreter: this one has scipy.stats loaded already
     probe = """
 import sys, threading
-from llmops.core import significance as s
+from llmops.stats import significance as s
 assert "scipy.stats" not in sys.modules
 s.preload()
 loading = s._loading

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from llmops.core.significance import format_p
 from llmops.reporters.profile.json import summary_lines
+from llmops.stats.significance import format_p
 from llmops.workflows.profile import ProfileResult, Segment
 
 __all__ = ["render_markdown", "segment_row"]

@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 from llmops.workflows.evals.compare import CaseTally, Comparison, compare
+from llmops.workflows.evals.eval import EvalOptions, EvalOutcome, evaluate
 from llmops.workflows.evals.notify import NotifyError, notification, notify
 from llmops.workflows.evals.promote import Promotion, compare_candidate
-from llmops.workflows.evals.runner import run_suite
 from llmops.workflows.evals.schedule import RunLock, Tick, parse_duration, run_every
-from llmops.workflows.evals.session import EvalOptions, EvalOutcome, evaluate
 from llmops.workflows.evals.suite import Suite, load_suite
 from llmops.workflows.evals.target import resolve_target
+from llmops.workflows.evals.trials import run_suite
 from llmops.workflows.target import Target, live_target, mock_target
 
 __all__ = [

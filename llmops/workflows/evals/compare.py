@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from llmops.core.drift import (
+from llmops.stats.drift import (
     PairedTest,
     PassRate,
     RateDifference,

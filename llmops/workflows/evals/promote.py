@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from llmops.core.drift import (
+from llmops.stats.drift import (
     PairedTest,
     PassRate,
     RateDifference,

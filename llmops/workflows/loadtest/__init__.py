@@ -24,7 +24,7 @@ from llmops.workflows.loadtest.events import (
     LoadtestEvent,
     LoadtestObserver,
 )
-from llmops.workflows.loadtest.ladder import LoadtestResult, run_loadtest
+from llmops.workflows.loadtest.loadtest import LoadtestResult, run_loadtest
 from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.options import (
     LoadtestOptions,

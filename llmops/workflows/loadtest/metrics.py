@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from llmops.core.stats import percentiles, wilson_interval
+from llmops.stats.intervals import percentiles, wilson_interval
 
 __all__ = ["LevelRecorder", "LevelResult", "Samples", "ms_percentiles"]
 

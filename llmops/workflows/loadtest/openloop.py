@@ -16,8 +16,8 @@ import anyio
 import numpy as np
 
 from llmops.workflows.loadtest.callers import Caller
+from llmops.workflows.loadtest.level_run import LevelRun
 from llmops.workflows.loadtest.metrics import LevelResult, Samples
-from llmops.workflows.loadtest.runner import LevelRun
 
 __all__ = ["arrival_times", "run_open_level"]
 

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from llmops.core.knee import Knee, LoadPoint, knee_of, littles_law_limit, queue_limit_below
+from llmops.stats.knee import Knee, LoadPoint, knee_of, littles_law_limit, queue_limit_below
 from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.options import LoadtestOptions, SloClause
 

@@ -2,7 +2,7 @@
 
 Every feature's bins are segments, and so is every pair of bins of two input features. For each
 segment with at least ``min_support`` requests (and as many outside it), its failure rate is
-compared with the rest's (:func:`llmops.core.significance.rate_difference_test`), for failures of
+compared with the rest's (:func:`llmops.stats.significance.rate_difference_test`), for failures of
 any kind and, where a kind is common enough, for each kind (validation, error, fallback). All
 p-values are adjusted together (Benjamini-Hochberg). A finding is a segment whose adjusted p is
 below ``alpha`` and whose rate is at least ``min_effect`` above the rest's; findings are ranked by
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from llmops.core.significance import adjust_bh, format_p, rate_difference_test
-from llmops.core.stats import wilson_interval
+from llmops.stats.intervals import wilson_interval
+from llmops.stats.significance import adjust_bh, format_p, rate_difference_test
 from llmops.workflows.profile.calls import OUTCOMES
 from llmops.workflows.profile.labels import describe, log2_range
 from llmops.workflows.profile.tally import FEATURES, Tally

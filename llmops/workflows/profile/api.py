@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from llmops.core import significance
 from llmops.core.textprofile import language_detector_name
 from llmops.errors import InputError
+from llmops.stats import significance
 from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments
 from llmops.workflows.profile.formats import FORMATS, RecordReader
 from llmops.workflows.profile.formats_native import FailureRule, FieldMap

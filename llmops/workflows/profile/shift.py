@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from llmops.core.significance import population_stability_index, rate_difference_test, shift_test
+from llmops.stats.significance import population_stability_index, rate_difference_test, shift_test
 from llmops.workflows.profile.labels import bin_label
 from llmops.workflows.profile.tally import FEATURES, Tally
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from llmops.core.stats import LatencyRecorder, percentiles, wilson_interval
+from llmops.stats.intervals import LatencyRecorder, percentiles, wilson_interval
 
 
 def test_percentiles_of_one_to_hundred() -> None:

@@ -1,4 +1,4 @@
-"""core.drift against published reference values (R, Newcombe 1998, exact binomial by hand)."""
+"""stats.drift against published reference values (R, Newcombe 1998, exact binomial by hand)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from llmops.core.drift import (
+from llmops.stats.drift import (
     PairedTest,
     Stratum,
     cochran_mantel_haenszel,

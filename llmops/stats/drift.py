@@ -24,7 +24,7 @@ from typing import Literal
 
 from scipy import stats as sps  # type: ignore[import-untyped]
 
-from llmops.core.stats import wilson_interval
+from llmops.stats.intervals import wilson_interval
 
 Status = Literal["OK", "WARN", "REGRESSION"]
 

@@ -1,10 +1,10 @@
-"""core.knee: knee detection and queue limits, with plain numbers."""
+"""stats.knee: knee detection and queue limits, with plain numbers."""
 
 from __future__ import annotations
 
 import pytest
 
-from llmops.core.knee import LoadPoint, knee_of, littles_law_limit, queue_limit_below
+from llmops.stats.knee import LoadPoint, knee_of, littles_law_limit, queue_limit_below
 
 
 def test_no_knee_while_throughput_scales_and_latency_stays_flat() -> None:

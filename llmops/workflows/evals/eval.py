@@ -22,8 +22,8 @@ from llmops.stores.history import EvalRun, HistoryStore
 from llmops.workflows.evals.compare import DAY, Comparison, compare
 from llmops.workflows.evals.judge import engine_judge
 from llmops.workflows.evals.promote import Promotion, compare_candidate
-from llmops.workflows.evals.runner import Progress, config_hash, git_commit, run_suite
 from llmops.workflows.evals.suite import Suite
+from llmops.workflows.evals.trials import Progress, config_hash, git_commit, run_suite
 from llmops.workflows.target import Target, with_model
 
 

@@ -12,12 +12,12 @@ from llmops.engine.transport import Transport
 from llmops.workflows.loadtest.callers import measuring_clock, open_caller
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
+from llmops.workflows.loadtest.level_run import LevelRun, run_closed_level
 from llmops.workflows.loadtest.levels import level_config
 from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.openloop import run_open_level
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet, synthetic_prompts
-from llmops.workflows.loadtest.runner import LevelRun, run_closed_level
 from llmops.workflows.loadtest.verdict import Verdict, make_verdict
 from llmops.workflows.target import Target
 
@@ -71,7 +71,7 @@ async def run_loadtest(
     clock = clock or measuring_clock()
     owns_transport = transport is None
     if transport is None:
-        from llmops.engine.transports import default_transport
+        from llmops.engine.default_transport import default_transport
 
         transport = default_transport()
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
