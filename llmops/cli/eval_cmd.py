@@ -180,8 +180,8 @@ def register(app: typer.Typer) -> None:
         from llmops.engine.clock import AnyioClock
         from llmops.workflows.evals.compare import DAY
         from llmops.workflows.evals.eval import EvalOptions
+        from llmops.workflows.evals.loader import load_suite
         from llmops.workflows.evals.schedule import parse_duration, run_every
-        from llmops.workflows.evals.suite import load_suite
         from llmops.workflows.evals.target import resolve_target
 
         if fail_on not in ("regression", "warn"):

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from llmops.stats.drift import pass_rate
-from llmops.stores.history import EvalRun
+from llmops.workflows.evals.records import EvalRun
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from llmops.stores.history import CaseRecord, EvalRun
 from llmops.workflows.evals.eval import EvalOutcome
+from llmops.workflows.evals.records import CaseRecord, EvalRun
 
 _LISTED = 10  # cases named per verdict line; the JSON report has them all
 

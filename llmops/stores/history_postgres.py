@@ -7,16 +7,15 @@ from typing import Any
 
 from llmops.errors import ConfigError
 from llmops.redact import redact_urls
-from llmops.stores.history import (
+from llmops.stores.history_rows import (
     CASE_COLUMNS,
     RUN_COLUMNS,
-    CaseRecord,
-    EvalRun,
     case_from_row,
     case_rows,
     run_from_row,
     run_row,
 )
+from llmops.workflows.evals.records import CaseRecord, EvalRun
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 

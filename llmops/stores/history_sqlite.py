@@ -6,16 +6,15 @@ import sqlite3
 from pathlib import Path
 
 from llmops.errors import ConfigError
-from llmops.stores.history import (
+from llmops.stores.history_rows import (
     CASE_COLUMNS,
     RUN_COLUMNS,
-    CaseRecord,
-    EvalRun,
     case_from_row,
     case_rows,
     run_from_row,
     run_row,
 )
+from llmops.workflows.evals.records import CaseRecord, EvalRun
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {p}runs (

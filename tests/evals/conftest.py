@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from llmops.stores.history import CaseRecord, CheckVerdict, EvalRun, HistoryStore
+from llmops.stores.history import HistoryStore
+from llmops.workflows.evals.records import CaseRecord, CheckVerdict, EvalRun
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -10,9 +10,9 @@ import pytest
 from pydantic import TypeAdapter
 
 from llmops.errors import InputError
-from llmops.stores.history import CheckVerdict
 from llmops.workflows.evals.checks import evaluate, run_checks, verdict_from_value
 from llmops.workflows.evals.judge import parse_judgement
+from llmops.workflows.evals.records import CheckVerdict
 from llmops.workflows.evals.suite import Check, LlmJudge
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Check)

@@ -8,7 +8,8 @@ import pytest
 
 from llmops.errors import ConfigError
 from llmops.redact import redact_urls
-from llmops.stores.history import EvalRun, HistoryStore
+from llmops.stores.history import HistoryStore
+from llmops.workflows.evals.records import EvalRun
 from tests.evals.conftest import make_run
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, eval_terminal
 from llmops.reporters.eval_chart import history_figure
-from llmops.stores.history import CheckVerdict
 from llmops.workflows.evals.compare import DAY, compare
 from llmops.workflows.evals.eval import EvalOutcome
 from llmops.workflows.evals.promote import compare_candidate
+from llmops.workflows.evals.records import CheckVerdict
 from tests.evals.conftest import make_run
 
 

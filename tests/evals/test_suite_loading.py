@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from llmops.errors import ConfigError
-from llmops.workflows.evals.suite import load_suite
+from llmops.workflows.evals.loader import load_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 

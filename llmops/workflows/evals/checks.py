@@ -1,4 +1,4 @@
-"""Checks on one output: each returns a :class:`~llmops.stores.history.CheckVerdict`.
+"""Checks on one output: each returns a :class:`~llmops.workflows.evals.records.CheckVerdict`.
 
 All checks but ``llm-judge`` are plain functions of the output; ``llm-judge`` asks a judge
 (any ``async (check, output, messages) -> CheckVerdict`` callable, see
@@ -7,16 +7,13 @@ All checks but ``llm-judge`` are plain functions of the output; ``llm-judge`` as
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
-import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from llmops.errors import InputError
-from llmops.stores.history import CheckVerdict
+from llmops.workflows.evals.records import CheckVerdict
 from llmops.workflows.evals.suite import (
     Check,
     Contains,
@@ -29,6 +26,7 @@ from llmops.workflows.evals.suite import (
     OneOf,
     PythonCheck,
     Regex,
+    load_function,
 )
 
 Judge = Callable[[LlmJudge, str, Sequence[Mapping[str, str]]], Awaitable[CheckVerdict]]
@@ -108,28 +106,6 @@ def _json_check(check: IsJson | JsonSchema, output: str) -> CheckVerdict:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
         return _verdict(check, False, f"{where}: {errors[0].message}")
     return _verdict(check, True)
-
-
-def load_function(spec: str, search: Path | None = None) -> Callable[..., Any]:
-    """Import ``module:function``; ``search`` (the suite's directory) is tried for the module."""
-    module_name, _, attr = spec.partition(":")
-    added = False
-    if search is not None and str(search) not in sys.path:
-        sys.path.insert(0, str(search))
-        added = True
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # ImportError, or whatever the module raises (SyntaxError, ...)
-        raise InputError(
-            f"python check {spec!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})"
-        ) from None
-    finally:
-        if added:
-            sys.path.remove(str(search))
-    func = getattr(module, attr, None)
-    if not callable(func):
-        raise InputError(f"python check {spec!r}: {module_name} has no function {attr!r}")
-    return func  # type: ignore[no-any-return]
 
 
 def _python_check(check: PythonCheck, output: str, context: Mapping[str, Any]) -> CheckVerdict:

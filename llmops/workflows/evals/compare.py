@@ -28,7 +28,7 @@ from llmops.stats.drift import (
     pass_rate,
     rate_difference,
 )
-from llmops.stores.history import EvalRun
+from llmops.workflows.evals.records import EvalRun
 
 DAY = 86_400.0
 

@@ -18,10 +18,11 @@ from llmops.engine.engine import Engine
 from llmops.engine.events import Observer
 from llmops.engine.transport import Transport
 from llmops.errors import InputError
-from llmops.stores.history import EvalRun, HistoryStore
+from llmops.stores.history import HistoryStore
 from llmops.workflows.evals.compare import DAY, Comparison, compare
 from llmops.workflows.evals.judge import engine_judge
 from llmops.workflows.evals.promote import Promotion, compare_candidate
+from llmops.workflows.evals.records import EvalRun
 from llmops.workflows.evals.suite import Suite
 from llmops.workflows.evals.trials import Progress, config_hash, git_commit, run_suite
 from llmops.workflows.target import Target, with_model

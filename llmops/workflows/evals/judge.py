@@ -14,8 +14,8 @@ from typing import Any
 
 from llmops.engine.engine import Engine
 from llmops.errors import LlmopsError
-from llmops.stores.history import CheckVerdict
 from llmops.workflows.evals.checks import Judge, verdict_from_value
+from llmops.workflows.evals.records import CheckVerdict
 from llmops.workflows.evals.suite import LlmJudge
 
 JUDGE_PROMPT = """You grade an AI assistant's answer against a rubric.

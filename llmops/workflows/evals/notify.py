@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 
 from llmops.errors import LlmopsError
-from llmops.stores.history import EvalRun
 from llmops.workflows.evals.compare import Comparison
+from llmops.workflows.evals.records import EvalRun
 
 
 class NotifyError(LlmopsError):

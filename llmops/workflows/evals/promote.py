@@ -18,8 +18,8 @@ from llmops.stats.drift import (
     pass_rate,
     rate_difference,
 )
-from llmops.stores.history import EvalRun
 from llmops.workflows.evals.compare import discordant_pairs
+from llmops.workflows.evals.records import EvalRun
 
 
 @dataclass(slots=True)

@@ -11,23 +11,25 @@ cases:
     repeat: 3
 ```
 
-Loaded with :func:`llmops.yamlload.load_yaml_model`: every problem is one line with file, line,
-dotted path and a "did you mean" for misspelt keys. Shipped suites are found by name.
+Loaded by :func:`llmops.workflows.evals.loader.load_suite` (with :mod:`llmops.yamlload`): every
+problem is one line with file, line, dotted path and a "did you mean" for misspelt keys.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-import llmops
 from llmops.errors import InputError
-from llmops.yamlload import Loc, load_yaml_model
+from llmops.yamlload import Loc
 
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -260,8 +262,6 @@ def render(template: str, variables: dict[str, str]) -> str:
 def check_suite(suite: Suite, search: Path | None = None) -> list[tuple[Loc, str]]:
     """Problems spanning keys: duplicate ids, missing inputs, template variables not given,
     python check functions that cannot be imported (``search`` is the suite's directory)."""
-    from llmops.workflows.evals.checks import load_function
-
     problems: list[tuple[Loc, str]] = []
     located: list[tuple[Loc, Check]] = [
         (("defaults", "checks", j), c) for j, c in enumerate(suite.defaults.checks)
@@ -299,32 +299,23 @@ def check_suite(suite: Suite, search: Path | None = None) -> list[tuple[Loc, str
     return problems
 
 
-def resolve_suite_path(suite: str | Path) -> Path:
-    """A file path as given, or a shipped suite's name (``support-classifier``)."""
-    path = Path(suite)
-    if path.exists() or path.suffix in (".yaml", ".yml") or "/" in str(suite):
-        return path
-    root = Path(llmops.__file__).parent
-    for base in (root.parent / "scenarios" / "evals", root / "_scenarios" / "evals"):
-        candidate = base / f"{suite}.yaml"
-        if candidate.exists():
-            return candidate
-    return path
-
-
-def load_suite(path: str | Path) -> Suite:
-    """Load an llmops suite, or a promptfoo config (detected by name or by its keys)."""
-    from llmops.workflows.evals.promptfoo import is_promptfoo, load_promptfoo
-
-    resolved = resolve_suite_path(path)
-    if is_promptfoo(resolved):
-        suite = load_promptfoo(resolved)
-    else:
-        suite = load_yaml_model(
-            resolved,
-            Suite,
-            what="eval suite",
-            check=lambda s: check_suite(s, resolved.resolve().parent),
-        )
-    suite._source_dir = resolved.resolve().parent
-    return suite
+def load_function(spec: str, search: Path | None = None) -> Callable[..., Any]:
+    """Import ``module:function``; ``search`` (the suite's directory) is tried for the module."""
+    module_name, _, attr = spec.partition(":")
+    added = False
+    if search is not None and str(search) not in sys.path:
+        sys.path.insert(0, str(search))
+        added = True
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # ImportError, or whatever the module raises (SyntaxError, ...)
+        raise InputError(
+            f"python check {spec!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})"
+        ) from None
+    finally:
+        if added:
+            sys.path.remove(str(search))
+    func = getattr(module, attr, None)
+    if not callable(func):
+        raise InputError(f"python check {spec!r}: {module_name} has no function {attr!r}")
+    return func  # type: ignore[no-any-return]

@@ -21,9 +21,9 @@ from llmops.config import LlmopsConfig
 from llmops.engine.engine import Engine
 from llmops.errors import LlmopsError
 from llmops.redact import redact_urls
-from llmops.stores.history import CaseRecord, EvalRun
-from llmops.workflows.evals.checks import Judge, load_function, run_checks
-from llmops.workflows.evals.suite import PythonCheck, Suite
+from llmops.workflows.evals.checks import Judge, run_checks
+from llmops.workflows.evals.records import CaseRecord, EvalRun
+from llmops.workflows.evals.suite import PythonCheck, Suite, load_function
 
 Progress = Callable[[int, int], None]
 
