@@ -14,10 +14,7 @@ counts:
 
 from __future__ import annotations
 
-import contextlib
 import math
-import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,42 +29,17 @@ __all__ = [
     "adjust_bh",
     "format_p",
     "population_stability_index",
-    "preload",
     "rate_difference_test",
     "shift_test",
 ]
 
-#: the thread importing scipy.stats, from :func:`preload` until a test has waited for it
-_loading: threading.Thread | None = None
-
-
-def _import_stats() -> None:
-    # a failed import is raised again, in the caller's thread, by _stats()
-    with contextlib.suppress(Exception):
-        import scipy.stats  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
-
-
-def preload() -> None:
-    """Start importing scipy.stats (most of a second) in a daemon thread; return at once.
-
-    For a caller that has other work first, e.g. ``llmops profile`` while its worker processes
-    scan the logs: the first test waits for the import instead of starting it. Once is enough;
-    later calls do nothing.
-    """
-    global _loading
-    if _loading is not None or "scipy.stats" in sys.modules:
-        return
-    _loading = threading.Thread(target=_import_stats, name="llmops-import-scipy", daemon=True)
-    _loading.start()
-
 
 def _stats() -> Any:
-    """scipy.stats, imported on first use: the log-scanning worker processes never load it."""
-    global _loading
-    loading = _loading
-    if loading is not None:  # an import started by preload(): wait for it, not import alongside
-        loading.join()
-        _loading = None
+    """scipy.stats, imported on first use: the log-scanning worker processes never load it.
+
+    ``llmops profile`` starts the import early, in the background (:func:`llmops._preload.preload`);
+    this import then waits for that one.
+    """
     from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
     return stats

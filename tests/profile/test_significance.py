@@ -69,28 +69,6 @@ def test_format_p() -> None:
     assert [format_p(0.0001), format_p(0.0123), format_p(0.5)] == ["p<0.001", "p=0.012", "p=0.50"]
 
 
-def test_preload_imports_scipy_in_the_background_and_the_first_test_waits_for_it() -> None:
-    # in a fresh interpreter: this one has scipy.stats loaded already
-    probe = """
-import sys, threading
-from llmops.stats import significance as s
-assert "scipy.stats" not in sys.modules
-s.preload()
-loading = s._loading
-assert loading is not None and loading.daemon and loading.name == "llmops-import-scipy"
-s.preload()
-assert s._loading is loading  # once is enough
-r = s.rate_difference_test(3, 4, 1, 4)
-assert s._loading is None and not loading.is_alive()
-print(round(r.p_value, 4))
-"""
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "0.4857"
-
-
 def test_the_profile_path_loads_scipy_stats_only_for_the_first_test() -> None:
     probe = """
 import sys

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from llmops._preload import preload
 from llmops.core.textprofile import language_detector_name
 from llmops.errors import InputError
-from llmops.stats import significance
 from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments
 from llmops.workflows.profile.formats import FORMATS, RecordReader
 from llmops.workflows.profile.formats_native import FailureRule, FieldMap
@@ -98,7 +98,7 @@ def _read(
     expanded = expand_paths(paths)
     # the analysis needs scipy.stats (~0.9 s to import): load it while the logs are read; the
     # parent is mostly idle then, as worker processes scan large files
-    significance.preload()
+    preload("scipy.stats")
     result = scan_paths(expanded, options, workers=workers, on_progress=on_progress)
     if result.tally.requests == 0:
         where = "; ".join(f"{s}:{line}: {k}" for s, line, k in result.problems.examples[:3])
