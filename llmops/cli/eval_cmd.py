@@ -177,11 +177,12 @@ def register(app: typer.Typer) -> None:
         import anyio
 
         from llmops.config import load_config
+        from llmops.durations import parse_duration
         from llmops.engine.clock import AnyioClock
         from llmops.workflows.evals.compare import DAY
         from llmops.workflows.evals.eval import EvalOptions
         from llmops.workflows.evals.loader import load_suite
-        from llmops.workflows.evals.schedule import parse_duration, run_every
+        from llmops.workflows.evals.schedule import run_every
         from llmops.workflows.evals.target import resolve_target
 
         if fail_on not in ("regression", "warn"):
@@ -199,13 +200,13 @@ def register(app: typer.Typer) -> None:
         )  # fmt: skip
         opts = EvalOptions(
             compare=compare,
-            window_s=parse_duration(window),
+            window_s=parse_duration(window, where="--window"),
             threshold=threshold / 100.0,
             alpha=alpha,
             concurrency=concurrency,
             record=not no_record,
             candidate_model=candidate_model,
-            history_days=max(30.0, parse_duration(window) / DAY),
+            history_days=max(30.0, parse_duration(window, where="--window") / DAY),
             baseline_since=_parse_since(baseline_since),
         )
         job = _Job(
@@ -214,8 +215,8 @@ def register(app: typer.Typer) -> None:
         )  # fmt: skip
         if every is None:
             raise typer.Exit(anyio.run(job))
-        every_s = parse_duration(every)
-        jitter_s = parse_duration(jitter) if jitter else every_s * 0.05
+        every_s = parse_duration(every, where="--every")
+        jitter_s = parse_duration(jitter, where="--jitter") if jitter else every_s * 0.05
         lock = Path(".llmops") / f"eval-{loaded.name}.lock"
 
         def on_tick(tick: Tick) -> None:

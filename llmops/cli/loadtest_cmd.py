@@ -55,13 +55,8 @@ def _run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _options(**kw: Any) -> LoadtestOptions:
-    from llmops.workflows.loadtest import (
-        LoadtestOptions,
-        parse_duration,
-        parse_levels,
-        parse_rates,
-        parse_slo,
-    )
+    from llmops.durations import parse_duration
+    from llmops.workflows.loadtest import LoadtestOptions, parse_levels, parse_rates, parse_slo
 
     levels, rates = kw["levels"], kw["rates"]
     if levels is not None and rates is not None:
@@ -94,17 +89,17 @@ def _options(**kw: Any) -> LoadtestOptions:
     return LoadtestOptions(
         **opts,
         requests=kw["requests"],
-        duration_s=parse_duration(kw["duration"]) if kw["duration"] else None,
+        duration_s=parse_duration(kw["duration"], where="--duration") if kw["duration"] else None,
         warmup=kw["warmup"],
         stream=kw["stream"],
         max_tokens=kw["max_tokens"],
         raw=kw["raw"],
-        timeout_s=parse_duration(kw["timeout"], option="--timeout"),
+        timeout_s=parse_duration(kw["timeout"], where="--timeout"),
         stop_on_success_below=stop,
         slo=tuple(parse_slo(kw["slo"])) if kw["slo"] is not None else (),
         peak=peak,
         latency_budget_s=(
-            parse_duration(kw["latency_budget"], option="--latency-budget")
+            parse_duration(kw["latency_budget"], where="--latency-budget")
             if kw["latency_budget"]
             else None
         ),

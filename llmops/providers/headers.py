@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from llmops.durations import duration_or_none
+
 __all__ = [
     "parse_duration",
     "parse_int",
@@ -23,16 +25,6 @@ __all__ = [
     "seconds_until",
 ]
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|h|m|s)")
-_UNIT_SECONDS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
@@ -57,26 +49,10 @@ def parse_int(value: str | None) -> int | None:
 def parse_duration(value: str | None) -> float | None:
     """A Go-style duration as OpenAI sends it (``6m0s``, ``1s``, ``20ms``, ``1h2m3.5s``).
 
-    A bare number is taken as seconds. Returns seconds, or ``None`` for garbage.
+    A bare number is taken as seconds. Returns seconds, or ``None`` for garbage. The grammar is
+    :mod:`llmops.durations`'.
     """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    bare = _finite_seconds(text)
-    if bare is not None:
-        return max(0.0, bare)
-    total = 0.0
-    pos = 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != pos:
-            return None
-        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        pos = match.end()
-    if pos != len(text):
-        return None
-    return total
+    return duration_or_none(value)
 
 
 def parse_rfc3339(value: str | None) -> float | None:

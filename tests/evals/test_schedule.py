@@ -10,9 +10,10 @@ import anyio
 import pytest
 from trio.testing import MockClock
 
+from llmops.durations import parse_duration
 from llmops.engine.clock import AnyioClock
 from llmops.errors import InputError
-from llmops.workflows.evals.schedule import LockHeld, RunLock, parse_duration, run_every
+from llmops.workflows.evals.schedule import LockHeld, RunLock, run_every
 
 HOUR = 3600.0
 

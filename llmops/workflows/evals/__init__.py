@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 from llmops._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from llmops.durations import parse_duration
     from llmops.workflows.evals.compare import CaseTally, Comparison, compare
     from llmops.workflows.evals.eval import EvalOptions, EvalOutcome, evaluate
     from llmops.workflows.evals.loader import load_suite
     from llmops.workflows.evals.notify import NotifyError, notification, notify
     from llmops.workflows.evals.promote import Promotion, compare_candidate
     from llmops.workflows.evals.records import CaseRecord, CheckVerdict, EvalRun
-    from llmops.workflows.evals.schedule import RunLock, Tick, parse_duration, run_every
+    from llmops.workflows.evals.schedule import RunLock, Tick, run_every
     from llmops.workflows.evals.suite import Suite
     from llmops.workflows.evals.target import resolve_target
     from llmops.workflows.evals.trials import run_suite
@@ -82,7 +83,7 @@ _HOME = {
     "mock_target": "llmops.workflows.target",
     "notification": "llmops.workflows.evals.notify",
     "notify": "llmops.workflows.evals.notify",
-    "parse_duration": "llmops.workflows.evals.schedule",
+    "parse_duration": "llmops.durations",
     "resolve_target": "llmops.workflows.evals.target",
     "run_every": "llmops.workflows.evals.schedule",
     "run_suite": "llmops.workflows.evals.trials",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,25 +17,6 @@ from types import TracebackType
 from typing import IO
 
 from llmops.engine.clock import Clock
-from llmops.errors import InputError
-
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``"24h"``, ``"30m"``, ``"1h30m"``, ``"7d"``, ``"90s"`` (or a bare number of seconds)."""
-    s = text.strip().lower()
-    try:
-        value = float(s)
-    except ValueError:
-        parts = _PART.findall(s)
-        if not parts or "".join(n + u for n, u in parts) != s:
-            raise InputError(f"duration {text!r}: expected e.g. 90s, 30m, 24h, 7d, 1h30m") from None
-        value = sum(float(n) * _UNITS[u] for n, u in parts)
-    if value <= 0:
-        raise InputError(f"duration {text!r}: must be more than zero")
-    return value
 
 
 class LockHeld(Exception):

@@ -9,6 +9,7 @@ dominant failure, SLO gate) that the reporters render.
 
 from __future__ import annotations
 
+from llmops.durations import parse_duration
 from llmops.workflows.loadtest.cost import (
     CostEstimate,
     CostRefused,
@@ -29,7 +30,6 @@ from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.options import (
     LoadtestOptions,
     SloClause,
-    parse_duration,
     parse_levels,
     parse_rates,
     parse_slo,

@@ -14,14 +14,11 @@ from llmops.errors import InputError, did_you_mean
 __all__ = [
     "LoadtestOptions",
     "SloClause",
-    "parse_duration",
     "parse_levels",
     "parse_rates",
     "parse_slo",
 ]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _SLO = re.compile(r"^\s*([a-z_0-9.]+)\s*(<=|>=|<|>)\s*([0-9.]+)\s*(ms|s|%)?\s*$")
 
 #: metrics an SLO clause may name: latency percentiles (seconds) and rates (fractions)
@@ -39,16 +36,6 @@ SLO_METRICS = (
     "rate_429",
     "throughput",
 )
-
-
-def parse_duration(text: str, *, option: str = "--duration") -> float:
-    """``"30s"``, ``"500ms"``, ``"2m"``, ``"1h"`` or a plain number of seconds, as seconds > 0."""
-    m = _DURATION.match(text)
-    if not m or float(m.group(1)) <= 0:
-        raise InputError(
-            f"{option}: got {text!r}, expected a positive duration like 30s, 500ms, 2m"
-        )
-    return float(m.group(1)) * _UNIT_S[m.group(2)]
 
 
 def _numbers(text: str, option: str, what: str) -> list[float]:
