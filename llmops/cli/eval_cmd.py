@@ -65,18 +65,15 @@ def _parse_since(value: str | None) -> float | None:
     """``--baseline-since``: an ISO date or date-time (UTC unless it names a zone) as Unix time."""
     if value is None:
         return None
-    from datetime import datetime, timezone
+    from llmops.timestamps import parse_iso
 
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
+    when = parse_iso(value)
+    if when is None:
         raise InputError(
             f"--baseline-since: got {value!r}, expected an ISO date or date-time, e.g. 2026-11-27"
             " or 2026-11-27T09:00"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.timestamp()
+        )
+    return when
 
 
 class _Job:

@@ -33,7 +33,7 @@ Exit codes: 0 done (findings or not), 2 bad input or nothing readable, 130 inter
 
 
 def _time(value: str | None, flag: str) -> float | None:
-    from llmops.workflows.profile.calls import parse_time
+    from llmops.timestamps import parse_time
 
     if value is None:
         return None

@@ -10,12 +10,12 @@ Header mappings are expected to have lower-case names, as the transport seam gua
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 
 from llmops.durations import duration_or_none
+from llmops.timestamps import parse_iso
 
 __all__ = [
     "parse_duration",
@@ -24,8 +24,6 @@ __all__ = [
     "parse_rfc3339",
     "seconds_until",
 ]
-
-_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
 def _finite_seconds(text: str) -> float | None:
@@ -56,21 +54,11 @@ def parse_duration(value: str | None) -> float | None:
 
 
 def parse_rfc3339(value: str | None) -> float | None:
-    """An RFC 3339 timestamp (``2024-05-01T12:00:30Z``) as POSIX seconds, or ``None``."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    # Python 3.10's fromisoformat takes at most six fractional digits
-    text = _FRACTION.sub(r"\1", text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    """An RFC 3339 timestamp (``2024-05-01T12:00:30Z``) as POSIX seconds, or ``None``.
+
+    The parser is :func:`llmops.timestamps.parse_iso`.
+    """
+    return parse_iso(value)
 
 
 def seconds_until(value: str | None, wall_now: float) -> float | None:

@@ -9,10 +9,10 @@ merged by :func:`merge_into` and complete once both the input and the outcome ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from llmops.core.textprofile import TextProfile
+from llmops.timestamps import as_float, parse_time
 
 __all__ = [
     "OUTCOMES",
@@ -138,38 +138,3 @@ def as_int(value: Any) -> int | None:
         except ValueError:
             return None
     return None
-
-
-def as_float(value: Any) -> float | None:
-    """A float from a number or numeric string; None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def parse_time(value: Any) -> float | None:
-    """Epoch seconds from ISO-8601 text or a number (seconds, ms, µs or ns, told apart by size)."""
-    if isinstance(value, str):
-        try:
-            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            number = as_float(value)
-            return None if number is None else parse_time(number)
-        if stamp.tzinfo is None:
-            from datetime import timezone
-
-            stamp = stamp.replace(tzinfo=timezone.utc)
-        return stamp.timestamp()
-    number = as_float(value)
-    if number is None or number <= 0:
-        return None
-    while number > 1e11:  # ms, µs, ns -> s
-        number /= 1000.0
-    return number
