@@ -10,9 +10,8 @@ import hashlib
 import math
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from llmops.mock.profile import Answer, MockProfile
 
@@ -36,32 +35,6 @@ class Reply:
     @property
     def output_tokens(self) -> int:
         return len(self.pieces)
-
-
-def message_text(content: Any) -> str:
-    """The text of a message's content: a string, or a list of ``{"type": "text"}`` parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            str(p.get("text", ""))
-            for p in content
-            if isinstance(p, dict) and p.get("type") == "text"
-        )
-    return ""
-
-
-def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
-    """The last user message's text ('' when there is none)."""
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            return message_text(message.get("content"))
-    return ""
-
-
-def estimate_tokens(text: str) -> int:
-    """Roughly four characters per token, at least one."""
-    return max(1, math.ceil(len(text) / 4))
 
 
 def split_pieces(text: str) -> tuple[str, ...]:

@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 
 import orjson
 
-from llmops.mock.content import Reply, estimate_tokens, last_user_text, message_text
+from llmops.content import content_text, last_user_text
+from llmops.core.textprofile import estimate_tokens
+from llmops.mock.content import Reply
 
 T = TypeVar("T")
 
@@ -77,6 +79,11 @@ def _load(body: bytes) -> dict[str, Any]:
     ):
         raise BadRequest("'messages' must be a non-empty list of message objects")
     return data
+
+
+def _tokens(content: Any) -> int:
+    """The estimated tokens of a message's content, at least one; its text parts are one text."""
+    return max(1, estimate_tokens(content_text(content, sep="")))
 
 
 def _max_tokens(value: Any, default: int | None) -> int:
@@ -196,8 +203,8 @@ class OpenAIWire(_Caching):
         options = data.get("stream_options")
         return ChatRequest(
             model=str(data.get("model", "")),
-            prompt=last_user_text(messages),
-            input_tokens=sum(estimate_tokens(message_text(m.get("content"))) + 3 for m in messages),
+            prompt=last_user_text(messages, sep=""),
+            input_tokens=sum(_tokens(m.get("content")) + 3 for m in messages),
             max_tokens=_max_tokens(data.get("max_completion_tokens", data.get("max_tokens")), 4096),
             stream=bool(data.get("stream")),
             include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
@@ -321,12 +328,12 @@ class AnthropicWire(_Caching):
     def _parse(self, body: bytes) -> ChatRequest:
         data = _load(body)
         messages = data["messages"]
-        system = message_text(data.get("system"))
+        system = content_text(data.get("system"), sep="")
         return ChatRequest(
             model=str(data.get("model", "")),
-            prompt=last_user_text(messages),
-            input_tokens=sum(estimate_tokens(message_text(m.get("content"))) for m in messages)
-            + (estimate_tokens(system) if system else 0),
+            prompt=last_user_text(messages, sep=""),
+            input_tokens=sum(_tokens(m.get("content")) for m in messages)
+            + (_tokens(system) if system else 0),
             max_tokens=_max_tokens(data.get("max_tokens"), None),
             stream=bool(data.get("stream")),
             include_usage=True,

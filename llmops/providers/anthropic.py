@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from llmops.content import content_text
 from llmops.engine.transport import HttpRequest
 from llmops.errors import (
     StreamError,
@@ -90,9 +91,7 @@ class AnthropicProvider(HTTPProvider):
 
     def _parse_body(self, body: bytes) -> LLMResponse:
         data = orjson.loads(body)
-        text = "".join(
-            block.get("text", "") for block in data["content"] if block.get("type") == "text"
-        )
+        text = content_text(data["content"], sep="")
         usage = data.get("usage")
         return LLMResponse(
             text=text,

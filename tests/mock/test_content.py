@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from llmops.mock.content import Composer, last_user_text, malformed
+from llmops.content import last_user_text
+from llmops.mock.content import Composer, malformed
 from llmops.mock.profile import MockProfile, load_profile
 from llmops.mock.wire import go_duration, rfc3339
 
@@ -84,7 +85,7 @@ def test_last_user_text_reads_content_parts() -> None:
             "content": [{"type": "text", "text": "sec"}, {"type": "text", "text": "ond"}],
         },
     ]
-    assert last_user_text(messages) == "second"
+    assert last_user_text(messages, sep="") == "second"  # the mock reads text parts as one
 
 
 @pytest.mark.parametrize("text", ["billing", '{"ok": true}'])

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from llmops.content import last_user_text
 from llmops.engine.engine import Engine
 from llmops.errors import LlmopsError
 from llmops.workflows.evals.checks import Judge, verdict_from_value
@@ -32,7 +33,7 @@ def judge_messages(
     rubric: str, output: str, messages: Sequence[Mapping[str, str]]
 ) -> list[dict[str, str]]:
     """The one user message sent to the judge."""
-    question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    question = last_user_text(messages)
     prompt = JUDGE_PROMPT.format(rubric=rubric, question=question, answer=output)
     return [{"role": "user", "content": prompt}]
 

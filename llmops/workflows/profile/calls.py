@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from llmops.content import content_text, messages_text
 from llmops.core.textprofile import TextProfile
 from llmops.timestamps import as_float, parse_time
 
@@ -84,44 +85,6 @@ def dig(obj: Any, path: str) -> Any:
         more, dot, rest = rest.partition(".")
         head = f"{head}.{more}"
     return None
-
-
-def content_text(content: Any) -> str:
-    """Text of a message ``content``: a string, or a list of parts with ``text`` or ``content``."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        pieces: list[str] = []
-        for part in content:
-            if isinstance(part, str):
-                pieces.append(part)
-            elif isinstance(part, dict):
-                inner = part.get("text", part.get("content"))
-                if inner is not None:
-                    pieces.append(content_text(inner))
-        return "\n".join(pieces)
-    if isinstance(content, dict):
-        return content_text(content.get("text", content.get("content")))
-    return ""
-
-
-def messages_text(messages: Any) -> tuple[str | None, int | None]:
-    """The user's input in a chat message list: the last user message, and the turn count.
-
-    A plain string is taken as the input itself (one turn). Returns ``(None, None)`` when
-    ``messages`` is neither.
-    """
-    if isinstance(messages, str):
-        return messages, 1
-    if not isinstance(messages, list):
-        return None, None
-    last: str | None = None
-    turns = 0
-    for message in messages:
-        if isinstance(message, dict) and message.get("role") == "user":
-            turns += 1
-            last = content_text(message.get("content", message.get("parts")))
-    return last, turns
 
 
 def as_int(value: Any) -> int | None:
