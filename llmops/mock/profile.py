@@ -1,7 +1,7 @@
 """The mock profile: a YAML file describing latency, capacity, limits, faults and answers.
 
-Shipped profiles live in ``scenarios/mock/`` (``llmops/_scenarios/mock`` in a wheel) and are
-chosen by name; any other file is chosen by path. Every model forbids unknown keys, so a typo
+Shipped profiles live in ``scenarios/mock/`` (``llmops/_scenarios/mock`` in a wheel, see
+:mod:`llmops.scenarios`) and are chosen by name; any other file is chosen by path. Every model forbids unknown keys, so a typo
 fails with a one-line :class:`~llmops.errors.ConfigError` naming file, line, key, value and
 what was expected.
 """
@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-import llmops
 from llmops.errors import ConfigError
+from llmops.scenarios import shipped_file, shipped_names
 from llmops.yamlload import load_yaml_model, validate_model
 
 #: error kinds accepted as keys of ``faults.error_rates``: HTTP statuses plus ``quota``
@@ -246,16 +246,9 @@ class MockProfile(_Model):
     faults: Faults = Faults()
 
 
-def scenarios_dir() -> Path:
-    """Where shipped profiles live: inside the wheel, else the repository's ``scenarios/mock``."""
-    package = Path(llmops.__file__).parent
-    installed = package / "_scenarios" / "mock"
-    return installed if installed.is_dir() else package.parent / "scenarios" / "mock"
-
-
 def shipped_profiles() -> list[str]:
     """Names of the shipped profiles."""
-    return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+    return shipped_names("mock")
 
 
 def resolve_profile_path(profile: str | Path) -> Path:
@@ -269,8 +262,8 @@ def resolve_profile_path(profile: str | Path) -> Path:
         or path.is_file()
     ):
         return path
-    candidate = scenarios_dir() / f"{text}.yaml"
-    if candidate.is_file():
+    candidate = shipped_file("mock", text)
+    if candidate is not None:
         return candidate
     names = shipped_profiles()
     hint = difflib.get_close_matches(text, names, n=1)

@@ -15,7 +15,6 @@ from llmops.mock.profile import (
     load_profile,
     merge_patch,
     patch_profile,
-    scenarios_dir,
     shipped_profiles,
 )
 
@@ -82,10 +81,6 @@ def test_outage_needs_a_window(tmp_path: Path) -> None:
 def test_unknown_profile_name_lists_the_shipped_ones() -> None:
     with pytest.raises(ConfigError, match=r"one of: default, drift.*did you mean 'flaky'\?"):
         load_profile("flakey")
-
-
-def test_scenarios_dir_is_the_repository_copy_when_not_installed_as_a_wheel() -> None:
-    assert (scenarios_dir() / "default.yaml").is_file()
 
 
 def test_merge_patch_merges_mappings_and_deletes_nulls() -> None:

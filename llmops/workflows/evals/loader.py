@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import llmops
+from llmops.scenarios import shipped_file
 from llmops.workflows.evals.promptfoo import is_promptfoo, load_promptfoo
 from llmops.workflows.evals.suite import Suite, check_suite
 from llmops.yamlload import load_yaml_model
@@ -19,12 +19,7 @@ def resolve_suite_path(suite: str | Path) -> Path:
     path = Path(suite)
     if path.exists() or path.suffix in (".yaml", ".yml") or "/" in str(suite):
         return path
-    root = Path(llmops.__file__).parent
-    for base in (root.parent / "scenarios" / "evals", root / "_scenarios" / "evals"):
-        candidate = base / f"{suite}.yaml"
-        if candidate.exists():
-            return candidate
-    return path
+    return shipped_file("evals", str(suite)) or path
 
 
 def load_suite(path: str | Path) -> Suite:

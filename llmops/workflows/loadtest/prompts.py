@@ -15,6 +15,7 @@ import orjson
 
 from llmops.core.textprofile import estimate_tokens
 from llmops.errors import InputError
+from llmops.scenarios import shipped_file
 
 __all__ = ["PromptSet", "load_prompts", "synthetic_prompts"]
 
@@ -74,8 +75,12 @@ def _from_json(obj: object, where: str) -> Messages:
 
 def load_prompts(path: str | Path) -> PromptSet:
     """Read prompts from ``path``: ``.jsonl`` (one JSON value per line: a string,
-    ``{"prompt": ...}`` or ``{"messages": [...]}``), anything else one prompt per line."""
+    ``{"prompt": ...}`` or ``{"messages": [...]}``), anything else one prompt per line.
+
+    A name that is not a file but a shipped prompt set's (``prompts``) reads that set."""
     p = Path(path)
+    if not p.exists():
+        p = shipped_file("loadtest", str(path), ".jsonl") or p
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
