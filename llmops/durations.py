@@ -36,6 +36,7 @@ UNIT_SECONDS = {
     "d": 86400.0,
     "w": 604800.0,
 }
+_PER_SECOND = {"ns": 1e9, "us": 1e6, "µs": 1e6, "ms": 1e3}
 # the longest unit names first, so "ms" is never read as "m" + "s"
 _PART = re.compile(
     r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(" + "|".join(sorted(UNIT_SECONDS, key=len, reverse=True)) + ")"
@@ -59,7 +60,9 @@ def _seconds(text: str) -> float | None:
     for match in _PART.finditer(text):
         if match.start() != pos:
             return None
-        total += float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+        number, unit = float(match.group(1)), match.group(2)
+        # divided, not multiplied by 0.001, so "9ms" is the float nearest 0.009
+        total += number / _PER_SECOND[unit] if unit in _PER_SECOND else number * UNIT_SECONDS[unit]
         pos = match.end()
     return total if pos == len(text) and pos > 0 else None
 

@@ -57,3 +57,8 @@ def test_zero_when_allowed() -> None:
 @pytest.mark.parametrize(("text", "seconds"), [(None, None), ("-3", 0.0), ("inf", None)])
 def test_header_values_never_raise(text: str | None, seconds: float | None) -> None:
     assert duration_or_none(text) == seconds
+
+
+@pytest.mark.parametrize("ms", [9, 13, 300, 1500])
+def test_milliseconds_are_the_nearest_float(ms: int) -> None:
+    assert parse_duration(f"{ms}ms") == ms / 1000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from llmops.durations import parse_duration
 from llmops.errors import InputError, did_you_mean
 
 __all__ = [
@@ -112,7 +113,7 @@ def parse_slo(text: str) -> list[SloClause]:
         if is_latency:
             if unit == "%":
                 raise InputError(f"--slo: {raw!r}: a latency takes s or ms, not %")
-            value = number / 1000 if unit == "ms" else number
+            value = parse_duration(m.group(3) + (unit or "s"), where="--slo", allow_zero=True)
         elif metric == "throughput":
             if unit is not None:
                 raise InputError(f"--slo: {raw!r}: throughput is requests/s, without a unit")
