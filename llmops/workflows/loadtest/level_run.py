@@ -1,4 +1,7 @@
-"""The ladder: level after level, closed loop (N clients) or open loop (Poisson arrivals).
+"""Running one level of the ladder: its state (:class:`LevelRun`: recorders, self-check, stop
+flag, progress events), shared by both loops, and the closed loop (:func:`run_closed_level`).
+The open loop is :mod:`~llmops.workflows.loadtest.openloop`; the whole ladder is
+:func:`~llmops.workflows.loadtest.loadtest.run_loadtest`.
 
 In closed loop each of N clients sends its next request as soon as its last one ends, so N
 requests are always in flight; the first ``warmup`` requests of a level (one per client by
