@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from llmops.content import content_text
 from llmops.engine.transport import HttpRequest
 from llmops.errors import (
     StreamError,
@@ -81,7 +82,8 @@ class OpenAIProvider(HTTPProvider):
         choice = data["choices"][0]
         message = choice.get("message") or {}
         return LLMResponse(
-            text=message.get("content") or "",
+            # a string, or (some gateways) a list of text parts
+            text=content_text(message.get("content"), sep=""),
             model=data.get("model") or "",
             usage=_usage(data.get("usage")),
             finish_reason=choice.get("finish_reason"),

@@ -229,3 +229,11 @@ def test_error_carries_the_rate_limit_headers_of_the_429() -> None:
     error = provider.error_from(429, headers, body)
     assert error.rate_limits is not None
     assert (error.rate_limits.requests_limit, error.rate_limits.requests_remaining) == (120, 0)
+
+
+@pytest.mark.anyio
+async def test_content_as_a_list_of_text_parts_is_read_as_one_text() -> None:
+    parts = [{"type": "text", "text": "Hel"}, {"type": "text", "text": "lo!"}]
+    body = {**COMPLETION, "choices": [{**COMPLETION["choices"][0], "message": {"content": parts}}]}
+    resp = await provider().send(respond(200, orjson.dumps(body)), REQ, clock=FakeClock())
+    assert resp.text == "Hello!"
