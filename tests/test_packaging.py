@@ -27,8 +27,8 @@ _BARE_INSTALL = re.compile(
 )
 #: a requirement ``llmops[extra]`` anywhere (``llmops-toolkit[extra]`` is fine)
 _BARE_EXTRA = re.compile(r"(?<![\w.-])" + _NAME + r"\[")
-#: the extras an install line names: ``llmops-toolkit[a,b]``
-_EXTRAS = re.compile(re.escape(DIST) + r"\[([\w,\s-]+)\]")
+#: the extras an install line names: ``llmops-toolkit[a,b]``, or ``.[a,b]`` from a checkout
+_EXTRAS = re.compile(r"(?:" + re.escape(DIST) + r"|pip install (?:-e )?[\"']?\.)\[([\w,\s-]+)\]")
 
 
 def bare_install_lines(text: str) -> list[str]:
