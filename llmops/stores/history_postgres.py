@@ -50,7 +50,7 @@ class PostgresHistory:
             import psycopg
         except ImportError:
             raise ConfigError(
-                "a PostgreSQL history needs psycopg: pip install 'llmops[postgres]'"
+                "a PostgreSQL history needs psycopg: pip install 'llmops-toolkit[postgres]'"
             ) from None
         for what, name in (("schema", schema), ("table prefix", prefix)):
             if not _NAME.match(name):
