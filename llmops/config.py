@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from llmops.defaults import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE  # re-exported
 from llmops.errors import ConfigError, did_you_mean
@@ -115,6 +115,38 @@ class BreakerConfig(_Strict):
     slow_call_s: float | None = Field(default=None, gt=0)
 
 
+class StateConfig(_Strict):
+    """Where the engine's runtime state lives: this process (``memory``) or a shared Redis.
+
+    With several instances of a service, ``redis`` makes limits, the breaker, conversation
+    history, the answer cache and the reprocess queue one truth for the fleet. ``instances`` is
+    the declared instance count; ``on_state_error`` says what an instance does while Redis is
+    unreachable: ``fail_closed`` admits nothing, ``local_share`` admits its share of the limits
+    (the limit divided by ``instances``), never the whole limit.
+    """
+
+    backend: Literal["memory", "redis"] = "memory"
+    url: str | None = Field(
+        default=None, description="redis://[:password@]host:port/db (rediss:// for TLS)."
+    )
+    key_prefix: str = Field(default="llmops", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    instances: int = Field(default=1, ge=1, le=100_000)
+    on_state_error: Literal["fail_closed", "local_share"] = "local_share"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a URL starting redis://, rediss:// or unix://")
+        return v
+
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> StateConfig:
+        if self.backend == "redis" and self.url is None:
+            raise ValueError("a url (redis://host:6379/0) with backend: redis")
+        return self
+
+
 class QueueFallback(_Strict):
     """Failed calls go to a durable reprocess queue (SQLite file) to be retried later."""
 
@@ -206,6 +238,7 @@ class LlmopsConfig(_Strict):
     retry: RetryConfig = Field(default_factory=RetryConfig)
     breaker: BreakerConfig = Field(default_factory=BreakerConfig)
     features: dict[str, FeatureConfig] = Field(default_factory=dict)
+    state: StateConfig = Field(default_factory=StateConfig)
     events_log: str | None = Field(default=None, description="JSON-lines file for engine events.")
 
     def _model_for(self, feature: FeatureConfig) -> str | None:
