@@ -2,7 +2,8 @@
 
 - :func:`load_suite` reads an llmops suite or a promptfoo config into a :class:`Suite`.
 - :func:`resolve_target` / :func:`live_target` choose the model (a config feature or provider,
-  ``--target URL``, or the built-in mock) as ``llmops loadtest`` does.
+  ``--target URL``, the suite's ``target:`` hint, or the built-in mock): the resolver
+  ``llmops loadtest`` uses too (:mod:`llmops.workflows.target`).
 - :func:`evaluate` runs a suite through the engine, records it and compares it to the window.
 - :func:`compare` (drift verdict), :func:`compare_candidate` (promote/hold), :func:`run_every`
   (scheduling), :func:`notify` (webhooks) are usable on their own.
@@ -17,8 +18,7 @@ from llmops.workflows.evals.runner import run_suite
 from llmops.workflows.evals.schedule import RunLock, Tick, parse_duration, run_every
 from llmops.workflows.evals.session import EvalOptions, EvalOutcome, evaluate
 from llmops.workflows.evals.suite import Suite, load_suite
-from llmops.workflows.evals.target import resolve_target
-from llmops.workflows.target import Target, live_target, mock_target
+from llmops.workflows.target import Target, live_target, mock_target, resolve_target
 
 __all__ = [
     "CaseTally",
