@@ -24,9 +24,6 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
-#: the exit-code paragraph every command's --help ends with (each may add what 1 means to it)
-EXIT_CODES_HELP = "Exit codes: 0 ok; 1 failed; 2 bad input or configuration; 130 interrupted."
-
 err_console = Console(stderr=True, highlight=False)
 
 P = ParamSpec("P")

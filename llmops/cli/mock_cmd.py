@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from llmops.cli.common import err_console
+from llmops.cli.common import err_console, guarded
 
 
 def register(app: typer.Typer) -> None:
@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
     )
 
     @mock_app.command("serve")
+    @guarded
     def serve_command(
         host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
         port: int = typer.Option(8000, help="Port to bind; 0 picks a free one."),
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
         """Serve POST /v1/chat/completions (OpenAI), POST /v1/messages (Anthropic), GET /v1/models,
         and the control endpoints GET /_mock/stats, GET|POST /_mock/profile (loopback only).
 
-        Exit codes: 0 stopped with Ctrl-C/SIGTERM, 2 bad profile or options.
+        Writes no files. Exit codes: 0 stopped with Ctrl-C/SIGTERM, 2 bad profile or options.
         """
         from llmops.mock import load_profile, serve
 
