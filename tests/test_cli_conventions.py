@@ -125,3 +125,47 @@ def test_debug_adds_the_traceback_and_keeps_exit_2(tmp_path: Path) -> None:
     assert (plain.returncode, debug.returncode) == (2, 2)
     assert "Traceback" not in plain.stderr and "Traceback" in debug.stderr
     assert "max_atempts" in debug.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["config", "schema"],
+        ["profile", str(LOGS / "openai.jsonl"), "--no-language", "--report-dir", "{tmp}"],
+    ],
+    ids=["config schema", "profile"],
+)
+def test_a_closed_stdout_ends_quietly_as_the_unix_tools_do(argv: list[str], tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmops", *(a.replace("{tmp}", str(tmp_path)) for a in argv)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line, as with `| head -0`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
+
+
+def test_mock_serve_on_a_port_in_use_is_one_line_and_exit_2() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        proc = subprocess.run(
+            [sys.executable, "-m", "llmops", "mock", "serve", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 2
+    assert f"--port {port}: cannot listen there" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_mock_serve_refuses_a_port_out_of_range() -> None:
+    result = CliRunner().invoke(app, ["mock", "serve", "--port", "99999"])
+    assert result.exit_code == 2 and "65535" in result.stderr

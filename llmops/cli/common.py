@@ -1,12 +1,14 @@
 """Shared CLI plumbing: error printing, exit codes, the --debug switch.
 
 Exit codes, the same for every command: 0 success; 1 a failed check, SLO or regression (or
-another llmops error); 2 bad input or configuration (usage errors too); 130 interrupted.
+another llmops error); 2 bad input or configuration (usage errors too); 130 interrupted; 141,
+quietly, when the reader of stdout went away (``| head``), as the Unix tools.
 ``--debug`` (or ``LLMOPS_DEBUG=1``) adds the traceback to an error and changes nothing else.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -23,8 +25,25 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: a reader closed our stdout (``llmops profile … | head -1``): 128 + SIGPIPE, as the Unix tools
+EXIT_BROKEN_PIPE = 141
 
-err_console = Console(stderr=True, highlight=False)
+
+class _Console(Console):
+    """rich's console, but a closed stdout raises :class:`BrokenPipeError` for
+    :func:`run_guarded` to end quietly with 141 (rich itself would exit 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def out_console(*, width: int | None = None) -> Console:
+    """The console a command prints its results on (stdout)."""
+    return _Console(highlight=False, width=width)
+
+
+err_console = _Console(stderr=True, highlight=False)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,9 +86,14 @@ def report_error(exc: LlmopsError) -> int:
     return EXIT_BAD_INPUT if isinstance(exc, (ConfigError, InputError)) else EXIT_FAILED
 
 
+class ReaderGone(Exception):
+    """stdout's reader went away; not an :class:`OSError`, so click does not exit 1 on it."""
+
+
 def guarded(command: Callable[P, R]) -> Callable[P, R]:
     """Wrap a command so that an llmops error ends it with its line(s) and exit code, the same
-    whether it runs under :func:`run_guarded` or Typer's own runner (tests' ``CliRunner``)."""
+    whether it runs under :func:`run_guarded` or Typer's own runner (tests' ``CliRunner``),
+    and a closed stdout reaches :func:`run_guarded` (exit 141, quietly)."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -77,8 +101,19 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except LlmopsError as exc:
             raise typer.Exit(report_error(exc)) from exc
+        except BrokenPipeError as exc:
+            raise ReaderGone from exc
 
     return run
+
+
+def _quiet_broken_pipe() -> int:
+    """End quietly when stdout's reader has gone: point stdout at /dev/null so that the flush
+    at exit does not fail again with a message (the recipe of Python's ``signal`` docs)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 def run_guarded(app: typer.Typer) -> int:
@@ -94,6 +129,8 @@ def run_guarded(app: typer.Typer) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return EXIT_INTERRUPTED
+    except (BrokenPipeError, ReaderGone):
+        return _quiet_broken_pipe()
     except typer.Exit as exc:
         return int(exc.exit_code)
     except LlmopsError as exc:

@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{file}: ok ({len(cfg.providers)} provider(s), {len(cfg.features)} feature(s))")
 
     @config_app.command("schema")
+    @guarded
     def schema() -> None:
         """Print the JSON Schema of llmops.yaml (point your editor's YAML plugin at it).
 

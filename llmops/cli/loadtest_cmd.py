@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from llmops.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, err_console, guarded, switch
+from llmops.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    err_console,
+    guarded,
+    out_console,
+    switch,
+)
 
 # The load generator (the engine, HTTP clients, the mock server) loads when a load test runs, so
 # that `llmops --help` and the other commands start fast.
@@ -280,7 +288,7 @@ def register(app: typer.Typer) -> None:
 
 def _console() -> Console:
     # not a terminal (CI logs, pipes): wide enough for the whole table on one line per level
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    return out_console(width=None if sys.stdout.isatty() else 200)
 
 
 def _execute(

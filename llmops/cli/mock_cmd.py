@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from llmops.cli.common import err_console, guarded
+from llmops.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +18,7 @@ def register(app: typer.Typer) -> None:
     @guarded
     def serve_command(
         host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
-        port: int = typer.Option(8000, help="Port to bind; 0 picks a free one."),
+        port: int = typer.Option(8000, min=0, max=65535, help="Port to bind; 0 picks a free one."),
         profile: str = typer.Option(
             "default",
             help="Shipped profile name (default, rate-limited, overloaded, outage, flaky, drift, "
@@ -42,6 +43,11 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
 
-        serve(loaded, host=host, port=port, seed=seed, ready=ready)
+        try:
+            serve(loaded, host=host, port=port, seed=seed, ready=ready)
+        except OSError as exc:  # in use, not allowed, not an address of this machine
+            raise InputError(
+                f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})"
+            ) from exc
 
     app.add_typer(mock_app, name="mock")

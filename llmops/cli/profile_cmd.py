@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from llmops.cli.common import err_console, guarded, switch
+from llmops.cli.common import err_console, guarded, out_console, switch
 from llmops.errors import InputError
 from llmops.workflows.profile import FORMATS
 
@@ -97,7 +97,6 @@ def register(app: typer.Typer) -> None:
         ] = Path("reports"),
     ) -> None:
         # imported here, so `llmops --help` and the other commands never load them
-        from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
         from llmops.workflows.profile import ProfileOptions, Thresholds, profile_logs
@@ -112,7 +111,7 @@ def register(app: typer.Typer) -> None:
             thresholds=Thresholds(min_support, min_effect / 100.0, alpha),
             workers=workers,
         )
-        console = Console(highlight=False)
+        console = out_console()
         total = _total_bytes([p for p in logs if p != "-"])
         if total >= PROGRESS_MIN_BYTES:
             columns = (
