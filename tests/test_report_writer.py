@@ -107,3 +107,42 @@ def test_the_step_summary_is_appended_to(tmp_path: Path) -> None:
     assert append_step_summary("## eval\n", {"GITHUB_STEP_SUMMARY": str(summary)}) == summary
     assert summary.read_text() == "# earlier step\n## eval\n"
     assert append_step_summary("## eval\n", {}) is None
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from llmops.cli.reports import write_reports
+
+directory = Path(sys.argv[1])
+for n in range(1_000_000):
+    body = str(n % 10) * 2_000_000  # 2 MB: the kill lands mid-write more often than not
+    write_reports(directory, {f"run-{n}.json": body}, latest={f"run-{n}.json": "run-latest.json"})
+    print(n, flush=True)
+"""
+
+
+@pytest.mark.parametrize("writes_before_kill", [1, 3, 7])
+def test_kill_9_midway_never_leaves_a_half_written_report(
+    tmp_path: Path, writes_before_kill: int
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        for _ in range(writes_before_kill):
+            proc.stdout.readline()  # n reports are whole; the next one is under way
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    reports_seen = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert len(reports_seen) >= writes_before_kill + 1  # the stamped ones and the latest copy
+    for path in reports_seen:
+        body = path.read_text()
+        assert len(body) == 2_000_000 and body == body[0] * len(body), path.name
