@@ -8,16 +8,19 @@ from typing import Annotated
 
 import typer
 
+from llmops.cli.common import guarded
 from llmops.defaults import DEFAULT_CONFIG_FILE
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``config`` command group (``check``, ``schema``) to ``app``."""
     config_app = typer.Typer(
         help="Validate llmops.yaml or print its JSON Schema.", no_args_is_help=True
     )
     app.add_typer(config_app, name="config")
 
     @config_app.command("check")
+    @guarded
     def check(
         file: Annotated[Path, typer.Argument(help="The configuration file to validate.")] = Path(
             DEFAULT_CONFIG_FILE
@@ -25,7 +28,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Validate FILE: one line per problem (file:line: key.path: got ..., expected ...).
 
-        Exit 0 when valid, 2 when not.
+        Exit codes: 0 valid; 2 not valid or not readable.
         """
         from llmops.config import load_config  # pydantic: loaded when a command needs it
 
@@ -33,8 +36,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{file}: ok ({len(cfg.providers)} provider(s), {len(cfg.features)} feature(s))")
 
     @config_app.command("schema")
+    @guarded
     def schema() -> None:
-        """Print the JSON Schema of llmops.yaml (point your editor's YAML plugin at it)."""
+        """Print the JSON Schema of llmops.yaml (point your editor's YAML plugin at it).
+
+        Exit codes: 0 printed.
+        """
         from llmops.config import json_schema
 
         typer.echo(json.dumps(json_schema(), indent=2))

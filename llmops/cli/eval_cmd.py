@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import random
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err_console
+from llmops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err_console, guarded, switch
 from llmops.errors import InputError, LlmopsError
 from llmops.stores.history import DEFAULT_HISTORY
 
@@ -27,38 +27,38 @@ the engine, record the run in the history, and with --compare give the drift ver
 the rolling window.
 
 Target: --feature NAME or --provider NAME from the config; or --target URL --provider
-openai|anthropic --model M; with none, the built-in mock server.
+openai|anthropic --model M; else the suite's target: hint; with none, the built-in mock server.
+
+Reports go to --report-dir (JSON, Markdown, JUnit XML, HTML) unless --no-reports; the Markdown
+is also appended to $GITHUB_STEP_SUMMARY when set.
 
 Exit codes: 0 ok; 1 REGRESSION (or WARN with --fail-on warn), or a candidate on hold;
 2 bad input or configuration; 130 interrupted."""
 
 
 def _exit_code(outcome: EvalOutcome, fail_on: str) -> int:
-    c, p = outcome.comparison, outcome.promotion
-    failing = {"REGRESSION"} | ({"WARN"} if fail_on == "warn" else set())
-    if (c is not None and c.status in failing) or (p is not None and p.verdict == "hold"):
-        return EXIT_FAILED
-    return EXIT_OK
+    return EXIT_FAILED if outcome.failed(fail_on) else EXIT_OK
 
 
 def _write_reports(outcome: EvalOutcome, directory: Path | None, window_s: float) -> None:
+    from llmops.cli.reports import append_step_summary, write_reports
     from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown
 
     markdown = eval_markdown.render(outcome)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown)
+    append_step_summary(markdown)
     if directory is None:
         return
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = directory / f"eval-{outcome.run.suite}"
-    stem.with_suffix(".json").write_text(eval_json.render(outcome), encoding="utf-8")
-    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
-    stem.with_suffix(".xml").write_text(eval_junit.render(outcome), encoding="utf-8")
-    html = eval_html.render(outcome, window_s=window_s)
-    stem.with_suffix(".html").write_text(html, encoding="utf-8")
-    err_console.print(f"reports: {stem}.{{json,md,xml,html}}", highlight=False)
+    stem = f"eval-{outcome.run.suite}"
+    write_reports(
+        directory,
+        {
+            f"{stem}.json": partial(eval_json.render, outcome),
+            f"{stem}.md": markdown,
+            f"{stem}.xml": partial(eval_junit.render, outcome),
+            f"{stem}.html": partial(eval_html.render, outcome, window_s=window_s),
+        },
+    )
+    err_console.print(f"reports: {directory / stem}.{{json,md,xml,html}}", highlight=False)
 
 
 def _parse_since(value: str | None) -> float | None:
@@ -77,45 +77,20 @@ def _parse_since(value: str | None) -> float | None:
 
 
 class _Job:
-    """One eval run as the CLI does it: resolve, run with a progress bar, record, report."""
+    """One eval run as the CLI does it: run with a progress bar, render, report, notify."""
 
     def __init__(self, suite: Suite, target: Target, opts: EvalOptions, **kw: object) -> None:
         self.suite, self.target, self.opts = suite, target, opts
         self.kw = kw
 
     async def __call__(self) -> int:
-        from llmops.reporters import eval_terminal
-        from llmops.stores.history import open_history
-        from llmops.workflows.evals.notify import notification, notify
-        from llmops.workflows.evals.trials import config_hash
-        from llmops.workflows.target import live_target
-
-        kw = self.kw
-        identity = config_hash(self.target.config, self.target.feature, self.target.label)
-        store = open_history(str(kw["history"])) if kw["history"] else None
-        try:
-            with live_target(self.target, seed=int(str(kw["seed"]))) as live:
-                outcome = await self._run(live, store, identity)
-        finally:
-            if store is not None:
-                store.close()
-        typer.echo(eval_terminal.render(outcome, all_cases=bool(kw["all_cases"])), nl=False)
-        _write_reports(outcome, kw["reports"], self.opts.window_s)  # type: ignore[arg-type]
-        code = _exit_code(outcome, str(kw["fail_on"]))
-        url = kw["notify"]
-        if url and code != EXIT_OK and outcome.comparison is not None:
-            try:
-                await notify(str(url), notification(outcome.run, outcome.comparison))
-                err_console.print("notified the webhook", highlight=False)
-            except LlmopsError as exc:
-                err_console.print(f"[yellow]warning:[/] {exc}")
-        return code
-
-    async def _run(self, live: Target, store: object, identity: str) -> EvalOutcome:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-        from llmops.workflows.evals.eval import evaluate
+        from llmops.reporters import eval_terminal
+        from llmops.workflows.evals.eval import run_eval
+        from llmops.workflows.evals.notify import notification, notify
 
+        kw = self.kw
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -129,20 +104,32 @@ class _Job:
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            return await evaluate(
+            outcome = await run_eval(
                 self.suite,
-                live,
-                history=store,  # type: ignore[arg-type]
+                self.target,
+                history=str(kw["history"]) or None,
                 options=self.opts,
+                seed=int(str(kw["seed"])),
                 on_progress=on_progress,
-                identity=identity,
             )
+        typer.echo(eval_terminal.render(outcome, all_cases=bool(kw["all_cases"])), nl=False)
+        _write_reports(outcome, kw["report_dir"], self.opts.window_s)  # type: ignore[arg-type]
+        code = _exit_code(outcome, self.opts.fail_on)
+        url = kw["notify"]
+        if url and code != EXIT_OK and outcome.comparison is not None:
+            try:
+                await notify(str(url), notification(outcome.run, outcome.comparison))
+                err_console.print("notified the webhook", highlight=False)
+            except LlmopsError as exc:
+                err_console.print(f"[yellow]warning:[/] {exc}")
+        return code
 
 
 def register(app: typer.Typer) -> None:
     """Add ``llmops eval`` to ``app``."""
 
     @app.command("eval", help=HELP)
+    @guarded
     def eval_command(
         suite: Annotated[str, typer.Argument(help="Suite file, promptfoo config or shipped name.")] = "support-classifier",
         config: Annotated[Path | None, typer.Option("--config", "-c", help="llmops.yaml (default: ./llmops.yaml if present).")] = None,
@@ -154,8 +141,8 @@ def register(app: typer.Typer) -> None:
         mock_profile: Annotated[str, typer.Option(help="Mock profile (name or file) when no target is given.")] = "default",
         seed: Annotated[int, typer.Option(help="Mock seed.")] = 0,
         history: Annotated[str, typer.Option(envvar="LLMOPS_EVAL_HISTORY", help="SQLite path or postgresql:// URL of the eval history.")] = DEFAULT_HISTORY,
-        no_record: Annotated[bool, typer.Option("--no-record", help="Do not store this run.")] = False,
-        compare: Annotated[bool, typer.Option("--compare", help="Compare with the rolling window and give a verdict.")] = False,
+        record: Annotated[bool, switch("record", "Store this run in the history (--no-record: do not).")] = True,
+        compare: Annotated[bool, switch("compare", "Compare with the rolling window and give a verdict.")] = False,
         window: Annotated[str, typer.Option(help="Rolling window for --compare.")] = "7d",
         baseline_since: Annotated[str | None, typer.Option(help="Compare only with runs since this time (ISO date or date-time, UTC unless given), e.g. once a model update is accepted.")] = None,
         threshold: Annotated[float, typer.Option(help="Drop (points) that counts as a regression.")] = 3.0,
@@ -167,9 +154,10 @@ def register(app: typer.Typer) -> None:
         notify_url: Annotated[str | None, typer.Option("--notify", help="Webhook to POST a failing verdict to (Slack-compatible).")] = None,
         candidate_model: Annotated[str | None, typer.Option(help="Also run on this model; paired promote/hold verdict.")] = None,
         concurrency: Annotated[int, typer.Option(min=1, help="Trials in flight.")] = 8,
-        reports: Annotated[Path | None, typer.Option(help="Directory for JSON, Markdown, JUnit and HTML reports.")] = Path("reports"),
+        report_dir: Annotated[Path, typer.Option(help="Where reports are written (JSON, Markdown, JUnit, HTML).")] = Path("reports"),
+        reports: Annotated[Path | None, typer.Option("--reports", hidden=True, help="Old spelling of --report-dir.")] = None,
         no_reports: Annotated[bool, typer.Option("--no-reports", help="Write no report files.")] = False,
-        all_cases: Annotated[bool, typer.Option("--all-cases", help="List passing cases too.")] = False,
+        all_cases: Annotated[bool, switch("all-cases", "List passing cases too.")] = False,
     ) -> None:  # fmt: skip
         import anyio
 
@@ -180,35 +168,32 @@ def register(app: typer.Typer) -> None:
         from llmops.workflows.evals.eval import EvalOptions
         from llmops.workflows.evals.loader import load_suite
         from llmops.workflows.evals.schedule import run_every
-        from llmops.workflows.evals.target import resolve_target
+        from llmops.workflows.target import resolve_target
 
-        if fail_on not in ("regression", "warn"):
-            raise InputError(f"--fail-on: got {fail_on!r}, expected regression or warn")
-        if not 0 < alpha < 1:
-            raise InputError(f"--alpha: got {alpha}, expected a probability between 0 and 1")
         if notify_url is not None and not notify_url.startswith(("http://", "https://")):
             # checked now, not after the whole suite has run
             raise InputError("--notify: expected a webhook URL starting with http:// or https://")
-        loaded = load_suite(suite)
-        cfg = load_config(config)
-        resolved = resolve_target(
-            cfg, loaded, feature=feature, provider=provider, url=target, model=model,
-            api_key_env=api_key_env, mock_profile=mock_profile,
-        )  # fmt: skip
+        window_s = parse_duration(window, where="--window")
         opts = EvalOptions(
             compare=compare,
-            window_s=parse_duration(window, where="--window"),
+            window_s=window_s,
             threshold=threshold / 100.0,
             alpha=alpha,
             concurrency=concurrency,
-            record=not no_record,
+            record=record,
             candidate_model=candidate_model,
-            history_days=max(30.0, parse_duration(window, where="--window") / DAY),
+            history_days=max(30.0, window_s / DAY),
             baseline_since=_parse_since(baseline_since),
+            fail_on=fail_on,
         )
+        loaded = load_suite(suite)
+        resolved = resolve_target(
+            load_config(config), url=target, provider=provider, model=model, feature=feature,
+            api_key_env=api_key_env, hint=loaded.target, mock_profile=mock_profile,
+        )  # fmt: skip
         job = _Job(
             loaded, resolved, opts, history=history, seed=seed, all_cases=all_cases,
-            reports=None if no_reports else reports, fail_on=fail_on, notify=notify_url,
+            report_dir=None if no_reports else (reports or report_dir), notify=notify_url,
         )  # fmt: skip
         if every is None:
             raise typer.Exit(anyio.run(job))

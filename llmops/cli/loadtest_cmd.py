@@ -5,25 +5,30 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Coroutine, Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from llmops.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, fail_input
-from llmops.errors import InputError
+from llmops.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    err_console,
+    guarded,
+    out_console,
+    switch,
+)
 
 # The load generator (the engine, HTTP clients, the mock server) loads when a load test runs, so
 # that `llmops --help` and the other commands start fast.
 if TYPE_CHECKING:
     from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult, Target
-
-INTERRUPTED = "interrupted (Ctrl-C)"
 
 T = TypeVar("T")
 
@@ -34,6 +39,9 @@ knee, the throughput ceiling and a recommended queue limit.
 With no --target or --config, the built-in mock server (profile 'default') is started on a
 free loopback port. Reports go to --report-dir (JSON, Markdown, HTML); loadtest-latest.json
 is always the last run.
+
+Ctrl-C stops the run: the levels that finished are still reported (exit 130); a second
+Ctrl-C stops at once.
 
 Exit codes: 0 done (SLO met, if given); 1 the SLO was not met at --peak; 2 bad input, or the
 cost guard refused; 130 interrupted."""
@@ -55,52 +63,34 @@ def _run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def _options(**kw: Any) -> LoadtestOptions:
+    """The options the flags spell; :class:`LoadtestOptions` checks how they combine."""
     from llmops.durations import parse_duration
     from llmops.workflows.loadtest import LoadtestOptions, parse_levels, parse_rates, parse_slo
 
-    levels, rates = kw["levels"], kw["rates"]
-    if levels is not None and rates is not None:
-        raise InputError("--levels and --rates: give one (closed loop or open loop), not both")
-    if kw["requests"] is not None and kw["duration"] is not None:
-        raise InputError("--requests and --duration: give one per-level budget, not both")
-    for name in ("requests", "max_tokens"):
-        if kw[name] is not None and kw[name] < 1:
-            raise InputError(f"--{name.replace('_', '-')}: got {kw[name]}, expected at least 1")
-    if kw["warmup"] is not None and kw["warmup"] < 0:
-        raise InputError(f"--warmup: got {kw['warmup']}, expected 0 or more")
-    stop = kw["stop_on_success_below"]
-    if stop is not None and not 0 < stop <= 1:
-        raise InputError(f"--stop-on-success-below: got {stop}, expected a fraction in (0, 1]")
-    loads: tuple[float, ...]
-    opts: dict[str, Any] = {}
-    if rates is not None:
-        opts["rates"] = tuple(parse_rates(rates))
-        loads = opts["rates"]
-    else:
-        opts["levels"] = tuple(parse_levels(levels or "10,25,50,100"))
-        loads = tuple(float(x) for x in opts["levels"])
-    peak = kw["peak"]
-    if peak is not None and peak not in loads:
-        raise InputError(
-            f"--peak: got {peak:g}, expected one of the levels ({', '.join(f'{x:g}' for x in loads)})"
-        )
-    if peak is not None and not kw["slo"]:
-        raise InputError("--peak: give --slo too (the SLO checked at the peak level)")
+    loads: dict[str, Any] = {}
+    if kw["levels"] is not None:  # "" is refused by the parser, not read as the default
+        loads["levels"] = tuple(parse_levels(kw["levels"]))
+    if kw["rates"] is not None:
+        loads["rates"] = tuple(parse_rates(kw["rates"]))
     return LoadtestOptions(
-        **opts,
+        **loads,
         requests=kw["requests"],
-        duration_s=parse_duration(kw["duration"], where="--duration") if kw["duration"] else None,
+        duration_s=(
+            parse_duration(kw["duration"], where="--duration")
+            if kw["duration"] is not None
+            else None
+        ),
         warmup=kw["warmup"],
         stream=kw["stream"],
         max_tokens=kw["max_tokens"],
         raw=kw["raw"],
         timeout_s=parse_duration(kw["timeout"], where="--timeout"),
-        stop_on_success_below=stop,
+        stop_on_success_below=kw["stop_on_success_below"],
         slo=tuple(parse_slo(kw["slo"])) if kw["slo"] is not None else (),
-        peak=peak,
+        peak=kw["peak"],
         latency_budget_s=(
             parse_duration(kw["latency_budget"], where="--latency-budget")
-            if kw["latency_budget"]
+            if kw["latency_budget"] is not None
             else None
         ),
         seed=kw["seed"],
@@ -110,63 +100,50 @@ def _options(**kw: Any) -> LoadtestOptions:
 @contextlib.contextmanager
 def _target(kw: dict[str, Any]) -> Iterator[Target]:
     """The target the options name; the spawned mock server lives as long as the block."""
-    from llmops.workflows.loadtest import target_from_config, target_from_url
-    from llmops.workflows.target import live_target, mock_target
+    from llmops.workflows.target import live_target, resolve_target
 
-    if kw["target"] is not None:
-        if kw["config"] is not None or kw["feature"] is not None:
-            raise InputError(
-                "--target: give either --target or --config (with --feature), not both"
-            )
-        if kw["provider"] is None or kw["model"] is None:
-            raise InputError("--target: give --provider openai|anthropic and --model too")
-        yield target_from_url(
-            kw["target"], kw["provider"], kw["model"], api_key_env=kw["api_key_env"]
-        )
-        return
+    config = None
     if kw["config"] is not None:
         from llmops.config import load_config
 
-        yield target_from_config(
-            load_config(kw["config"]),
-            feature=kw["feature"],
-            provider=kw["provider"],
-            model=kw["model"],
-        )
-        return
-    for name in ("feature", "provider", "model"):
-        if kw[name] is not None:
-            raise InputError(f"--{name}: goes with --config or --target")
+        config = load_config(kw["config"])
     profile = kw["mock_profile"]
-    with live_target(mock_target(profile=profile), seed=kw["seed"]) as live:
-        yield replace(live, label=f"built-in mock (profile {profile}) at {live.base_url}")
+    resolved = resolve_target(
+        config,
+        url=kw["target"],
+        provider=kw["provider"],
+        model=kw["model"],
+        feature=kw["feature"],
+        api_key_env=kw["api_key_env"],
+        mock_profile=profile,
+        config_named=config is not None,
+    )
+    with live_target(resolved, seed=kw["seed"]) as live:
+        if resolved.mock_profile is not None:
+            live = replace(live, label=f"built-in mock (profile {profile}) at {live.base_url}")
+        yield live
 
 
 def _write_reports(result: LoadtestResult, report_dir: Path) -> list[Path]:
+    from llmops.cli.reports import write_reports
     from llmops.reporters.loadtest_html import render_html
     from llmops.reporters.loadtest_json import render_json
     from llmops.reporters.loadtest_markdown import render_markdown
 
-    report_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    texts = {
-        "json": render_json(result),
-        "md": render_markdown(result),
-        "html": render_html(result),
+    renderers = {"json": render_json, "md": render_markdown, "html": render_html}
+    reports = {
+        f"loadtest-{stamp}.{ext}": partial(render, result) for ext, render in renderers.items()
     }
-    written = []
-    for ext, text in texts.items():
-        path = report_dir / f"loadtest-{stamp}.{ext}"
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-        (report_dir / f"loadtest-latest.{ext}").write_text(text, encoding="utf-8")
-    return written
+    latest = {f"loadtest-{stamp}.{ext}": f"loadtest-latest.{ext}" for ext in renderers}
+    return write_reports(report_dir, reports, latest=latest)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``llmops loadtest`` to ``app``."""
 
     @app.command("loadtest", help=HELP)
+    @guarded
     def loadtest_command(
         levels: Annotated[
             str | None, typer.Option(help="Concurrent clients per level, e.g. 10,25,50,100.")
@@ -190,9 +167,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         stream: Annotated[
             bool,
-            typer.Option(
-                "--stream",
-                help="Stream answers: measure TTFT, inter-token latency, time per output token.",
+            switch(
+                "stream",
+                "Stream answers: measure TTFT, inter-token latency, time per output token.",
             ),
         ] = False,
         prompts: Annotated[
@@ -208,15 +185,13 @@ def register(app: typer.Typer) -> None:
         max_tokens: Annotated[int, typer.Option(help="max_tokens of every request.")] = 128,
         raw: Annotated[
             bool,
-            typer.Option(
-                "--raw", help="Call the bare API: no engine limits, retries, breaker or fallbacks."
-            ),
+            switch("raw", "Call the bare API: no engine limits, retries, breaker or fallbacks."),
         ] = False,
         config: Annotated[
             Path | None, typer.Option(help="llmops.yaml whose provider or feature to load.")
         ] = None,
         feature: Annotated[
-            str | None, typer.Option(help="With --config: the feature to call.")
+            str | None, typer.Option(help="A feature of the config (--config) to call.")
         ] = None,
         provider: Annotated[
             str | None,
@@ -226,7 +201,8 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="Base URL of the API, e.g. https://api.openai.com/v1.")
         ] = None,
         model: Annotated[
-            str | None, typer.Option(help="With --target: the model to ask for.")
+            str | None,
+            typer.Option(help="The model to ask for (with --target, or to override the config's)."),
         ] = None,
         api_key_env: Annotated[
             str | None, typer.Option(help="With --target: NAME of the variable holding the key.")
@@ -259,16 +235,17 @@ def register(app: typer.Typer) -> None:
             typer.Option(min=0, help="Refuse runs estimated above this many USD (paid targets)."),
         ] = 1.0,
         yes: Annotated[
-            bool, typer.Option("--yes", help="Run even above --max-cost or with an unknown price.")
+            bool,
+            switch("yes", "Run even above --max-cost or with an unknown price.", "-y"),
         ] = False,
         prices: Annotated[
             Path | None, typer.Option(help="YAML of model: {input, output} USD per 1M tokens.")
         ] = None,
         timeout: Annotated[str, typer.Option(help="--raw: deadline of one request.")] = "60s",
         seed: Annotated[int, typer.Option(help="Seed of synthetic prompts and arrivals.")] = 0,
-        report_dir: Annotated[Path, typer.Option(help="Where reports are written.")] = Path(
-            "reports"
-        ),
+        report_dir: Annotated[
+            Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")
+        ] = Path("reports"),
     ) -> None:
         kw = dict(locals())
         from llmops.workflows.loadtest import (
@@ -279,22 +256,22 @@ def register(app: typer.Typer) -> None:
             synthetic_prompts,
         )
 
-        try:
-            options = _options(**kw)
-            prompt_set = (
-                load_prompts(prompts)
-                if prompts is not None
-                else synthetic_prompts(prompt_tokens, prompt_sigma, seed=seed)
+        options = _options(**kw)
+        prompt_set = (
+            load_prompts(prompts)
+            if prompts is not None
+            else synthetic_prompts(prompt_tokens, prompt_sigma, seed=seed)
+        )
+        price_table = load_prices(prices) if prices is not None else None
+        with _target(kw) as tgt:
+            estimate = estimate_cost(
+                options, prompt_set, tgt.model, local=tgt.local, prices=price_table
             )
-            price_table = load_prices(prices) if prices is not None else None
-            with _target(kw) as tgt:
-                estimate = estimate_cost(
-                    options, prompt_set, tgt.model, local=tgt.local, prices=price_table
-                )
-                check_cost(estimate, max_cost, yes=yes)
-                result = _execute(options, tgt, prompt_set, estimate)
-        except InputError as exc:
-            fail_input(str(exc))
+            check_cost(estimate, max_cost, yes=yes)
+            result = _execute(options, tgt, prompt_set, estimate)
+        if result.interrupted and not result.levels:
+            err_console.print("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED)
         written = _write_reports(result, report_dir)
         console = _console()
         from llmops.reporters.loadtest_terminal import render_terminal
@@ -303,68 +280,76 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"[dim]reports: {', '.join(str(p) for p in written)} (and loadtest-latest.*)[/]"
         )
-        if result.stop_reason and result.stop_reason.startswith(INTERRUPTED):
+        if result.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)
         raise typer.Exit(EXIT_FAILED if result.slo_failed else EXIT_OK)
 
 
 def _console() -> Console:
     # not a terminal (CI logs, pipes): wide enough for the whole table on one line per level
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    return out_console(width=None if sys.stdout.isatty() else 200)
 
 
 def _execute(
     options: LoadtestOptions, target: Target, prompt_set: Any, estimate: Any
 ) -> LoadtestResult:
+    """Run :func:`~llmops.workflows.loadtest.run_loadtest` with the live display; the first
+    Ctrl-C asks it to stop (it returns what finished, marked interrupted), a second one
+    stops at once."""
     from llmops.workflows.loadtest import run_loadtest
-    from llmops.workflows.loadtest.loadtest import assemble_result
 
     console = _console()
     cost = "no cost (local)" if estimate.local else f"~${estimate.cost_usd:.2f}"
-    console.print(
-        f"llmops loadtest → {target.label}: {estimate.requests} requests planned, {cost}",
-        soft_wrap=True,
-    )
     live = None
     if sys.stdout.isatty():
         from llmops.reporters.loadtest_terminal import LiveDisplay
 
         live = LiveDisplay(console, "req/s" if options.open_loop else "clients")
-    finished = _FinishedLevels()
-    observers: list[Any] = [finished, live] if live else [finished]
-    coro = run_loadtest(options, target, prompts=prompt_set, observers=observers, cost=estimate)
+
+    async def ladder() -> LoadtestResult:
+        import anyio
+
+        stop = anyio.Event()
+        with _ctrl_c_sets(stop):
+            # said once Ctrl-C is handled: from here on it yields the partial report
+            console.print(
+                f"llmops loadtest → {target.label}: {estimate.requests} requests planned, {cost}",
+                soft_wrap=True,
+            )
+            return await run_loadtest(
+                options,
+                target,
+                prompts=prompt_set,
+                observers=[live] if live else [],
+                cost=estimate,
+                stop=stop,
+            )
+
+    if live is None:
+        return _run_async(ladder())
+    with live:
+        return _run_async(ladder())
+
+
+@contextlib.contextmanager
+def _ctrl_c_sets(stop: Any) -> Iterator[None]:
+    """While the block runs, the first SIGINT sets ``stop`` (an ``anyio.Event``) and gives
+    SIGINT back to Python, so that a second Ctrl-C raises ``KeyboardInterrupt`` at once."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        loop.remove_signal_handler(signal.SIGINT)
+        stop.set()
+
     try:
-        if live is None:
-            return _run_async(coro)
-        with live:
-            return _run_async(coro)
-    except KeyboardInterrupt:
-        if not finished.levels:
-            raise
-        # Ctrl-C: what finished is still measured; report it rather than lose it
-        return assemble_result(
-            options,
-            target,
-            finished.levels,
-            started_at=finished.started_at,
-            wall_s=time.perf_counter() - finished.t0,
-            prompts=prompt_set.source,
-            stop_reason=f"{INTERRUPTED} after {len(finished.levels)} of {len(options.loads)} levels",
-            cost=estimate,
-        )
-
-
-class _FinishedLevels:
-    """Keeps every finished level, so an interrupted run can still be reported."""
-
-    def __init__(self) -> None:
-        from llmops.workflows.loadtest.events import LevelFinished
-
-        self.levels: list[Any] = []
-        self.t0 = time.perf_counter()
-        self.started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self._finished = LevelFinished  # an observer sees every event: no import per call
-
-    def __call__(self, event: object) -> None:
-        if isinstance(event, self._finished):
-            self.levels.append(event.result)
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)

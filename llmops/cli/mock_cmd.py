@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from llmops.cli.common import err_console
+from llmops.cli.common import err_console, guarded
+from llmops.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -14,9 +15,10 @@ def register(app: typer.Typer) -> None:
     )
 
     @mock_app.command("serve")
+    @guarded
     def serve_command(
         host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
-        port: int = typer.Option(8000, help="Port to bind; 0 picks a free one."),
+        port: int = typer.Option(8000, min=0, max=65535, help="Port to bind; 0 picks a free one."),
         profile: str = typer.Option(
             "default",
             help="Shipped profile name (default, rate-limited, overloaded, outage, flaky, drift, "
@@ -27,7 +29,7 @@ def register(app: typer.Typer) -> None:
         """Serve POST /v1/chat/completions (OpenAI), POST /v1/messages (Anthropic), GET /v1/models,
         and the control endpoints GET /_mock/stats, GET|POST /_mock/profile (loopback only).
 
-        Exit codes: 0 stopped with Ctrl-C/SIGTERM, 2 bad profile or options.
+        Writes no files. Exit codes: 0 stopped with Ctrl-C/SIGTERM, 2 bad profile or options.
         """
         from llmops.mock import load_profile, serve
 
@@ -41,6 +43,11 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
 
-        serve(loaded, host=host, port=port, seed=seed, ready=ready)
+        try:
+            serve(loaded, host=host, port=port, seed=seed, ready=ready)
+        except OSError as exc:  # in use, not allowed, not an address of this machine
+            raise InputError(
+                f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})"
+            ) from exc
 
     app.add_typer(mock_app, name="mock")

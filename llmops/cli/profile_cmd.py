@@ -1,21 +1,22 @@
 """`llmops profile LOG...`: which input segments fail more, from production logs.
 
-Bad input raises :class:`~llmops.errors.InputError`, which ``run_guarded`` prints as one line and
-maps to exit 2 (``fail_input``'s ``typer.Exit`` is swallowed under ``standalone_mode=False``).
+Bad input raises :class:`~llmops.errors.InputError`, which :func:`~llmops.cli.common.guarded`
+prints as one line with exit 2.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from llmops.cli.common import err_console
+from llmops.cli.common import err_console, guarded, out_console, switch
 from llmops.errors import InputError
-from llmops.workflows.profile.formats import FORMATS
+from llmops.workflows.profile import FORMATS
 
 #: inputs at least this large get a progress bar
 PROGRESS_MIN_BYTES = 32 << 20
@@ -26,7 +27,7 @@ LOG is a file, a glob, a .gz file or - for stdin. Formats are recognised per rec
 ({", ".join(FORMATS)}) or forced with --format. Plain structlog/pino logs are mapped with
 --field input=PATH --field outcome=PATH and, optionally, --fail-if RULE.
 
-Reports are written to REPORT_DIR as profile.json, profile.md and profile.html.
+Reports are written to --report-dir as profile.json, profile.md and profile.html.
 
 Exit codes: 0 done (findings or not), 2 bad input or nothing readable, 130 interrupted.
 """
@@ -55,6 +56,7 @@ def _total_bytes(paths: list[str]) -> int:
 
 def register(app: typer.Typer) -> None:
     @app.command("profile", help=HELP)
+    @guarded
     def profile_command(
         logs: Annotated[
             list[str], typer.Argument(help="Log files, globs, .gz files or - for stdin.")
@@ -75,9 +77,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--fail-if", help="Failure rule: PATH=V1,V2 | PATH!=V | PATH>=N | PATH."),
         ] = None,
-        language: Annotated[
-            bool, typer.Option("--language/--no-language", help="Detect input language (offline).")
-        ] = True,
+        language: Annotated[bool, switch("language", "Detect input language (offline).")] = True,
         min_support: Annotated[
             int, typer.Option(min=1, help="Fewest requests in a segment to test it.")
         ] = 20,
@@ -92,16 +92,14 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[
             int | None, typer.Option(min=1, help="Processes for large files (default: CPU count).")
         ] = None,
-        report_dir: Annotated[Path, typer.Option(help="Where the reports are written.")] = Path(
-            "reports"
-        ),
+        report_dir: Annotated[
+            Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")
+        ] = Path("reports"),
     ) -> None:
         # imported here, so `llmops --help` and the other commands never load them
-        from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-        from llmops.workflows.profile.analysis import Thresholds
-        from llmops.workflows.profile.api import ProfileOptions, profile_logs
+        from llmops.workflows.profile import ProfileOptions, Thresholds, profile_logs
 
         options = ProfileOptions(
             format=format,
@@ -113,7 +111,7 @@ def register(app: typer.Typer) -> None:
             thresholds=Thresholds(min_support, min_effect / 100.0, alpha),
             workers=workers,
         )
-        console = Console(highlight=False)
+        console = out_console()
         total = _total_bytes([p for p in logs if p != "-"])
         if total >= PROGRESS_MIN_BYTES:
             columns = (
@@ -130,6 +128,7 @@ def register(app: typer.Typer) -> None:
                 )  # fmt: skip
         else:
             result = profile_logs(logs, options, baseline=baseline or ())
+        from llmops.cli.reports import write_reports
         from llmops.reporters.profile import (
             render_html,
             render_json,
@@ -138,16 +137,12 @@ def register(app: typer.Typer) -> None:
         )
 
         render_terminal(result, console)
-        try:
-            report_dir.mkdir(parents=True, exist_ok=True)
-            written = []
-            for name, text in (
-                ("profile.json", render_json(result)),
-                ("profile.md", render_markdown(result)),
-                ("profile.html", render_html(result)),
-            ):
-                (report_dir / name).write_text(text, encoding="utf-8")
-                written.append(str(report_dir / name))
-        except OSError as exc:
-            raise InputError(f"{report_dir}: cannot write reports ({exc.strerror or exc})") from exc
-        console.print(f"\nreports: {', '.join(written)}")
+        written = write_reports(
+            report_dir,
+            {
+                "profile.json": partial(render_json, result),
+                "profile.md": partial(render_markdown, result),
+                "profile.html": partial(render_html, result),
+            },
+        )
+        console.print(f"\nreports: {', '.join(str(p) for p in written)}")

@@ -1,10 +1,19 @@
 """What a workflow aims at: a provider (or feature) of an llmops configuration, or the mock.
 
-``llmops loadtest`` and ``llmops eval`` name their target the same ways — a feature or provider
-of ``llmops.yaml``, ``--target URL --provider openai|anthropic --model M``, or nothing (the
-built-in mock server, spawned on loopback) — and every way ends as a :class:`Target`: a
-configuration and the provider to call, so the same engine (limits, retries, breaker,
-fallbacks) runs as in production.
+``llmops loadtest``, ``llmops eval`` and ``llmops runbook`` name their target the same ways,
+and :func:`resolve_target` is the one place that reads them, in this order:
+
+1. ``--target URL`` (``--provider openai|anthropic``, default openai; ``--model M``): that API,
+   with the configuration's limits, retry and breaker settings;
+2. ``--feature NAME``, or the suite's ``target.feature`` hint when no ``--provider`` is given:
+   that feature of the configuration (its model, fallback and validation apply);
+3. ``--provider NAME``, or the hint's ``provider``: that provider of the configuration;
+4. a configuration the user named (``--config``) and nothing else: its only provider;
+5. nothing: the built-in mock server (``--mock-profile``), spawned on loopback by
+   :func:`live_target`, with the configuration's settings.
+
+Every way ends as a :class:`Target`: a configuration and the provider to call, so the same
+engine (limits, retries, breaker, fallbacks) runs as in production.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import contextlib
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from llmops.config import FeatureConfig, LlmopsConfig, config_from_dict
@@ -22,9 +31,11 @@ from llmops.errors import InputError, did_you_mean
 __all__ = [
     "MOCK_MODEL",
     "Target",
+    "TargetPreference",
     "is_local_url",
     "live_target",
     "mock_target",
+    "resolve_target",
     "target_from_config",
     "target_from_url",
     "with_model",
@@ -212,3 +223,64 @@ def with_model(config: LlmopsConfig, feature: str | None, model: str) -> LlmopsC
     else:
         raise InputError("a model override needs a feature or a single provider")
     return config_from_dict(data, source="model override")
+
+
+class TargetPreference(Protocol):
+    """A target preferred by what is run (an eval suite's ``target:``); options override it."""
+
+    @property
+    def feature(self) -> str | None: ...
+
+    @property
+    def provider(self) -> str | None: ...
+
+    @property
+    def model(self) -> str | None: ...
+
+
+def resolve_target(
+    config: LlmopsConfig | None = None,
+    *,
+    url: str | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+    feature: str | None = None,
+    api_key_env: str | None = None,
+    hint: TargetPreference | None = None,
+    mock_profile: str = "default",
+    config_named: bool = False,
+) -> Target:
+    """The :class:`Target` the options name, by the rules in the module docstring.
+
+    ``config`` gives the providers and features to pick from and the settings every target
+    runs with; ``config_named`` says the user named it (``--config``), which makes its only
+    provider the target when nothing else is named. The mock target is not spawned here:
+    enter :func:`live_target` with the result. Contradictory or dangling options raise
+    :class:`~llmops.errors.InputError` naming them.
+    """
+    if url is not None:
+        if feature is not None:
+            raise InputError("--target: give either --target or --feature, not both")
+        chosen = model or (hint.model if hint is not None else None)
+        if not chosen:
+            raise InputError(
+                "--target: give --model too (and --provider openai|anthropic; default openai)"
+            )
+        return target_from_url(
+            url, provider or "openai", chosen, api_key_env=api_key_env, base=config
+        )
+    if api_key_env is not None:
+        raise InputError("--api-key-env: goes with --target (a configured provider names its own)")
+    if hint is not None and provider is None:
+        feature = feature or hint.feature
+    if hint is not None and feature is None and (provider or hint.provider):
+        provider = provider or hint.provider
+        model = model or hint.model
+    if feature is not None or provider is not None or config_named:
+        if config is None:
+            named = "--feature" if feature is not None else "--provider"
+            raise InputError(f"{named}: goes with --config (or --target URL for --provider)")
+        return target_from_config(config, feature=feature, provider=provider, model=model)
+    if model is not None:
+        raise InputError("--model: goes with --target, --feature or --provider")
+    return mock_target(config, mock_profile)

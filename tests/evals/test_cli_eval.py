@@ -51,7 +51,7 @@ def test_shipped_suite_passes_on_the_mock_and_writes_reports(tmp_path: Path) -> 
 
 
 def test_model_update_exits_1_and_names_it(tmp_path: Path) -> None:
-    assert llmops("--no-reports", cwd=tmp_path).returncode == 0
+    assert llmops("--no-reports", "--record", cwd=tmp_path).returncode == 0
     proc = llmops(
         "--compare", "--no-reports", "--mock-profile", str(drift_now(tmp_path)), cwd=tmp_path
     )
@@ -114,3 +114,59 @@ def test_parse_since_reads_dates_as_utc() -> None:
 
     assert _parse_since("2026-01-01") == 1_767_225_600.0
     assert _parse_since("2026-01-01T01:00+01:00") == 1_767_225_600.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argv", "message"),
+    [
+        ({"fail_on": "warning"}, ["--fail-on", "warning"], "--fail-on: got 'warning'"),
+        ({"alpha": 1.5}, ["--alpha", "1.5"], "--alpha: got 1.5"),
+        ({"threshold": 1.5}, ["--threshold", "150"], "--threshold: got 150 points"),
+    ],
+)
+def test_eval_options_refuse_what_the_command_line_refuses(
+    kwargs: dict[str, object], argv: list[str], message: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from typer.testing import CliRunner
+
+    from llmops.cli.app import app
+    from llmops.errors import InputError
+    from llmops.workflows.evals.eval import EvalOptions
+
+    with pytest.raises(InputError, match=message):
+        EvalOptions(**kwargs)  # type: ignore[arg-type]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["eval", *argv])
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+def test_an_outcome_says_whether_it_failed_by_the_fail_on_rule() -> None:
+    outcome = warn_outcome()
+    assert not outcome.failed() and outcome.failed("warn")
+
+
+def test_run_eval_spawns_the_mock_and_records_under_the_configured_identity(
+    tmp_path: Path,
+) -> None:
+    import anyio
+
+    from llmops.workflows.evals import load_suite
+    from llmops.workflows.evals.eval import run_eval
+    from llmops.workflows.evals.trials import config_hash
+    from llmops.workflows.target import resolve_target
+
+    suite = load_suite("support-classifier")
+    target = resolve_target(hint=suite.target)
+    history = str(tmp_path / "history.sqlite")
+
+    async def twice() -> list[str]:
+        first = await run_eval(suite, target, history=history, seed=0)
+        second = await run_eval(suite, target, history=history, seed=0)
+        return [first.run.config_hash, second.run.config_hash, str(len(second.history))]
+
+    first, second, seen = anyio.run(twice)
+    # two spawned servers on two ports, one identity: the second run sees the first
+    assert first == second == config_hash(target.config, target.feature, target.label)
+    assert seen == "2"

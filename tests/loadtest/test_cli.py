@@ -27,6 +27,11 @@ def llmops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("args", "message"),
     [
         (["--levels", "10,abc"], "--levels"),
+        (["--levels", ""], "--levels: got ''"),
+        (["--rates", ""], "--rates: got ''"),
+        (["--feature", "chat"], "--feature: goes with --config"),
+        (["--model", "m"], "--model: goes with --target"),
+        (["--api-key-env", "KEY"], "--api-key-env: goes with --target"),
         (["--levels", "50,10"], "increasing order"),
         (["--levels", "2", "--rates", "5"], "not both"),
         (["--requests", "10", "--duration", "5s"], "not both"),
@@ -97,6 +102,14 @@ def test_the_spawned_mock_is_not_capped_by_the_engines_default_concurrency() -> 
     with _target({**kw, "mock_profile": "instant", "seed": 0}) as target:
         assert target.base_url.startswith("http://127.0.0.1:")
         assert level_config(target, 100, open_loop=False).limits.max_concurrency == 100
+
+
+@pytest.mark.parametrize("flag", ["--stream", "--raw", "--yes"])
+def test_on_off_flags_take_no_value_and_have_an_off_spelling(flag: str) -> None:
+    refused = CliRunner().invoke(app, ["loadtest", f"{flag}=true"])
+    assert refused.exit_code == 2 and "does not take a value" in refused.stderr
+    off = flag.replace("--", "--no-")
+    assert off in CliRunner().invoke(app, ["loadtest", "--help"], env={"COLUMNS": "200"}).stdout
 
 
 def test_a_negative_max_cost_is_a_usage_error() -> None:

@@ -2,7 +2,8 @@
 
 - :func:`load_suite` reads an llmops suite or a promptfoo config into a :class:`Suite`.
 - :func:`resolve_target` / :func:`live_target` choose the model (a config feature or provider,
-  ``--target URL``, or the built-in mock) as ``llmops loadtest`` does.
+  ``--target URL``, the suite's ``target:`` hint, or the built-in mock): the resolver
+  ``llmops loadtest`` uses too (:mod:`llmops.workflows.target`).
 - :func:`evaluate` runs a suite through the engine, records it and compares it to the window.
 - :func:`compare` (drift verdict), :func:`compare_candidate` (promote/hold), :func:`run_every`
   (scheduling), :func:`notify` (webhooks) are usable on their own.
@@ -28,9 +29,8 @@ if TYPE_CHECKING:
     from llmops.workflows.evals.records import CaseRecord, CheckVerdict, EvalRun
     from llmops.workflows.evals.schedule import RunLock, Tick, run_every
     from llmops.workflows.evals.suite import Suite
-    from llmops.workflows.evals.target import resolve_target
     from llmops.workflows.evals.trials import run_suite
-    from llmops.workflows.target import Target, live_target, mock_target
+    from llmops.workflows.target import Target, live_target, mock_target, resolve_target
 
 __all__ = [
     "CaseRecord",
@@ -84,7 +84,7 @@ _HOME = {
     "notification": "llmops.workflows.evals.notify",
     "notify": "llmops.workflows.evals.notify",
     "parse_duration": "llmops.durations",
-    "resolve_target": "llmops.workflows.evals.target",
+    "resolve_target": "llmops.workflows.target",
     "run_every": "llmops.workflows.evals.schedule",
     "run_suite": "llmops.workflows.evals.trials",
 }

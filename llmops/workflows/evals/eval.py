@@ -1,9 +1,12 @@
 """One eval, end to end: run the suite, record it, compare it, and optionally try a candidate.
 
-:func:`evaluate` is what ``llmops eval`` calls and what a library user calls: it takes a resolved
-:class:`~llmops.workflows.evals.target.Target` (already live: the mock spawned if needed), runs
-the suite through an :class:`~llmops.Engine`, appends the run to the history store (whole or
-nothing) and, with ``compare``, returns the drift verdict against the window.
+:func:`run_eval` is what ``llmops eval`` calls and what a library user calls: it takes the
+:class:`~llmops.workflows.target.Target` that :func:`~llmops.workflows.target.resolve_target`
+names, spawns the built-in mock when that is the target, opens the history, and runs
+:func:`evaluate`. :func:`evaluate` runs the suite through an :class:`~llmops.Engine` against a
+target that is already live (or through a ``transport`` of the caller's), appends the run to
+the history store (whole or nothing) and, with ``compare``, returns the drift verdict against
+the window.
 """
 
 from __future__ import annotations
@@ -18,19 +21,29 @@ from llmops.engine.engine import Engine
 from llmops.engine.events import Observer
 from llmops.engine.transport import Transport
 from llmops.errors import InputError
-from llmops.stores.history import HistoryStore
+from llmops.stores.history import HistoryStore, open_history
 from llmops.workflows.evals.compare import DAY, Comparison, compare
 from llmops.workflows.evals.judge import engine_judge
 from llmops.workflows.evals.promote import Promotion, compare_candidate
 from llmops.workflows.evals.records import EvalRun
 from llmops.workflows.evals.suite import Suite
 from llmops.workflows.evals.trials import Progress, config_hash, git_commit, run_suite
-from llmops.workflows.target import Target, with_model
+from llmops.workflows.target import Target, live_target, with_model
+
+__all__ = ["FAIL_ON", "EvalOptions", "EvalOutcome", "evaluate", "run_eval"]
+
+#: what ``fail_on`` may name: the verdicts that fail the run
+FAIL_ON = ("regression", "warn")
 
 
 @dataclass(frozen=True, slots=True)
 class EvalOptions:
-    """How to run and judge: ``threshold`` is a fraction (0.03 = 3 points)."""
+    """How to run and judge: ``threshold`` is a fraction (0.03 = 3 points).
+
+    ``fail_on`` says which verdicts fail the run (:meth:`EvalOutcome.failed`): ``regression``,
+    or ``warn`` for WARN too. Values ``llmops eval`` would refuse raise
+    :class:`~llmops.errors.InputError` naming the option, when the options are built.
+    """
 
     compare: bool = False
     window_s: float = 7 * DAY
@@ -43,6 +56,21 @@ class EvalOptions:
     #: only runs started at or after this Unix time form the baseline (e.g. once a model update
     #: has been accepted); the history chart still shows the earlier ones
     baseline_since: float | None = None
+    fail_on: str = "regression"
+
+    def __post_init__(self) -> None:
+        if self.fail_on not in FAIL_ON:
+            raise InputError(f"--fail-on: got {self.fail_on!r}, expected regression or warn")
+        if not 0 < self.alpha < 1:
+            raise InputError(f"--alpha: got {self.alpha}, expected a probability between 0 and 1")
+        if not 0 <= self.threshold <= 1:
+            points = self.threshold * 100
+            raise InputError(f"--threshold: got {points:g} points, expected 0 to 100")
+        if self.concurrency < 1:
+            raise InputError(f"--concurrency: got {self.concurrency}, expected at least 1")
+        for value, option in ((self.window_s, "--window"), (self.history_days, "history_days")):
+            if not value > 0:
+                raise InputError(f"{option}: got {value}, expected a positive duration")
 
 
 @dataclass(slots=True)
@@ -54,6 +82,47 @@ class EvalOutcome:
     history: list[EvalRun] = field(default_factory=list)
     candidate_run: EvalRun | None = None
     promotion: Promotion | None = None
+
+    def failed(self, fail_on: str = "regression") -> bool:
+        """True for a REGRESSION (and a WARN with ``fail_on="warn"``), or a candidate on hold:
+        what makes ``llmops eval`` exit 1."""
+        c, p = self.comparison, self.promotion
+        failing = {"REGRESSION"} | ({"WARN"} if fail_on == "warn" else set())
+        return (c is not None and c.status in failing) or (p is not None and p.verdict == "hold")
+
+
+async def run_eval(
+    suite: Suite,
+    target: Target,
+    *,
+    history: HistoryStore | str | None = None,
+    options: EvalOptions | None = None,
+    seed: int = 0,
+    on_progress: Progress | None = None,
+) -> EvalOutcome:
+    """Run ``suite`` against ``target`` as ``llmops eval`` does, and return the outcome.
+
+    ``target`` is as :func:`~llmops.workflows.target.resolve_target` returns it: when it is
+    the built-in mock, the mock server is spawned (with ``seed``) for this run. The run is
+    recorded under the hash of the target as named, so a spawned server's port does not make
+    each run look like a new configuration. ``history`` is a store, or a SQLite path or
+    ``postgresql://`` URL opened (and closed) here; None records nothing.
+    """
+    identity = config_hash(target.config, target.feature, target.label)
+    store = open_history(history) if isinstance(history, str) else history
+    try:
+        with live_target(target, seed=seed) as live:
+            return await evaluate(
+                suite,
+                live,
+                history=store,
+                options=options,
+                on_progress=on_progress,
+                identity=identity,
+            )
+    finally:
+        if store is not None and isinstance(history, str):
+            store.close()
 
 
 async def evaluate(

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import anyio
+
 from llmops.engine.clock import Clock
 from llmops.engine.transport import Transport
 from llmops.workflows.loadtest.callers import measuring_clock, open_caller
@@ -41,6 +43,9 @@ class LoadtestResult:
     skipped_loads: list[float] = field(default_factory=list)
     stop_reason: str | None = None
     cost: CostEstimate | None = None
+    #: the run was stopped from outside (``stop`` set, e.g. on Ctrl-C): ``levels`` are the ones
+    #: that finished, ``skipped_loads`` the rest (the level in progress is not measured)
+    interrupted: bool = False
 
     @property
     def slo_failed(self) -> bool:
@@ -58,6 +63,7 @@ async def run_loadtest(
     observers: Sequence[LoadtestObserver] = (),
     cost: CostEstimate | None = None,
     cpu_clock: Callable[[], float] = time.process_time,
+    stop: anyio.Event | None = None,
 ) -> LoadtestResult:
     """Run the ladder ``options`` describe against ``target`` and return the result.
 
@@ -66,6 +72,10 @@ async def run_loadtest(
     (see :class:`~llmops.workflows.loadtest.callers.PreciseClock`). Each level gets a fresh engine (fresh breaker, limiter, retry budget) so
     levels do not contaminate each other. ``clock`` defaults to the loop's; pass the virtual
     one (with ``llmops.mock.MockTransport``) in tests.
+
+    Setting ``stop`` (the command line sets it on Ctrl-C) ends the run at once: the result
+    holds the levels that finished, marked ``interrupted``, with the others in
+    ``skipped_loads``; the level in progress is dropped, as it was not measured to its end.
     """
     prompts = prompts or synthetic_prompts(seed=options.seed)
     clock = clock or measuring_clock()
@@ -78,51 +88,27 @@ async def run_loadtest(
     wall0 = time.perf_counter()
     levels: list[LevelResult] = []
     stop_reason: str | None = None
-    loads = options.loads
+    failure: Exception | None = None
     try:
-        for index, load in enumerate(loads):
-            config = level_config(target, load, open_loop=options.open_loop)
-            async with open_caller(
-                target,
-                config,
-                prompts,
-                transport,
-                clock,
-                raw=options.raw,
-                max_tokens=options.max_tokens,
-                stream=options.stream,
-                timeout_s=options.timeout_s,
-                closed_loop=not options.open_loop,
-            ) as caller:
-                _emit(
-                    observers,
-                    LevelStarted(
-                        index,
-                        load,
-                        "open" if options.open_loop else "closed",
-                        None if options.duration_s else options.requests_for(load),
-                        options.duration_s,
-                        options.warmup_for(load),
-                    ),
+        async with anyio.create_task_group() as group:
+            if stop is not None:
+                group.start_soon(_cancel_when_set, stop, group.cancel_scope)
+            try:
+                stop_reason = await _ladder(
+                    options, target, prompts, transport, clock, observers, cpu_clock, levels
                 )
-                run = LevelRun(index, load, options, caller, observers, cpu_clock)
-                if options.open_loop:
-                    result = await run_open_level(run, caller, load)
-                else:
-                    result = await run_closed_level(run, caller, int(load))
-            levels.append(result)
-            _emit(observers, LevelFinished(index, result))
-            threshold = options.stop_on_success_below
-            if threshold is not None and result.success_rate < threshold:
-                stop_reason = (
-                    f"stopped after {load:g}: success rate {result.success_rate:.1%} is below "
-                    f"--stop-on-success-below {threshold:.0%}"
-                )
-                break
+            except Exception as exc:  # re-raised below as itself, not in an exception group
+                failure = exc
+            group.cancel_scope.cancel()
     finally:
         if owns_transport:
             await transport.aclose()
-    return assemble_result(
+    if failure is not None:
+        raise failure
+    interrupted = stop is not None and stop.is_set() and len(levels) < len(options.loads)
+    if interrupted:
+        stop_reason = f"interrupted after {len(levels)} of {len(options.loads)} levels"
+    result = assemble_result(
         options,
         target,
         levels,
@@ -132,6 +118,66 @@ async def run_loadtest(
         stop_reason=stop_reason,
         cost=cost,
     )
+    result.interrupted = interrupted
+    return result
+
+
+async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
+    await stop.wait()
+    scope.cancel()
+
+
+async def _ladder(
+    options: LoadtestOptions,
+    target: Target,
+    prompts: PromptSet,
+    transport: Transport,
+    clock: Clock,
+    observers: Sequence[LoadtestObserver],
+    cpu_clock: Callable[[], float],
+    levels: list[LevelResult],
+) -> str | None:
+    """Run the levels in turn, appending each finished one to ``levels``; return why the
+    ladder stopped early (``--stop-on-success-below``), or None."""
+    for index, load in enumerate(options.loads):
+        config = level_config(target, load, open_loop=options.open_loop)
+        async with open_caller(
+            target,
+            config,
+            prompts,
+            transport,
+            clock,
+            raw=options.raw,
+            max_tokens=options.max_tokens,
+            stream=options.stream,
+            timeout_s=options.timeout_s,
+            closed_loop=not options.open_loop,
+        ) as caller:
+            _emit(
+                observers,
+                LevelStarted(
+                    index,
+                    load,
+                    "open" if options.open_loop else "closed",
+                    None if options.duration_s else options.requests_for(load),
+                    options.duration_s,
+                    options.warmup_for(load),
+                ),
+            )
+            run = LevelRun(index, load, options, caller, observers, cpu_clock)
+            if options.open_loop:
+                result = await run_open_level(run, caller, load)
+            else:
+                result = await run_closed_level(run, caller, int(load))
+        levels.append(result)
+        _emit(observers, LevelFinished(index, result))
+        threshold = options.stop_on_success_below
+        if threshold is not None and result.success_rate < threshold:
+            return (
+                f"stopped after {load:g}: success rate {result.success_rate:.1%} is below "
+                f"--stop-on-success-below {threshold:.0%}"
+            )
+    return None
 
 
 def assemble_result(

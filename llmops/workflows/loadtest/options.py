@@ -1,11 +1,14 @@
 """What a load test is asked to do, and the parsers for its command-line spellings.
 
 Every parser raises :class:`~llmops.errors.InputError` naming the option, the value and what
-was expected, so the CLI prints one line and exits 2.
+was expected, so the CLI prints one line and exits 2. :class:`LoadtestOptions` checks itself
+the same way when it is built, so a library caller cannot build options the command line
+would refuse.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -13,6 +16,7 @@ from llmops.durations import parse_duration
 from llmops.errors import InputError, did_you_mean
 
 __all__ = [
+    "DEFAULT_LEVELS",
     "LoadtestOptions",
     "SloClause",
     "parse_levels",
@@ -20,6 +24,8 @@ __all__ = [
     "parse_slo",
 ]
 
+#: the ladder run when neither levels nor rates are given
+DEFAULT_LEVELS = (10, 25, 50, 100)
 _SLO = re.compile(r"^\s*([a-z_0-9.]+)\s*(<=|>=|<|>)\s*([0-9.]+)\s*(ms|s|%)?\s*$")
 
 #: metrics an SLO clause may name: latency percentiles (seconds) and rates (fractions)
@@ -133,12 +139,17 @@ class LoadtestOptions:
     """Everything ``llmops loadtest`` takes besides the target.
 
     Either ``levels`` (closed loop: that many concurrent clients, each sending its next
-    request when the last one ends) or ``rates`` (open loop: Poisson arrivals per second).
-    Per level, ``requests`` measured requests (after ``warmup`` discarded ones), or for
-    ``duration_s`` seconds when it is set.
+    request when the last one ends) or ``rates`` (open loop: Poisson arrivals per second);
+    with neither, :data:`DEFAULT_LEVELS`. Per level, ``requests`` measured requests (after
+    ``warmup`` discarded ones), or for ``duration_s`` seconds when it is set.
+
+    Raises :class:`~llmops.errors.InputError` (naming the command-line option) for values
+    ``llmops loadtest`` would refuse: both levels and rates, both requests and a duration,
+    loads not positive and increasing, a ``peak`` that is not one of the loads or comes
+    without an SLO, a ``stop_on_success_below`` outside (0, 1], counts below their minimum.
     """
 
-    levels: tuple[int, ...] = (10, 25, 50, 100)
+    levels: tuple[int, ...] = DEFAULT_LEVELS
     rates: tuple[float, ...] = ()
     requests: int | None = None
     duration_s: float | None = None
@@ -156,6 +167,46 @@ class LoadtestOptions:
     throughput_elasticity: float = 0.5
     seed: int = 0
     progress_interval_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.rates and self.levels and self.levels != DEFAULT_LEVELS:
+            raise InputError("--levels and --rates: give one (closed loop or open loop), not both")
+        if self.rates:
+            object.__setattr__(self, "levels", ())
+        elif not self.levels:
+            object.__setattr__(self, "levels", DEFAULT_LEVELS)
+        if self.rates:
+            _check_loads(self.rates, "--rates", "positive requests/s")
+        else:
+            if any(isinstance(v, bool) or v != int(v) for v in self.levels):
+                raise InputError(
+                    f"--levels: got {self.levels}, expected positive whole numbers of clients"
+                )
+            _check_loads(self.levels, "--levels", "positive whole numbers of clients")
+        if self.requests is not None and self.duration_s is not None:
+            raise InputError("--requests and --duration: give one per-level budget, not both")
+        _at_least(self.requests, 1, "--requests")
+        _at_least(self.max_tokens, 1, "--max-tokens")
+        _at_least(self.warmup, 0, "--warmup")
+        for value, option in (
+            (self.duration_s, "--duration"),
+            (self.timeout_s, "--timeout"),
+            (self.latency_budget_s, "--latency-budget"),
+        ):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InputError(f"{option}: got {value!r} s, expected a positive duration")
+        stop = self.stop_on_success_below
+        if stop is not None and not 0 < stop <= 1:
+            raise InputError(f"--stop-on-success-below: got {stop}, expected a fraction in (0, 1]")
+        if self.peak is not None:
+            loads = self.loads
+            if self.peak not in loads:
+                raise InputError(
+                    f"--peak: got {self.peak:g}, expected one of the levels "
+                    f"({', '.join(f'{x:g}' for x in loads)})"
+                )
+            if not self.slo:
+                raise InputError("--peak: give --slo too (the SLO checked at the peak level)")
 
     @property
     def latency_elasticity_threshold(self) -> float:
@@ -189,3 +240,18 @@ class LoadtestOptions:
         if self.warmup is not None:
             return self.warmup
         return 0 if self.open_loop else int(load)
+
+
+def _check_loads(values: tuple[float, ...], option: str, what: str) -> None:
+    shown = ",".join(f"{v:g}" for v in values)
+    if any(not (math.isfinite(v) and v > 0) for v in values):
+        raise InputError(f"{option}: got {shown}, expected {what}")
+    if list(values) != sorted(set(values)):
+        raise InputError(f"{option}: got {shown}, expected {what} in increasing order")
+
+
+def _at_least(value: int | None, least: int, option: str) -> None:
+    if value is not None and value < least:
+        more = "or more" if least == 0 else "at least"
+        expected = f"{least} {more}" if least == 0 else f"{more} {least}"
+        raise InputError(f"{option}: got {value}, expected {expected}")
