@@ -153,7 +153,7 @@ def history_figure(chart: HistoryChart, chart_id: str = "history") -> Figure:
             f"model → {model}", (index - 0.5, 2), rotation=90, fontsize=8, color="#f58518",
             xytext=(4, 0), textcoords="offset points", va="bottom",
         )  # fmt: skip
-    ax.set_ylim(0, 105)  # room above 100% for the markers of perfect runs
+    ax.set_ylim(-3, 105)  # room above 100% and below 0% for the markers of those runs
     ax.set_xlim(-0.6, max(len(xs) - 0.4, 0.6))
     ax.set_ylabel("pass rate (%)")
     ax.set_xlabel(chart.time_label)
@@ -184,8 +184,10 @@ def histograms_figure(hists: Sequence[OutcomeHistogram], chart_id: str = "profil
     legend: list[Artist] = []
     for ax, hist in zip(grid.flat, hists, strict=False):
         xs = list(range(len(hist.labels)))
-        ok = ax.bar(xs, hist.ok, color=OK_COLOUR, label="ok")
-        failed = ax.bar(xs, hist.failed, bottom=hist.ok, color=FAILED_COLOUR, label="failed")
+        ok = ax.bar(xs, hist.ok, 0.7, color=OK_COLOUR, label="ok")
+        failed = ax.bar(xs, hist.failed, 0.7, bottom=hist.ok, color=FAILED_COLOUR, label="failed")
+        pad = max(0.0, (5 - len(xs)) / 2)  # room for five bars: two or three are not slabs
+        ax.set_xlim(-0.6 - pad, len(xs) - 0.4 + pad)
         for name, bars in (("ok", ok), ("failed", failed)):
             for i, patch in enumerate(bars):
                 patch.set_gid(f"{chart_id}-{hist.feature}-{name}-{i}")

@@ -23,6 +23,7 @@ h1{font-size:1.5em;margin-bottom:.2em}h2{margin-top:1.4em;font-size:1.2em;border
 table{border-collapse:collapse;font-size:.85em;width:100%}
 td,th{padding:.3em .5em;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 td:first-child,th:first-child,td:last-child,th:last-child{text-align:left}
+th{white-space:normal;vertical-align:bottom}.levels{overflow-x:auto}
 td.errors,th.errors{white-space:normal;text-align:left}td.errors{font-size:.9em}
 tr.knee{background:#fff4d6;font-weight:600}ul.verdict li{margin:.35em 0}
 """
@@ -69,6 +70,7 @@ def render_html(result: LoadtestResult) -> str:
         f"<h2>Verdict</h2><ul class=verdict>{verdict}</ul>"
         f"{_charts(result)}"
         f"<h2>Levels ({esc(load_header(result))})</h2>"
-        f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>{skipped}"
+        f"<div class=levels><table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}"
+        f"</tbody></table></div>{skipped}"
         "</body></html>\n"
     )
