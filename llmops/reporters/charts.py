@@ -27,6 +27,7 @@ import matplotlib
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import (
     FixedLocator,
     FuncFormatter,
@@ -147,6 +148,11 @@ def history_figure(chart: HistoryChart, chart_id: str = "history") -> Figure:
     colours = [RED if low else "#222222" for low in chart.below_band]
     runs = ax.scatter(xs, chart.pass_pct, c=colours, s=28, zorder=3, label="run pass rate")
     runs.set_gid(f"{chart_id}-runs")
+    handles: list[Artist] = [band, rolling, runs]
+    if any(chart.below_band):
+        handles.append(
+            Line2D([], [], ls="", marker="o", ms=5, color=RED, label="run below the band")
+        )
     for index, model in chart.model_changes:
         ax.axvline(index - 0.5, color="#f58518", ls="--", lw=1.2)
         ax.annotate(
@@ -165,7 +171,9 @@ def history_figure(chart: HistoryChart, chart_id: str = "history") -> Figure:
         FuncFormatter(lambda x, _pos: labels[int(x)] if 0 <= int(x) < len(labels) else "")
     )
     # outside the axes, so it never covers a run or a model-change label
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False
+    )
     return fig
 
 
@@ -191,8 +199,9 @@ def histograms_figure(hists: Sequence[OutcomeHistogram], chart_id: str = "profil
         for name, bars in (("ok", ok), ("failed", failed)):
             for i, patch in enumerate(bars):
                 patch.set_gid(f"{chart_id}-{hist.feature}-{name}-{i}")
-        ax.set_xticks(xs, [_short(s) for s in hist.labels])
-        longest = max((len(s) for s in hist.labels), default=0)
+        shown = [_short(s) for s in hist.labels]
+        ax.set_xticks(xs, shown)
+        longest = max((len(s) for s in shown), default=0)
         if longest * len(xs) > 48:
             ax.tick_params(axis="x", labelrotation=45)
             for tick in ax.get_xticklabels():
@@ -207,7 +216,7 @@ def histograms_figure(hists: Sequence[OutcomeHistogram], chart_id: str = "profil
         rate.set_label("failure rate")
         rate.set_gid(f"{chart_id}-{hist.feature}-failure-rate")
         rate_ax.set_ylim(0, max(max(hist.failure_pct, default=0.0) * 1.15, 1.0))
-        rate_ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+        rate_ax.yaxis.set_major_formatter(PercentFormatter())
         rate_ax.set_ylabel("failed %", fontsize=9)
         legend = legend or [ok, failed, rate]
     if legend:

@@ -100,7 +100,7 @@ def test_runs_minutes_apart_get_a_slot_and_a_distinct_label_each() -> None:
     runs[4:] = [make_run(at=r.started_at, model="m-2") for r in runs[4:]]
     chart = history_chart(runs, window_s=7 * DAY)
     assert len(set(chart.labels)) == 8 and chart.labels[1] == "00:00:20"
-    assert chart.time_label == "run start, 2026-01-01 (UTC)"
+    assert chart.time_label == "run start, 2026-01-01 (UTC), one slot per run"
     fig = history_figure(chart)
     fig.draw_without_rendering()
     ax = fig.axes[0]

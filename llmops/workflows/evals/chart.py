@@ -60,16 +60,16 @@ def run_labels(started_at: Sequence[float]) -> tuple[tuple[str, ...], str]:
     within the year, ``YYYY-MM-DD`` and finer beyond.
     """
     if not started_at:
-        return (), "run start (UTC)"
+        return (), "run start (UTC), one slot per run"
     first = datetime.fromtimestamp(started_at[0], tz=timezone.utc)
     span = started_at[-1] - started_at[0]
     if span < _DAY:
         formats = ["%H:%M", "%H:%M:%S"]
-        name = f"run start, {first:%Y-%m-%d} (UTC)"
+        name = f"run start, {first:%Y-%m-%d} (UTC), one slot per run"
     else:
         day = "%m-%d" if span < 300 * _DAY else "%Y-%m-%d"
         formats = [day, f"{day} %H:%M", f"{day} %H:%M:%S"]
-        name = "run start (UTC)"
+        name = "run start (UTC), one slot per run"
     distinct = len({int(t) for t in started_at})
     for fmt in formats:
         labels = tuple(datetime.fromtimestamp(t, tz=timezone.utc).strftime(fmt) for t in started_at)
