@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,6 +14,7 @@ from llmops.reporters.charts import load_figure
 from llmops.reporters.loadtest_html import render_html
 from llmops.reporters.loadtest_json import SCHEMA_VERSION, render_json
 from llmops.reporters.loadtest_markdown import render_markdown
+from llmops.reporters.loadtest_terminal import render_terminal
 from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult
 from llmops.workflows.loadtest.chart import LoadCurve, load_curve
 from tests.loadtest.conftest import run
@@ -120,3 +123,19 @@ async def test_stream_report_styles_the_errors_column_and_no_other() -> None:
     cells = re.findall(r"<td( class=\"errors\")?>", row.group(1))
     assert [i for i, cls in enumerate(cells) if cls] == [[n for _c, n in head].index("errors")]
     assert "nth-last-child" not in page  # styles go by column name, not by position
+
+
+async def test_only_the_html_report_needs_matplotlib(
+    result: LoadtestResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    monkeypatch.delitem(sys.modules, "llmops.reporters.charts")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # any import of it now fails
+    console = Console(file=io.StringIO(), width=200)
+    render_terminal(result, console)
+    assert "knee" in console.file.getvalue()  # type: ignore[attr-defined]
+    assert json.loads(render_json(result))["knee"]["load"] == 8
+    assert "knee" in render_markdown(result)
+    with pytest.raises(ImportError):
+        render_html(result)
