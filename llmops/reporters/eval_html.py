@@ -1,12 +1,16 @@
-"""The eval result as one self-contained HTML page with the pass-rate history chart."""
+"""The eval result as one self-contained HTML page with the pass-rate history chart.
+
+The chart data comes from :func:`~llmops.workflows.evals.chart.history_chart`; it is drawn by
+:mod:`llmops.reporters.charts` (matplotlib, imported only here) and inlined as SVG.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from html import escape
 
-from llmops.reporters.eval_chart import history_svg
 from llmops.reporters.eval_common import case_summaries, headline, verdict_lines
+from llmops.workflows.evals.chart import history_chart
 from llmops.workflows.evals.eval import EvalOutcome
 
 _COLOR = {"OK": "#2e7d32", "WARN": "#b26a00", "REGRESSION": "#c62828"}
@@ -40,8 +44,11 @@ def render(outcome: EvalOutcome, *, window_s: float = 7 * 86400.0) -> str:
         f"<p class='meta'>{when} · suite {run.suite_hash} · config {run.config_hash} · "
         f"commit {escape(run.git_commit or '-')} · run {run.run_id[:12]}</p>",
     ]
-    svg = history_svg(outcome.history or [run], window_s=window_s)
-    if svg:
+    chart = history_chart(outcome.history or [run], window_s=window_s)
+    if chart.pass_pct:
+        from llmops.reporters.charts import history_figure, svg_of  # matplotlib: only when drawn
+
+        svg = svg_of(history_figure(chart), "history", chart.title)
         parts.append(f"<div class='chart'>{svg}</div>")
     parts.append(
         "<table><tr><th>case</th><th>passed</th><th>output</th><th>why it failed</th>"

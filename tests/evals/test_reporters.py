@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import orjson
 import pytest
 
 from llmops.reporters import eval_html, eval_json, eval_junit, eval_markdown, eval_terminal
-from llmops.reporters.eval_chart import history_figure
+from llmops.reporters.charts import history_figure
+from llmops.workflows.evals.chart import history_chart
 from llmops.workflows.evals.compare import DAY, compare
 from llmops.workflows.evals.eval import EvalOutcome
 from llmops.workflows.evals.promote import compare_candidate
@@ -43,9 +45,13 @@ def test_junit_has_one_testcase_per_case_plus_drift(outcome: EvalOutcome) -> Non
     assert (suite.get("tests"), suite.get("failures")) == ("21", "7")
 
 
-def test_html_inlines_the_chart_with_the_model_change(outcome: EvalOutcome) -> None:
+def test_html_inlines_the_chart_with_every_run_and_the_model_change(outcome: EvalOutcome) -> None:
     html = eval_html.render(outcome)
-    assert "<svg" in html and "model → m-2" in html
+    (svg,) = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    root = ET.fromstring(svg, parser=ET.XMLParser(target=ET.TreeBuilder(insert_comments=True)))
+    runs = root.find(".//{http://www.w3.org/2000/svg}g[@id='history-runs']")
+    assert runs is not None and len(runs.findall(".//{http://www.w3.org/2000/svg}use")) == 6
+    assert "model → m-2" in svg
 
 
 def test_a_run_with_no_case_in_common_says_so_instead_of_0_percent() -> None:
@@ -75,12 +81,31 @@ def test_junit_stays_well_formed_with_control_characters_in_outputs() -> None:
     assert case is not None and case.findtext("system-out") == "bad\ufffd\ufffd[0m\ufffd"
 
 
-def test_chart_labels_runs_minutes_apart_with_distinct_ticks_and_keeps_the_legend_clear() -> None:
+def test_history_chart_data_pools_the_window_and_marks_the_model_change(
+    outcome: EvalOutcome,
+) -> None:
+    chart = history_chart(outcome.history, window_s=7 * DAY)
+    assert chart.pass_pct == (100.0,) * 5 + (70.0,)
+    assert chart.rolling_pct[:5] == (100.0,) * 5
+    assert chart.rolling_pct[5] == pytest.approx(100 * (5 * 20 + 14) / 120)
+    assert chart.band_low_pct[5] < chart.rolling_pct[5] < chart.band_high_pct[5]
+    assert chart.below_band == (False,) * 5 + (True,)
+    assert chart.model_changes == ((5, "m-2"),)
+    assert chart.labels == ("01-01", "01-02", "01-03", "01-04", "01-05", "01-06")
+    assert chart.title == "s: pass rate per run"
+
+
+def test_runs_minutes_apart_get_a_slot_and_a_distinct_label_each() -> None:
     runs = [make_run(at=1_767_225_600 + i * 20) for i in range(8)]
     runs[4:] = [make_run(at=r.started_at, model="m-2") for r in runs[4:]]
-    fig = history_figure(runs, window_s=7 * DAY)
-    fig.canvas.draw()
+    chart = history_chart(runs, window_s=7 * DAY)
+    assert len(set(chart.labels)) == 8 and chart.labels[1] == "00:00:20"
+    assert chart.time_label == "run start, 2026-01-01 (UTC), one slot per run"
+    fig = history_figure(chart)
+    fig.draw_without_rendering()
     ax = fig.axes[0]
+    (points,) = ax.collections[1:]
+    assert [x for x, _y in points.get_offsets()] == list(range(8))  # one slot per run
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert len(labels) == len(set(labels)) >= 2
     legend = ax.get_legend()

@@ -1,4 +1,8 @@
-"""The profile result as one self-contained HTML page with charts (hand-written inline SVG)."""
+"""The profile result as one self-contained HTML page with charts.
+
+The chart data comes from :func:`~llmops.workflows.profile.chart.outcome_histograms`; it is drawn
+by :mod:`llmops.reporters.charts` (matplotlib, imported only here) and inlined as SVG.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +10,29 @@ import html
 
 from llmops.reporters.profile.json import summary_lines
 from llmops.reporters.profile.markdown import segment_row
-from llmops.reporters.svg import FAILED_COLOUR, OK_COLOUR, Bars, Line, bar_chart
 from llmops.workflows.profile import ProfileResult
-from llmops.workflows.profile.shift import Distribution
+from llmops.workflows.profile.chart import outcome_histograms
 
 __all__ = ["render_html"]
 
-#: features drawn as histograms split by outcome
-CHART_FEATURES = ("chars", "tokens", "lines", "language", "code", "non_ascii", "informal", "turns")
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.9em}td,th{padding:.25em .6em;border-bottom:1px solid #eee;text-align:right}
 td:first-child,th:first-child,td:nth-child(2){text-align:left}tr.finding{font-weight:600;background:#fff4e5}
-.charts{display:grid;grid-template-columns:1fr 1fr;gap:1em}.charts figure{margin:0}.charts svg{display:block}
+.charts svg{display:block;max-width:100%;height:auto}
 ol li{margin:.3em 0}.muted{color:#666}
 """
 
 
-def _chart(dist: Distribution) -> str:
-    bins = [b for b in dist.bins if b.n][:30]
-    return bar_chart(
-        [b.label for b in bins],
-        [
-            Bars("ok", [b.n - b.failures for b in bins], OK_COLOUR),
-            Bars("failed", [b.failures for b in bins], FAILED_COLOUR),
-        ],
-        title=f"{dist.feature} by outcome",
-        axis_label="requests",
-        line=Line("failure rate", [b.failures / b.n * 100 for b in bins], "failed %", unit="%"),
-        chart_id=f"chart-{dist.feature}",
-    )
+def _charts(result: ProfileResult) -> str:
+    hists = outcome_histograms(result)
+    if not hists:
+        return "<p class='muted'>No feature to draw.</p>"
+    from llmops.reporters.charts import histograms_figure, svg_of  # matplotlib: only when drawn
+
+    title = "Requests per bin by outcome, and the failure rate per bin, for each feature"
+    return f"<div class='charts'>{svg_of(histograms_figure(hists), 'profile', title)}</div>"
 
 
 def render_html(result: ProfileResult) -> str:
@@ -56,14 +52,10 @@ def render_html(result: ProfileResult) -> str:
             f"<p>No segment fails at least {t.min_effect * 100:g} points more often than the rest "
             f"(min support {t.min_support}, BH-adjusted p &lt; {t.alpha:g}).</p>"
         )
-    parts.append("<h2>Distributions by outcome</h2><div class='charts'>")
-    by_name = {d.feature: d for d in result.distributions}
-    for name in CHART_FEATURES:
-        dist = by_name.get(name)
-        if dist is not None and sum(1 for b in dist.bins if b.n) >= 1:
-            parts.append(f"<figure>{_chart(dist)}</figure>")
+    parts.append("<h2>Distributions by outcome</h2>")
+    parts.append(_charts(result))
     parts.append(
-        "</div><h2>Segments</h2><p class='muted'>p is Benjamini\u2013Hochberg adjusted; rate with Wilson 95% interval.</p><table>"
+        "<h2>Segments</h2><p class='muted'>p is Benjamini\u2013Hochberg adjusted; rate with Wilson 95% interval.</p><table>"
     )
     parts.append(
         "<tr>"
