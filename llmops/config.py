@@ -41,7 +41,7 @@ def expand_model_id(value: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ProviderConfig(_Strict):
@@ -186,7 +186,9 @@ class ValidationConfig(_Strict):
     max_chars: int | None = Field(default=None, ge=1)
     regex: str | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @field_validator("regex")
     @classmethod

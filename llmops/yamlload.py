@@ -1,7 +1,8 @@
 """Load YAML into a validated pydantic model, with errors that point at the file and line.
 
 Every problem becomes one line: ``FILE:LINE: dotted.path: got VALUE, expected ...``, with a
-"did you mean" for a misspelt key. YAML is always loaded with the safe loader.
+"did you mean" for a misspelt key. YAML is read and parsed by :mod:`llmops.yamlsafe` (the safe
+loader, within bounds of size, depth and alias expansion; plain tags and finite numbers only).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmops.errors import ConfigError, did_you_mean
 from llmops.redact import redact_urls
+from llmops.yamlsafe import load_yaml_text, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,12 +37,7 @@ def load_yaml_model(
     span keys (e.g. a reference to an undefined name); they are reported with their lines too.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read {what} file: {exc}") from None
+    text = read_text(path, what)
     return parse_yaml_model(text, model, source=str(path), what=what, check=check)
 
 
@@ -217,18 +214,11 @@ def _expand(tp: Any) -> list[Any]:
 
 
 def _load_with_lines(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
+    data, node = load_yaml_text(text, source)
     if node is None:
         return None, {}
     lines: dict[Loc, int] = {}
     _index(node, (), lines, source)
-    data = yaml.SafeLoader(text).get_single_data()
     return data, lines
 
 

@@ -42,7 +42,7 @@ Seconds = Annotated[float, Field(ge=0.0)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Latency(_Model):

@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from llmops.errors import ConfigError
 from llmops.workflows.evals.suite import Check, Suite, check_suite, template_variables
 from llmops.yamlload import Loc, load_yaml_model, validate_model
+from llmops.yamlsafe import MAX_BYTES, read_text
 
 SUPPORTED = (
     "equals",
@@ -38,7 +38,9 @@ _CHECK: TypeAdapter[Any] = TypeAdapter(Check)
 
 
 class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="allow", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class PfAssert(_Loose):
@@ -68,7 +70,8 @@ def is_promptfoo(path: Path) -> bool:
     if path.name.startswith("promptfooconfig"):
         return True
     try:
-        head = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            head = fh.read(MAX_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return False
     keys = set(re.findall(r"(?m)^([A-Za-z_]+):", head))
@@ -137,11 +140,7 @@ def _check_config(cfg: PromptfooConfig, base: Path) -> list[tuple[Loc, str]]:
 def _prompt_text(prompt: str | dict[str, Any], base: Path) -> str:
     raw = prompt.get("raw", "") if isinstance(prompt, dict) else prompt
     if isinstance(raw, str) and raw.startswith("file://"):
-        target = base / raw.removeprefix("file://")
-        try:
-            return target.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{target}: cannot read prompt file: {exc}") from None
+        return read_text(base / raw.removeprefix("file://"), "prompt")
     return str(raw)
 
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from llmops.errors import InputError
+from llmops.errors import ConfigError, InputError
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet
+from llmops.yamlsafe import load_yaml_text, read_text
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -77,9 +76,9 @@ class CostEstimate:
 def load_prices(path: str | Path) -> dict[str, Price]:
     """``model-prefix: {input: USD per 1M tokens, output: USD per 1M tokens}`` from YAML."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"--prices: cannot read {path}: {exc}") from None
+        data = load_yaml_text(read_text(path, "prices"), str(path))[0]
+    except ConfigError as exc:
+        raise InputError(f"--prices: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"--prices: {path}: expected a mapping of model to {{input, output}}")
     prices: dict[str, Price] = {}
