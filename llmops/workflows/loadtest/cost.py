@@ -9,6 +9,7 @@ prices of a few common models and may be out of date: give your own with ``--pri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,10 +85,16 @@ def load_prices(path: str | Path) -> dict[str, Price]:
     prices: dict[str, Price] = {}
     for model, entry in data.items():
         try:
-            prices[str(model)] = Price(float(entry["input"]), float(entry["output"]))
+            price = Price(float(entry["input"]), float(entry["output"]))
+            if not all(
+                math.isfinite(p) and p >= 0 for p in (price.input_per_mtok, price.output_per_mtok)
+            ):
+                raise ValueError(price)
+            prices[str(model)] = price
         except (TypeError, KeyError, ValueError):
             raise InputError(
                 f"--prices: {path}: {model}: expected {{input: USD per 1M tokens, output: ...}}"
+                " (finite numbers, at least 0)"
             ) from None
     return prices
 
