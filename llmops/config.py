@@ -283,6 +283,24 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
     return problems
 
 
+def raw_reference_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Features naming undefined providers, found in the raw mapping (any shape tolerated), so
+    that ``llmops config check`` reports them with the key errors in one pass."""
+    if not isinstance(data, dict):
+        return []
+    providers = data.get("providers")
+    known = sorted(str(k) for k in providers) if isinstance(providers, dict) else []
+    features = data.get("features")
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for name, feature in features.items() if isinstance(features, dict) else ():
+        ref = feature.get("provider") if isinstance(feature, dict) else None
+        if isinstance(ref, str) and ref not in known:
+            msg = f"got '{ref}', expected a provider defined under providers"
+            msg += did_you_mean(ref, known, otherwise=f" ({', '.join(known) or 'none defined'})")
+            problems.append((("features", str(name), "provider"), msg))
+    return problems
+
+
 def load_config(path: str | Path | None = None) -> LlmopsConfig:
     """Load and validate ``llmops.yaml``.
 
@@ -293,12 +311,24 @@ def load_config(path: str | Path | None = None) -> LlmopsConfig:
         if not Path(DEFAULT_CONFIG_FILE).exists():
             return LlmopsConfig()
         path = DEFAULT_CONFIG_FILE
-    return load_yaml_model(path, LlmopsConfig, what="llmops configuration", check=check_references)
+    return load_yaml_model(
+        path,
+        LlmopsConfig,
+        what="llmops configuration",
+        check=check_references,
+        raw_check=raw_reference_problems,
+    )
 
 
 def config_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> LlmopsConfig:
     """Validate a configuration given as a mapping (same errors as the file form)."""
-    return validate_model(data, LlmopsConfig, source=source, check=check_references)
+    return validate_model(
+        data,
+        LlmopsConfig,
+        source=source,
+        check=check_references,
+        raw_check=raw_reference_problems,
+    )
 
 
 def json_schema() -> dict[str, Any]:

@@ -29,7 +29,12 @@ Check = Callable[[Any], list[tuple[Loc, str]]]
 
 
 def load_yaml_model(
-    path: Path | str, model: type[M], *, what: str = "configuration", check: Check | None = None
+    path: Path | str,
+    model: type[M],
+    *,
+    what: str = "configuration",
+    check: Check | None = None,
+    raw_check: Check | None = None,
 ) -> M:
     """Read ``path`` and validate it as ``model``; raise :class:`ConfigError` listing every problem.
 
@@ -38,7 +43,9 @@ def load_yaml_model(
     """
     path = Path(path)
     text = read_text(path, what)
-    return parse_yaml_model(text, model, source=str(path), what=what, check=check)
+    return parse_yaml_model(
+        text, model, source=str(path), what=what, check=check, raw_check=raw_check
+    )
 
 
 def parse_yaml_model(
@@ -48,6 +55,7 @@ def parse_yaml_model(
     source: str,
     what: str = "configuration",
     check: Check | None = None,
+    raw_check: Check | None = None,
 ) -> M:
     """Validate YAML ``text`` as ``model``; ``source`` names it in error lines."""
     data, lines = _load_with_lines(text, source)
@@ -57,7 +65,7 @@ def parse_yaml_model(
         raise ConfigError(
             f"{source}:1: expected a mapping of keys at the top of the {what}, got {type(data).__name__}"
         )
-    return validate_model(data, model, source=source, lines=lines, check=check)
+    return validate_model(data, model, source=source, lines=lines, check=check, raw_check=raw_check)
 
 
 def validate_model(
@@ -67,13 +75,24 @@ def validate_model(
     source: str,
     lines: dict[Loc, int] | None = None,
     check: Check | None = None,
+    raw_check: Check | None = None,
 ) -> M:
-    """Validate an already-parsed mapping, formatting errors as in :func:`parse_yaml_model`."""
+    """Validate an already-parsed mapping, formatting errors as in :func:`parse_yaml_model`.
+
+    ``raw_check`` looks at the raw mapping for the cross-key problems ``check`` finds, so that
+    when the model is invalid the user still gets every problem at once; it must tolerate any
+    shape of data."""
     lines = lines or {}
     try:
         result = model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, model, source, lines)) from None
+        problems = format_validation_error(exc, model, source, lines)
+        if raw_check is not None:  # every problem in one pass, not references after keys
+            problems += [
+                f"{_where(source, loc, lines)}: {_dotted(loc)}: {msg}"
+                for loc, msg in raw_check(data)
+            ]
+        raise ConfigError(_by_line(problems, source)) from None
     if check is not None:
         problems = [
             f"{_where(source, loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in check(result)
@@ -107,6 +126,16 @@ def format_validation_error(
             seen.add(msg)
             problems.append(msg)
     return problems
+
+
+def _by_line(problems: list[str], source: str) -> list[str]:
+    """Problems in the order of their lines in the file (stable for equal lines), once each."""
+
+    def line(problem: str) -> int:
+        head = problem.removeprefix(source + ":").split(":", 1)[0]
+        return int(head) if head.isdigit() else 0
+
+    return sorted(dict.fromkeys(problems), key=line)
 
 
 _SECRET_WORDS = ("api_key", "apikey", "secret", "password", "authorization")

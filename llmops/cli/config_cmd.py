@@ -11,6 +11,13 @@ import typer
 from llmops.cli.common import guarded
 from llmops.defaults import DEFAULT_CONFIG_FILE
 
+#: what an empty llmops.yaml means, said by ``config check``
+EMPTY_MEANS = (
+    "every default applies: no providers, so loadtest and eval target the built-in mock"
+    " server; limits, retry, breaker and state at their defaults"
+    " (`llmops config schema` lists each default)"
+)
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``config`` command group (``check``, ``schema``) to ``app``."""
@@ -26,13 +33,19 @@ def register(app: typer.Typer) -> None:
             DEFAULT_CONFIG_FILE
         ),
     ) -> None:
-        """Validate FILE: one line per problem (file:line: key.path: got ..., expected ...).
+        """Validate FILE: one line per problem (file:line: key.path: got ..., expected ...), every
+        problem in one pass (unknown keys, bad values and references to undefined providers).
+        An empty file is valid: it says so, and that every default applies.
 
         Exit codes: 0 valid; 2 not valid or not readable.
         """
         from llmops.config import load_config  # pydantic: loaded when a command needs it
+        from llmops.yamlsafe import load_yaml_text, read_text
 
         cfg = load_config(file)
+        if load_yaml_text(read_text(file, "llmops configuration"), str(file))[0] in (None, {}):
+            typer.echo(f"{file}: ok, but empty: {EMPTY_MEANS}")
+            return
         typer.echo(f"{file}: ok ({len(cfg.providers)} provider(s), {len(cfg.features)} feature(s))")
 
     @config_app.command("schema")
