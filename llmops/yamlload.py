@@ -108,10 +108,33 @@ def format_validation_error(
     """One line per pydantic error: file, line, dotted path, value, expectation, suggestion."""
     problems: list[str] = []
     seen: set[str] = set()
+    #: a misspelt tag (``type: equal``) repeated over many cases is one problem, one line
+    tags: dict[tuple[str, str], tuple[int, str, list[int]]] = {}
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"], model)
         where = _where(source, loc, lines)
         dotted = _dotted(loc) or "(top level)"
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            ctx = err.get("ctx") or {}
+            field = str(ctx.get("discriminator", "type")).strip("'")
+            key_loc = (*loc, field)
+            if err["type"] == "union_tag_not_found":
+                problems.append(
+                    f"{_where(source, loc, lines)}: {_dotted(key_loc)}: required key is missing"
+                )
+                continue
+            tag = str(ctx.get("tag"))
+            expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
+            if (field, tag) in tags:
+                tags[(field, tag)][2].append(_line_for(key_loc, lines))
+                continue
+            msg = f"{_where(source, key_loc, lines)}: {_dotted(key_loc)}: unknown {field} {tag!r}"
+            msg += did_you_mean(
+                tag, expected, otherwise=f"; expected one of: {', '.join(expected)}"
+            )
+            tags[(field, tag)] = (len(problems), msg, [])
+            problems.append(msg)
+            continue
         if err["type"] == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"
             known = sorted(_fields_at(model, loc[:-1]))
@@ -125,6 +148,13 @@ def format_validation_error(
         if msg not in seen:
             seen.add(msg)
             problems.append(msg)
+    for index, msg, more in tags.values():
+        if more and lines:
+            shown = ", ".join(str(n) for n in more[:5])
+            rest = f" and {len(more) - 5} more" if len(more) > 5 else ""
+            problems[index] = f"{msg} (also on line{'s' if len(more) > 1 else ''} {shown}{rest})"
+        elif more:
+            problems[index] = f"{msg} ({len(more)} more like it)"
     return problems
 
 

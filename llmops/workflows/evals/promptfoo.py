@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from llmops.errors import did_you_mean
 from llmops.workflows.evals.suite import Check, Suite, check_suite, template_variables
 from llmops.yamlload import Loc, load_yaml_model, validate_model
 from llmops.yamlsafe import MAX_BYTES, read_text
@@ -117,16 +118,12 @@ def _check_config(cfg: PromptfooConfig, base: Path) -> list[tuple[Loc, str]]:
     groups: list[tuple[Loc, PfTest]] = [(("tests", i), t) for i, t in enumerate(cfg.tests)]
     if cfg.default_test is not None:
         groups.append((("defaultTest",), cfg.default_test))
+    unsupported: dict[str, list[Loc]] = {}  # one problem per misspelt type, not per test
     for loc, test in groups:
         for j, a in enumerate(test.assert_):
             where = (*loc, "assert", j)
             if a.type not in SUPPORTED:
-                problems.append(
-                    (
-                        (*where, "type"),
-                        f"assertion type {a.type!r} is not supported; supported: {', '.join(SUPPORTED)}",
-                    )
-                )
+                unsupported.setdefault(a.type, []).append((*where, "type"))
                 continue
             try:
                 _CHECK.validate_python(convert_assert(a))
@@ -134,6 +131,13 @@ def _check_config(cfg: PromptfooConfig, base: Path) -> list[tuple[Loc, str]]:
                 first = exc.errors(include_url=False)[0]
                 expected = str(first["msg"]).removeprefix("Value error, ")
                 problems.append((where, f"got {a.value!r}, expected {expected}"))
+    for kind, places in unsupported.items():
+        msg = f"assertion type {kind!r} is not supported" + did_you_mean(
+            kind, SUPPORTED, otherwise=f"; supported: {', '.join(SUPPORTED)}"
+        )
+        if len(places) > 1:
+            msg += f" ({len(places) - 1} more like it)"
+        problems.append((places[0], msg))
     return problems
 
 
