@@ -93,3 +93,33 @@ async def test_a_console_wide_enough_gets_one_table() -> None:
     con, buf = console(250)
     render_terminal(result, con)
     assert len([line for line in buf.getvalue().splitlines() if "p50 ms" in line]) == 1
+
+
+def test_eval_table_at_80_columns_keeps_every_header_whole() -> None:
+    from llmops.reporters import eval_terminal
+    from llmops.workflows.evals.compare import DAY, compare
+    from llmops.workflows.evals.eval import EvalOutcome
+    from tests.evals.conftest import make_run
+
+    long_id = "a-case-with-a-really-rather-long-identifier-that-will-not-fit-" * 2
+    passes = {f"{long_id}{i}": [i > 3] for i in range(8)}
+    days = [make_run(at=d * DAY, passes=passes) for d in range(3)]
+    now = make_run(at=3 * DAY, passes=passes, model="m-2")
+    text = eval_terminal.render(EvalOutcome(now, compare(now, days), [*days, now]), width=80)
+    assert_uncut(text, 80)
+    head = next(line for line in text.splitlines() if "why it failed" in line)
+    assert all(name in head for name in ("case", "passed", "output", "why it failed")), head
+
+
+def test_profile_tables_at_80_columns_keep_every_header_whole() -> None:
+    from llmops.reporters.profile.terminal import render_terminal as render_profile
+    from llmops.workflows.profile import profile_logs
+    from tests.profile.helpers import SAMPLES
+
+    result = profile_logs([str(SAMPLES / "openai.jsonl")])
+    con, buf = console(80)
+    render_profile(result, con)
+    text = buf.getvalue()
+    assert_uncut(text, 80)
+    head = next(line for line in text.splitlines() if "rate (95% CI)" in line)
+    assert all(n in head for n in ("segment", "outcome", "n", "rate (95% CI)", "diff", "p"))
