@@ -23,13 +23,13 @@ _DRILL = Evidence("drill", "in-process mock, virtual clock, isolated state")
 
 
 def _from_drill(question: int, drill: DrillResult, ok: str, fix: str) -> Answer:
-    if drill.problems:
-        return Answer(question, "fail", "; ".join(drill.problems), fix=fix,
-                      numbers=drill.numbers, evidence=[_DRILL], details=drill.details)  # fmt: skip
     if not drill.fired:
         return Answer(question, "inconclusive", "the drill's fault never fired: nothing was proven",
                       fix="report this: the mock injected no failure", numbers=drill.numbers,
                       evidence=[_DRILL], details=drill.details)  # fmt: skip
+    if drill.problems:
+        return Answer(question, "fail", "; ".join(drill.problems), fix=fix,
+                      numbers=drill.numbers, evidence=[_DRILL], details=drill.details)  # fmt: skip
     return Answer(question, "pass", ok, numbers=drill.numbers, evidence=[_DRILL],
                   details=drill.details)  # fmt: skip
 
