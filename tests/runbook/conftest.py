@@ -64,7 +64,7 @@ def loadtest_report(**changes: Any) -> dict[str, Any]:
         "schema": "llmops.loadtest",
         "schema_version": 1,
         "started_at": started,
-        "target": "feature classify (provider main, http://127.0.0.1:8787/v1)",
+        "target": "provider main (http://127.0.0.1:8787/v1)",
         "model": MODEL,
         "levels": [{**level, "concurrency": 4, "load": 4}, level],
     }

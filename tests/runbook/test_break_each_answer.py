@@ -131,6 +131,16 @@ def test_a_report_for_another_provider_fails_question_3(
     assert a.status == "fail" and "not provider main" in a.message
 
 
+def test_a_report_for_another_feature_fails_question_3(config: dict[str, Any], evidence: Path) -> None:
+    label = "feature classify (provider main, http://127.0.0.1:8787/v1)"
+    write_loadtest(evidence / "loadtest.json", loadtest_report(target=label))
+    result = run_check(config, question_numbers=[3])
+    assert answer(result, "classify", 3).status == "pass"
+    a = answer(result, "summarize", 3)
+    assert a.status == "fail" and "the report is for another feature" in a.message
+    assert "--feature summarize" in a.fix
+
+
 def test_a_peak_not_reached_fails_question_3(config: dict[str, Any]) -> None:
     config["runbook"]["features"]["classify"]["peak_concurrency"] = 50
     a = only_this_fails(config, "classify", 3)

@@ -98,6 +98,8 @@ def loadtest_answer(
         problems.append(
             f"the report is for {target!r}, not provider {found[0]} ({found[1].base_url})"
         )
+    if target.startswith("feature ") and not target.startswith(f"feature {feature} "):
+        problems.append(f"the report is for another feature ({target!r})")
     if data.get("model") != model:
         problems.append(
             f"the report is for model {data.get('model')!r}, the feature uses {model!r}"

@@ -23,6 +23,10 @@ _MARK = {
 }
 
 
+def _num(x: float | None) -> str:
+    return "no" if x is None else f"{x:g}"
+
+
 def _when(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -65,7 +69,7 @@ def _playbook(
     if q == 2:
         lim = cfg.limits
         return [
-            f"Declared: {lim.requests_per_minute or 'no'} requests/min, {lim.tokens_per_minute or 'no'} "
+            f"Declared: {_num(lim.requests_per_minute)} requests/min, {_num(lim.tokens_per_minute)} "
             f"tokens/min, {lim.max_concurrency} in flight, {lim.queue_limit} queued (beyond: shed with 429).",
             f"Instances: {runbook.instances}. When callers see 429s or waits: check the provider's "
             "console for the account's limits, lower `limits.*` or `max_concurrency`, then redeploy.",
