@@ -131,7 +131,9 @@ def test_a_report_for_another_provider_fails_question_3(
     assert a.status == "fail" and "not provider main" in a.message
 
 
-def test_a_report_for_another_feature_fails_question_3(config: dict[str, Any], evidence: Path) -> None:
+def test_a_report_for_another_feature_fails_question_3(
+    config: dict[str, Any], evidence: Path
+) -> None:
     label = "feature classify (provider main, http://127.0.0.1:8787/v1)"
     write_loadtest(evidence / "loadtest.json", loadtest_report(target=label))
     result = run_check(config, question_numbers=[3])
@@ -258,3 +260,21 @@ def test_no_answer_sentence_fails_question_1(config: dict[str, Any]) -> None:
     del config["runbook"]["features"]["summarize"]["when_down"]
     a = only_this_fails(config, "summarize", 1)
     assert a.fix == "set runbook.features.summarize.when_down"
+
+
+def test_trusting_the_providers_headers_instead_of_declared_limits_passes_question_2(
+    config: dict[str, Any],
+) -> None:
+    del config["limits"]["requests_per_minute"]
+    config["runbook"]["features"]["classify"]["trust_provider_limits"] = True
+    a = answer(run_check(config, features=["classify"], question_numbers=[2]), "classify", 2)
+    assert a.status == "pass" and "provider headers" in a.message
+    assert "0 x 429 reached the caller" in a.numbers
+
+
+def test_without_a_runbook_section_the_fix_says_to_run_init(config: dict[str, Any]) -> None:
+    del config["runbook"]
+    result = run_check(config, question_numbers=[1, 3, 4])
+    a = answer(result, "classify", 1)
+    assert a.status == "fail" and a.fix.startswith("run `llmops runbook init`")
+    assert {s for s in statuses(result).values()} == {"fail"}

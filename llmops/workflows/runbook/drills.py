@@ -75,6 +75,10 @@ def isolated_config(cfg: LlmopsConfig, feature: str, workdir: Path, **limits: An
     }
     if limits:
         update["limits"] = cfg.limits.model_copy(update=limits)
+    # shared runtime state (a `state:` section, e.g. Redis) is never the drill's: its default
+    state_field = type(cfg).model_fields.get("state")
+    if state_field is not None:
+        update["state"] = state_field.get_default(call_default_factory=True)
     return cfg.model_copy(update=update)
 
 

@@ -43,7 +43,8 @@ def api_down(cfg: LlmopsConfig, feature: str, rb: RunbookFeature, *, drills: boo
     """Question 1: a declared sentence, and the outage drill ends every call in the fallback."""
     key = f"runbook.features.{feature}.when_down"
     if not rb.when_down:
-        return Answer(1, "fail", "no sentence saying what the user sees", fix=f"set {key}")
+        init = "run `llmops runbook init`, then " if cfg.runbook is None else ""
+        return Answer(1, "fail", "no sentence saying what the user sees", fix=f"{init}set {key}")
     strategy = cfg.features[feature].fallback.strategy
     if not drills:
         return _undrilled(1, f"declared: {rb.when_down}")
