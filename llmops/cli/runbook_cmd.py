@@ -7,6 +7,7 @@ too under ``--fail-on warn``), 2 bad configuration or options, 3 the check itsel
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -115,7 +116,7 @@ def register(app: typer.Typer) -> None:
         from llmops.reporters import runbook_json, runbook_junit, runbook_markdown, runbook_terminal
 
         result = _run(config, feature, question, not no_drills, not no_waivers, fail_on)
-        typer.echo(runbook_terminal.render(result, color=err_console.is_terminal), nl=False)
+        typer.echo(runbook_terminal.render(result, color=sys.stdout.isatty()), nl=False)
         markdown = runbook_markdown.render(result)
         if not no_reports:
             write_report(reports / "runbook.json", runbook_json.render(result))

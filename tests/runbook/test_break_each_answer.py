@@ -10,6 +10,7 @@ import pytest
 from llmops.core.breaker import CircuitBreaker
 from llmops.core.ratelimit import RateLimiter
 from llmops.engine.fallbacks import Fallbacks
+from llmops.stores.reprocess import SqliteReprocessQueue
 from tests.runbook.conftest import (
     DAY,
     NOW,
@@ -278,3 +279,20 @@ def test_without_a_runbook_section_the_fix_says_to_run_init(config: dict[str, An
     a = answer(result, "classify", 1)
     assert a.status == "fail" and a.fix.startswith("run `llmops runbook init`")
     assert {s for s in statuses(result).values()} == {"fail"}
+
+
+def test_a_queue_path_that_cannot_be_written_fails_question_5(
+    config: dict[str, Any], evidence: Path
+) -> None:
+    (evidence / "a-file").write_text("not a folder")
+    config["features"]["summarize"]["fallback"]["path"] = str(evidence / "a-file" / "queue.sqlite3")
+    a = only_this_fails(config, "summarize", 5)
+    assert "is not writable" in a.message and "features.summarize.fallback.path" in a.fix
+
+
+def test_queued_calls_that_cannot_be_read_back_fail_question_1(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SqliteReprocessQueue, "pending", lambda self, limit=100: [])
+    a = answer(run_check(config, question_numbers=[1]), "summarize", 1)
+    assert a.status == "fail" and "could be read back from the queue" in a.message

@@ -105,12 +105,11 @@ def healthy_profile(feature: FeatureConfig, **kwargs: Any) -> MockProfile:
     )
 
 
-def outage_profile(feature: FeatureConfig, status: int = 503) -> MockProfile:
-    """Every request fails with ``status``."""
-    faults: dict[str, Any] = {"outages": [Outage(start_request=0, status=status)]}  # type: ignore[arg-type]
-    return healthy_profile(feature).model_copy(
-        update={"faults": healthy_profile(feature).faults.model_copy(update=faults)}
-    )
+def outage_profile(feature: FeatureConfig) -> MockProfile:
+    """Every request fails with 503."""
+    base = healthy_profile(feature)
+    outage = Outage(start_request=0, status=503)
+    return base.model_copy(update={"faults": base.faults.model_copy(update={"outages": [outage]})})
 
 
 def status_count(transport: MockTransport, status: int) -> int:

@@ -70,6 +70,8 @@ def loadtest_answer(
         f"llmops loadtest --config {config_path} --feature {feature} "
         f"--levels {max(1, peak // 2)},{peak} --report-dir {path.parent}"
     )
+    if path.name != "loadtest-latest.json":
+        command += f" && cp {path.parent / 'loadtest-latest.json'} {path}"
     if not path.is_file():
         return Answer(3, "fail", f"no loadtest report at {path}", fix=f"run: {command}")
     try:

@@ -116,10 +116,11 @@ def rate_limit(
 
 
 def _writable(path: Path) -> bool:
-    probe = (
-        path if path.exists() else next((p for p in path.absolute().parents if p.exists()), None)
-    )
-    return probe is not None and os.access(probe, os.W_OK)
+    """Whether a SQLite file can be written at ``path`` (created in its nearest existing folder)."""
+    if path.exists():
+        return path.is_file() and os.access(path, os.W_OK)
+    parent = next((p for p in path.absolute().parents if p.exists()), None)
+    return parent is not None and parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
 
 
 def fallback(cfg: LlmopsConfig, feature: str) -> Answer:
