@@ -8,7 +8,6 @@ nothing) and, with ``compare``, returns the drift verdict against the window.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,7 +63,7 @@ async def evaluate(
     transport: Transport | None = None,
     clock: Clock | None = None,
     observers: Sequence[Observer] = (),
-    now: Callable[[], float] = time.time,
+    now: Callable[[], float] | None = None,
     on_progress: Progress | None = None,
     suite_dir: Path | None = None,
     identity: str | None = None,
@@ -74,7 +73,8 @@ async def evaluate(
 
     ``identity`` is the config hash to record (by default, of ``target``); pass the hash of the
     target as configured when the live one differs only by a spawned server's port. ``commit``
-    is the git commit to record; ``True`` reads it from the working directory.
+    is the git commit to record; ``True`` reads it from the working directory. Runs are stamped
+    with ``now()`` (Unix seconds), by default ``clock.wall()`` (the system's time without ``clock``).
     """
     opts = options or EvalOptions()
     if suite.judge.feature is not None and suite.judge.feature not in target.config.features:
@@ -120,7 +120,7 @@ async def _run(
     transport: Transport | None,
     clock: Clock | None,
     observers: Sequence[Observer],
-    now: Callable[[], float],
+    now: Callable[[], float] | None,
     on_progress: Progress | None,
     suite_dir: Path | None,
     opts: EvalOptions,
