@@ -214,6 +214,8 @@ class _Due:
     seq: int
     fire: Callable[[], None] = field(compare=False)
     live: bool = field(default=True, compare=False)
+    #: the waiting task has gone on (woken, timed out, or cancelled)
+    left: bool = field(default=False, compare=False)
 
 
 class VirtualClock:
@@ -267,6 +269,7 @@ class VirtualClock:
             await woken.wait()
         finally:
             due.live = False
+            due.left = True
 
     def timeout(self, seconds: float) -> AbstractContextManager[object]:
         """A scope cancelled (``TimeoutError``) once the time has advanced by ``seconds``."""
@@ -274,7 +277,8 @@ class VirtualClock:
 
     async def advance(self, seconds: float) -> None:
         """Move the time forward by ``seconds``, firing every sleep and deadline due on the way
-        in order, each at its own time, and letting the task it wakes run."""
+        in order, each at its own time: the time moves on once the task it woke has gone on
+        (or after a bounded number of scheduling rounds)."""
         if seconds < 0:
             raise ValueError("time does not go back")
         target = self._t + seconds
@@ -284,7 +288,10 @@ class VirtualClock:
                 self._t = max(self._t, due.at)
                 due.live = False
                 due.fire()
-                await anyio.lowlevel.checkpoint()
+                for _ in range(1000):
+                    await anyio.lowlevel.checkpoint()
+                    if due.left:
+                        break
         self._t = target
         await anyio.lowlevel.checkpoint()
 
@@ -323,6 +330,7 @@ class _VirtualTimeout:
         tb: TracebackType | None,
     ) -> bool:
         self._due.live = False
+        self._due.left = True
         suppress = self._scope.__exit__(exc_type, exc, tb)
         if self._fired and self._scope.cancelled_caught:
             raise TimeoutError
