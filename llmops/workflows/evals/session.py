@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import anyio.to_thread
+
 from llmops.engine.clock import Clock
 from llmops.engine.engine import Engine
 from llmops.engine.events import Observer
@@ -80,7 +82,7 @@ async def evaluate(
     if suite.judge.feature is not None and suite.judge.feature not in target.config.features:
         raise InputError(f"judge.feature {suite.judge.feature!r} is not a feature of the config")
     digest = identity or config_hash(target.config, target.feature, target.label)
-    sha = git_commit() if commit is True else (commit or None)
+    sha = await anyio.to_thread.run_sync(git_commit) if commit is True else (commit or None)
     run = await _run(
         suite, target, transport, clock, observers, now, on_progress, suite_dir, opts, digest, sha
     )
