@@ -224,7 +224,8 @@ class HTTPProvider(ABC):
         """One streaming call: TTFT and each content chunk's arrival time are recorded.
 
         ``stall_timeout_s`` bounds the wait for each body read (on ``clock``, which also times
-        the chunks); ``on_chunk`` sees every content chunk as it arrives. See the module docstring for the errors.
+        the chunks); ``on_chunk`` sees every content chunk as it arrives. See the module
+        docstring for the errors.
         """
         if not req.stream:
             req = replace(req, stream=True)

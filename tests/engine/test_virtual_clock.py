@@ -104,3 +104,10 @@ async def test_the_wall_clock_moves_with_the_virtual_time() -> None:
 async def test_time_does_not_go_back() -> None:
     with pytest.raises(ValueError, match="back"):
         await VirtualClock().advance(-1.0)
+
+
+async def test_a_deadline_of_zero_has_passed_already() -> None:
+    clock = VirtualClock()
+    with pytest.raises(TimeoutError), clock.timeout(0.0):
+        await anyio.lowlevel.checkpoint()
+    assert clock.now() == 0.0
