@@ -53,7 +53,7 @@ def test_a_fallback_that_raises_fails_question_1(
     config["features"] = {"classify": config["features"]["classify"]}
     config["runbook"]["features"] = {"classify": config["runbook"]["features"]["classify"]}
 
-    def broken(self: Fallbacks, *args: Any) -> Any:
+    async def broken(self: Fallbacks, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(Fallbacks, "answer", broken)
