@@ -120,6 +120,18 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A timestamp that is no real date (``2026-13-01``) stays a string, so that the schema
+    reports it with its file and line instead of the constructor raising."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_BoundedLoader.add_constructor(_YAML + "timestamp", _timestamp)
+
+
 def load_yaml_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """Parse YAML (or JSON) ``text`` within the bounds above; the data and its root node.
 
