@@ -53,7 +53,6 @@ HOSTILE: dict[str, bytes] = {
     "deep-block": "".join("  " * i + f"k{i}:\n" for i in range(400)).encode()
     + b"  " * 400
     + b"x\n",
-    "bad-timestamp": b"name: x\nwhen: 2024-13-45\n",
     "too-large": b"name: x\n" + b"# padding\n" * 900_000,
 }
 
