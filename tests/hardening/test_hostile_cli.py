@@ -15,6 +15,7 @@ import llmops.engine.clock
 import llmops.mock.server
 import llmops.workflows.evals.eval
 import llmops.workflows.evals.schedule
+import llmops.workflows.runbook.runbook
 import llmops.workflows.target  # noqa: F401
 from llmops.cli.app import app
 from tests.hardening.bounded import run_bounded
@@ -29,6 +30,8 @@ COMMANDS = {
     "loadtest --config": (["loadtest", "--config", "FILE", "--levels", "1"], "llmops.yaml"),
     "loadtest --prices": (["loadtest", "--prices", "FILE", "--levels", "1"], "prices.yaml"),
     "mock serve --profile": (["mock", "serve", "--profile", "FILE", "--port", "0"], "prof.yaml"),
+    "runbook check --config": (["runbook", "check", "--config", "FILE"], "llmops.yaml"),
+    "runbook init --config": (["runbook", "init", "--config", "FILE"], "llmops.yaml"),
 }
 
 CASES = ["alias-bomb", "python-tag", "binary-file", "latin-1", "deep-flow", "dot-inf"]
