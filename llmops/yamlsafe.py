@@ -139,22 +139,29 @@ def load_yaml_text(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     """
     if len(text) > MAX_BYTES:
         raise ConfigError(f"{source}: larger than {MAX_BYTES // (1024 * 1024)} MiB; refused")
-    loader = _BoundedLoader(text, source)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text, source)  # the reader refuses control characters at once
         node = loader.get_single_node()
         if node is None:
             return None, None
         _inspect(node, source)
         data = loader.construct_document(node)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(
+            f"{source}:{line}: invalid YAML: character #x{exc.character:04x} is not allowed"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
-    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp with month 13
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ConfigError(f"{source}: invalid YAML value: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 

@@ -45,6 +45,7 @@ HOSTILE: dict[str, bytes] = {
     "binary-file": _binary(),
     "nul-run": b"name: x\n" + b"\x00" * 64 + b"\n",
     "latin-1": b"name: caf\xe9\n",
+    "control-character": b"name: x\x01y\n",
     "float-overflow": b"name: x\nvalue: 1.0e+400\n",
     "dot-inf": b"name: x\nvalue: .inf\n",
     "dot-nan": b"name: x\nvalue: .nan\n",
