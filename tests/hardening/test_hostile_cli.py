@@ -34,7 +34,7 @@ COMMANDS = {
     "runbook init --config": (["runbook", "init", "--config", "FILE"], "llmops.yaml"),
 }
 
-CASES = ["alias-bomb", "python-tag", "binary-file", "latin-1", "deep-flow", "dot-inf"]
+CASES = ["alias-bomb", "python-tag", "binary-file", "dot-inf"]  # the rest: test_hostile_yaml
 
 
 def _invoke(argv: list[str]) -> tuple[int, str]:
