@@ -86,34 +86,45 @@ class ProviderConfig(_Strict):
         return os.environ.get(self.api_key_env) if self.api_key_env else None
 
 
+#: the longest duration a configuration may name (a week): beyond it a number is a typo, and
+#: event loops refuse such timeouts ("timeout too large")
+MAX_SECONDS = 7 * 86_400.0
+
+
 class LimitsConfig(_Strict):
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
     max_concurrency: int = Field(default=64, ge=1)
     queue_limit: int = Field(default=256, ge=0, description="Calls waiting beyond max_concurrency.")
-    timeout_s: float = Field(default=60.0, gt=0, description="Deadline of a whole call.")
-    attempt_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of one attempt.")
-    stream_stall_s: float = Field(default=15.0, gt=0, description="Longest gap between chunks.")
+    timeout_s: float = Field(
+        default=60.0, gt=0, le=MAX_SECONDS, description="Deadline of a whole call."
+    )
+    attempt_timeout_s: float = Field(
+        default=30.0, gt=0, le=MAX_SECONDS, description="Deadline of one attempt."
+    )
+    stream_stall_s: float = Field(
+        default=15.0, gt=0, le=MAX_SECONDS, description="Longest gap between chunks."
+    )
     max_input_chars: int | None = Field(default=100_000, ge=1)
 
 
 class RetryConfig(_Strict):
     max_attempts: int = Field(default=4, ge=1)
-    backoff_base_s: float = Field(default=0.5, gt=0)
-    backoff_cap_s: float = Field(default=20.0, gt=0)
+    backoff_base_s: float = Field(default=0.5, gt=0, le=MAX_SECONDS)
+    backoff_cap_s: float = Field(default=20.0, gt=0, le=MAX_SECONDS)
     budget_ratio: float = Field(default=0.2, ge=0, le=10)
     budget_min_per_s: float = Field(default=1.0, ge=0)
-    budget_window_s: float = Field(default=10.0, gt=0)
+    budget_window_s: float = Field(default=10.0, gt=0, le=MAX_SECONDS)
 
 
 class BreakerConfig(_Strict):
     enabled: bool = True
     failure_rate_threshold: float = Field(default=0.5, gt=0, le=1)
-    window_s: float = Field(default=30.0, gt=0)
+    window_s: float = Field(default=30.0, gt=0, le=MAX_SECONDS)
     minimum_calls: int = Field(default=20, ge=1)
-    open_s: float = Field(default=30.0, gt=0)
+    open_s: float = Field(default=30.0, gt=0, le=MAX_SECONDS)
     half_open_probes: int = Field(default=3, ge=1)
-    slow_call_s: float | None = Field(default=None, gt=0)
+    slow_call_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
 
 class StateConfig(_Strict):

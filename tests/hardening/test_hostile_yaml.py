@@ -75,3 +75,19 @@ def test_plain_yaml_with_anchors_still_loads(tmp_path: Path) -> None:
     )
     cfg = load_config(path)
     assert cfg.providers["a"] == cfg.providers["b"]
+
+
+@pytest.mark.parametrize(
+    ("loader", "content", "key"),
+    [
+        ("config", b"limits:\n  timeout_s: 1e300\n", "limits.timeout_s"),
+        ("config", b"retry:\n  backoff_cap_s: 1.0e+200\n", "retry.backoff_cap_s"),
+        ("mock-profile", b"latency:\n  ttft_s: 1e300\n", "latency.ttft_s"),
+        ("profile-patch", b'{"latency": {"ttft_s": 1e300}}', "latency.ttft_s"),
+    ],
+)
+def test_an_absurd_duration_is_refused(
+    loader: str, content: bytes, key: str, tmp_path: Path
+) -> None:
+    line = _refused_in_one_line(BY_NAME[loader], tmp_path, content)
+    assert key in line and "less than or equal to 604800" in line, line
