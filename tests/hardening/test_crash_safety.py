@@ -3,7 +3,7 @@
 mock server it spawned running.
 
 The kill points are exact: the eval process runs the real command line with one hook that
-sends itself SIGKILL while the history transaction is writing its k-th case row (or right after
+sends itself SIGKILL while the history transaction writes its first or last case row (or right after
 it commits), so no test depends on timing.
 """
 
@@ -102,13 +102,13 @@ def test_a_kill_right_after_the_commit_keeps_the_whole_run(complete: tuple[Path,
     assert cases > 1
 
 
-@pytest.mark.parametrize("where", ["first", "middle", "last"])
+@pytest.mark.parametrize("where", ["first", "last"])
 def test_a_kill_inside_the_write_leaves_no_partial_run(
     complete: tuple[Path, int], where: str
 ) -> None:
     history, cases = complete
     before = _runs(history)
-    row = {"first": 0, "middle": cases // 2, "last": cases - 1}[where]
+    row = {"first": 0, "last": cases - 1}[where]
     tag = uuid.uuid4().hex
     assert _eval(history, row, tag) == -signal.SIGKILL
     assert _runs(history) == before  # the killed run is not there, not even in part

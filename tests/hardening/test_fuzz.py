@@ -2,7 +2,7 @@
 documents made of the schemas' own keys. No exception escapes but the documented ones
 (:class:`~llmops.errors.LlmopsError` subclasses); the log reader raises nothing at all.
 
-The number of examples per test is ``LLMOPS_FUZZ_EXAMPLES`` (default 40, enough for a fast
+The number of examples per test is ``LLMOPS_FUZZ_EXAMPLES`` (default 30, enough for a fast
 suite; CI or a fuzzing session can raise it), without a per-example deadline.
 """
 
@@ -26,7 +26,7 @@ from llmops.workflows.profile.scan import ScanOptions, scan_stream
 from tests.hardening.hostile import LOADERS, Loader
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("LLMOPS_FUZZ_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("LLMOPS_FUZZ_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
