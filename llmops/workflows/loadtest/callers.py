@@ -128,7 +128,7 @@ class EngineCaller(Caller):
         what the target does at this load, not the tail of the warm-up (the opening is kept
         in the level's transitions)."""
         breaker = self.engine.upstream(self._provider).breaker
-        if breaker is not None and breaker.state(self.clock.now()).value != "closed":
+        if breaker is not None and breaker.known_state().value != "closed":
             self.engine.close_circuit(self._provider)
 
     def _on_event(self, event: object) -> None:
