@@ -101,7 +101,10 @@ class LocalBreaker:
         return Permit(False, retry_after=self.core.retry_after(now))
 
     async def record(self, permit: Permit, ok: bool, duration_s: float) -> None:
-        self.core.record(ok, duration_s, self._now())
+        now = self._now()
+        if not permit.probe and self.core.state(now) is BreakerState.HALF_OPEN:
+            return  # allowed before the breaker opened: not a probe's outcome
+        self.core.record(ok, duration_s, now)
 
     async def release(self, permit: Permit) -> None:
         self.core.release(self._now())

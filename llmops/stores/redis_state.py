@@ -41,6 +41,8 @@ class StateLink:
         self.url = redact_urls(url)
         self._now = now
         self._down_until = -1.0
+        #: seconds between attempts while Redis is unreachable
+        self.retry_s = RETRY_S
         self.down = False
         self.last_error = ""
 
@@ -62,7 +64,7 @@ class StateLink:
         except (RedisError, OSError) as exc:
             self.down = True
             self.last_error = redact_urls(str(exc) or type(exc).__name__)
-            self._down_until = self._now() + RETRY_S
+            self._down_until = self._now() + self.retry_s
             return None
         self.down = False
         return reply
