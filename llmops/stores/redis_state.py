@@ -40,7 +40,7 @@ class StateLink:
         self.client = client
         self.url = redact_urls(url)
         self._now = now
-        self._down_until = -1.0
+        self._down_at = 0.0
         #: seconds between attempts while Redis is unreachable
         self.retry_s = RETRY_S
         self.down = False
@@ -51,20 +51,24 @@ class StateLink:
 
     def retry_in(self) -> float:
         """Seconds until Redis is tried again (at least a little, never zero)."""
-        return max(0.05, self._down_until - self._now())
+        return max(0.05, self._down_at + self.retry_s - self._now())
 
     async def run(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """The script's reply, or ``None`` while Redis is unreachable."""
-        from redis.exceptions import RedisError
+        from redis.exceptions import ConnectionError, RedisError
 
-        if self.down and self._now() < self._down_until:
+        if self.down and self._now() < self._down_at + self.retry_s:
             return None
         try:
-            reply = await script(keys=keys, args=args)
+            try:
+                reply = await script(keys=keys, args=args)
+            except ConnectionError:
+                # a pooled connection left over from before a restart fails once: try a fresh one
+                reply = await script(keys=keys, args=args)
         except (RedisError, OSError) as exc:
             self.down = True
             self.last_error = redact_urls(str(exc) or type(exc).__name__)
-            self._down_until = self._now() + self.retry_s
+            self._down_at = self._now()
             return None
         self.down = False
         return reply
