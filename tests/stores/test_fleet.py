@@ -79,3 +79,14 @@ async def test_half_open_probes_are_limited_fleet_wide(
     ]
     allowed = sum(sum(r.result(timeout=30)) for r in runs)
     assert allowed == BREAKER.half_open_probes  # not that many per process
+
+
+async def test_a_retry_after_pause_seen_by_one_instance_holds_every_instance(
+    redis_url: str, prefix: str
+) -> None:
+    one, other = await shared_state(redis_url, prefix), await shared_state(redis_url, prefix)
+    limits = LimitsConfig(requests_per_minute=6000)
+    await one.limiter("up", limits).pause(20)
+    assert 19 < await other.limiter("up", limits).acquire(1) <= 20
+    await one.aclose()
+    await other.aclose()

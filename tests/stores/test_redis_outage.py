@@ -164,3 +164,33 @@ async def test_isolated_state_never_reaches_redis() -> None:
         StateConfig(backend="redis", url=url), time.monotonic, isolate=True
     )
     assert not isinstance(state, SharedRuntimeState)
+
+
+async def test_an_engine_failing_closed_answers_with_its_fallback_then_recovers(
+    own_redis: OwnRedis,
+) -> None:
+    import httpx
+
+    from llmops import Engine
+    from tests.engine.conftest import Upstream, make_config, ok_body
+
+    async def ok(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=ok_body())
+
+    cfg = make_config(
+        state={"backend": "redis", "url": own_redis.url, "on_state_error": "fail_closed"},
+        limits={"requests_per_minute": 600, "timeout_s": 0.3},
+        features={"f": {"fallback": {"strategy": "default", "value": "later"}}},
+    )
+    up = Upstream(ok)
+    async with Engine(cfg, transport=up.transport()) as engine:
+        assert (await engine.call([{"role": "user", "content": "hi"}], feature="f")).ok
+        own_redis.stop()
+        down = await engine.call([{"role": "user", "content": "hi"}], feature="f")
+        assert down.outcome == "degraded:default" and "fail_closed" in str(down.error)
+        own_redis.start()
+        state = engine._state
+        assert isinstance(state, SharedRuntimeState)
+        await _until_back(state)
+        assert (await engine.call([{"role": "user", "content": "hi"}], feature="f")).ok
+    assert len(up.requests) == 2
