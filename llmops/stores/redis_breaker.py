@@ -9,7 +9,7 @@ instance. Each change of state starts a new ``epoch``: an outcome from an older 
 probe's outcome.
 
 While Redis is unreachable each instance falls back to a breaker of its own and tries Redis
-again every :data:`~llmops.stores.redis_state.RETRY_S` seconds.
+again every :data:`~llmops.stores.redis_link.RETRY_S` seconds.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from llmops.stores.breaker_state import LocalBreaker, Permit
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
-    from llmops.stores.redis_state import StateLink
+    from llmops.stores.redis_link import StateLink
 
 __all__ = ["BREAKER_LUA", "RedisBreaker"]
 

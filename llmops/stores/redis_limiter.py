@@ -10,7 +10,7 @@ instance sees, and clamps to the provider's rate-limit headers. The buckets are 
 
 While Redis is unreachable, ``state.on_state_error`` decides: ``fail_closed`` admits nothing,
 ``local_share`` admits through a local limiter holding ``1 / state.instances`` of each limit.
-Redis is tried again every :data:`~llmops.stores.redis_state.RETRY_S` seconds; when it answers,
+Redis is tried again every :data:`~llmops.stores.redis_link.RETRY_S` seconds; when it answers,
 the shared limit is back by itself.
 """
 
@@ -28,7 +28,7 @@ from llmops.types import RateLimitInfo
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
 
-    from llmops.stores.redis_state import StateLink
+    from llmops.stores.redis_link import StateLink
 
 __all__ = ["LIMITER_LUA", "RedisLimiter"]
 
