@@ -95,6 +95,7 @@ def _options(**kw: Any) -> LoadtestOptions:
             else None
         ),
         seed=kw["seed"],
+        shared_state=kw["shared_state"],
     )
 
 
@@ -180,6 +181,14 @@ def register(app: typer.Typer) -> None:
                 "One table of every column, however wide (by default, at a narrow terminal the"
                 " columns beyond load, success, latency, answers/s and the main error go to"
                 " further tables; the JSON and HTML reports keep every column).",
+            ),
+        ] = False,
+        shared_state: Annotated[
+            bool,
+            switch(
+                "shared-state",
+                "Use the config's shared state (state: redis): load-test the fleet's real limiter "
+                "and breaker. Default: state of the run's own, the fleet's is never touched.",
             ),
         ] = False,
         prompts: Annotated[
