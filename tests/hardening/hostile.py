@@ -101,6 +101,12 @@ def _load_prices(path: Path) -> Any:
     return load_prices(path)
 
 
+def _load_prompts(path: Path) -> Any:
+    from llmops.workflows.loadtest import load_prompts
+
+    return load_prompts(path)
+
+
 def _patch_place(tmp: Path, content: bytes) -> tuple[Any, str]:
     return content, "profile patch"
 
@@ -136,6 +142,7 @@ LOADERS = [
     Loader("mock-profile", _file("profile.yaml"), _load_profile),
     Loader("profile-patch", _patch_place, _post_patch),
     Loader("prices", _file("prices.yaml"), _load_prices),
+    Loader("prompts-jsonl", _file("prompts.jsonl"), _load_prompts),
 ]
 
 #: a loader and a file whose only fault is ``1e400`` (a string to YAML) where a number is expected

@@ -29,6 +29,7 @@ COMMANDS = {
     "eval --config": (["eval", "--config", "FILE", "--no-record", "--no-reports"], "llmops.yaml"),
     "loadtest --config": (["loadtest", "--config", "FILE", "--levels", "1"], "llmops.yaml"),
     "loadtest --prices": (["loadtest", "--prices", "FILE", "--levels", "1"], "prices.yaml"),
+    "loadtest --mock-profile": (["loadtest", "--mock-profile", "FILE", "--levels", "1"], "p.yaml"),
     "mock serve --profile": (["mock", "serve", "--profile", "FILE", "--port", "0"], "prof.yaml"),
     "runbook check --config": (["runbook", "check", "--config", "FILE"], "llmops.yaml"),
     "runbook init --config": (["runbook", "init", "--config", "FILE"], "llmops.yaml"),
