@@ -6,6 +6,7 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Column as RichColumn
 
 from llmops.reporters.loadtest_markdown import level_cells, table_header
 from llmops.reporters.terminal_tables import Column, print_split
@@ -91,12 +92,16 @@ class LiveDisplay:
 
     def __init__(self, console: Console, unit: str = "clients") -> None:
         self._unit = unit
+        # the level and the counts never cut; the bar shrinks and the status wraps to fit
         self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(bar_width=30),
-            TextColumn("{task.completed:>6.0f}/{task.total:<6.0f}"),
+            TextColumn("{task.description}", table_column=RichColumn(no_wrap=True, min_width=14)),
+            BarColumn(bar_width=max(8, min(30, console.width - 70))),
+            TextColumn(
+                "{task.completed:>6.0f}/{task.total:<6.0f}",
+                table_column=RichColumn(no_wrap=True, min_width=13),
+            ),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[status]}"),
+            TextColumn("{task.fields[status]}", table_column=RichColumn(overflow="fold")),
             console=console,
             transient=False,
         )

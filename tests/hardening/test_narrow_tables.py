@@ -123,3 +123,17 @@ def test_profile_tables_at_80_columns_keep_every_header_whole() -> None:
     assert_uncut(text, 80)
     head = next(line for line in text.splitlines() if "rate (95% CI)" in line)
     assert all(n in head for n in ("segment", "outcome", "n", "rate (95% CI)", "diff", "p"))
+
+
+def test_the_live_display_at_80_columns_cuts_nothing() -> None:
+    from llmops.reporters.loadtest_terminal import LiveDisplay
+    from llmops.workflows.loadtest import LevelProgress, LevelStarted
+
+    con, buf = console(80)
+    errors = {"rate_limited": 120, "server_error": 33, "timeout": 4}
+    with LiveDisplay(con, "req/s") as live:
+        live(LevelStarted(0, 100, "open", 3000, None, 100))
+        live(LevelProgress(0, 100, 1500, 1400, 12.0, 0.595, errors))
+    text = buf.getvalue()
+    assert_uncut(text, 80)
+    assert "100 req/s" in text and "1500/3000" in text and "timeout 4" in text
