@@ -105,57 +105,60 @@ def validate_model(
 def format_validation_error(
     exc: ValidationError, model: type[BaseModel], source: str, lines: dict[Loc, int]
 ) -> list[str]:
-    """One line per pydantic error: file, line, dotted path, value, expectation, suggestion."""
-    problems: list[str] = []
-    seen: set[str] = set()
-    #: a misspelt tag (``type: equal``) repeated over many cases is one problem, one line
-    tags: dict[tuple[str, str], tuple[int, str, list[int]]] = {}
+    """One line per distinct problem: file, line, dotted path, value, expectation, suggestion.
+
+    The same problem repeated over list items (a misspelt check type or key in many cases) is
+    one line, at its first place, naming the lines of the others."""
+    found: dict[tuple[object, ...], tuple[Loc, str, list[int]]] = {}
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"], model)
-        where = _where(source, loc, lines)
-        dotted = _dotted(loc) or "(top level)"
-        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        kind = err["type"]
+        group: tuple[object, ...]
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
             ctx = err.get("ctx") or {}
             field = str(ctx.get("discriminator", "type")).strip("'")
-            key_loc = (*loc, field)
-            if err["type"] == "union_tag_not_found":
-                problems.append(
-                    f"{_where(source, loc, lines)}: {_dotted(key_loc)}: required key is missing"
+            loc = (*loc, field)
+            if kind == "union_tag_not_found":
+                what = "required key is missing"
+            else:
+                tag = str(ctx.get("tag"))
+                expected = [
+                    t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")
+                ]
+                what = f"unknown {field} {tag!r}" + did_you_mean(
+                    tag, expected, otherwise=f"; expected one of: {', '.join(expected)}"
                 )
-                continue
-            tag = str(ctx.get("tag"))
-            expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
-            if (field, tag) in tags:
-                tags[(field, tag)][2].append(_line_for(key_loc, lines))
-                continue
-            msg = f"{_where(source, key_loc, lines)}: {_dotted(key_loc)}: unknown {field} {tag!r}"
-            msg += did_you_mean(
-                tag, expected, otherwise=f"; expected one of: {', '.join(expected)}"
-            )
-            tags[(field, tag)] = (len(problems), msg, [])
-            problems.append(msg)
-            continue
-        if err["type"] == "extra_forbidden":
+        elif kind == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"
             known = sorted(_fields_at(model, loc[:-1]))
-            msg = f"{where}: {dotted}: unknown key"
-            msg += did_you_mean(key, known, otherwise=f"; expected one of: {', '.join(known)}")
-        elif err["type"] == "missing":
-            msg = f"{where}: {dotted}: required key is missing"
+            what = "unknown key" + did_you_mean(
+                key, known, otherwise=f"; expected one of: {', '.join(known)}"
+            )
+        elif kind == "missing":
+            what = "required key is missing"
         else:
             value = "<hidden>" if _is_secretish(loc) else _short(err.get("input"))
-            msg = f"{where}: {dotted}: got {value}, expected {_expectation(err['msg'])}"
-        if msg not in seen:
-            seen.add(msg)
-            problems.append(msg)
-    for index, msg, more in tags.values():
-        if more and lines:
-            shown = ", ".join(str(n) for n in more[:5])
-            rest = f" and {len(more) - 5} more" if len(more) > 5 else ""
-            problems[index] = f"{msg} (also on line{'s' if len(more) > 1 else ''} {shown}{rest})"
-        elif more:
-            problems[index] = f"{msg} ({len(more)} more like it)"
-    return problems
+            what = f"got {value}, expected {_expectation(err['msg'])}"
+        group = (tuple("*" if isinstance(p, int) else p for p in loc), what)
+        if group in found:
+            first, _, more = found[group]
+            line = _line_for(loc, lines)
+            if loc != first and (not lines or line not in more):
+                more.append(line)
+            continue
+        found[group] = (loc, what, [])
+    return [_problem_line(source, loc, what, more, lines) for loc, what, more in found.values()]
+
+
+def _problem_line(source: str, loc: Loc, what: str, more: list[int], lines: dict[Loc, int]) -> str:
+    line = f"{_where(source, loc, lines)}: {_dotted(loc) or '(top level)'}: {what}"
+    if more and lines:
+        shown = ", ".join(str(n) for n in more[:5])
+        rest = f" and {len(more) - 5} more" if len(more) > 5 else ""
+        line += f" (also on line{'s' if len(more) > 1 else ''} {shown}{rest})"
+    elif more:
+        line += f" ({len(more)} more like it)"
+    return line
 
 
 def _by_line(problems: list[str], source: str) -> list[str]:

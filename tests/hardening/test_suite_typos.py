@@ -85,3 +85,15 @@ def test_a_misspelt_fallback_strategy_in_the_config_gets_a_suggestion(tmp_path: 
     assert caught.value.problems == [
         f"{path}:3: features.f.fallback.strategy: unknown strategy 'cache'; did you mean 'cached'?"
     ]
+
+
+def test_a_misspelt_key_repeated_over_many_cases_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "suite.yaml"
+    cases = "".join(
+        f"  - input: q{i}\n    chekcs: [{{type: equals, value: x}}]\n" for i in range(9)
+    )
+    path.write_text("name: s\ncases:\n" + cases)
+    problems = _problems(path)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{path}:4: cases[0].chekcs: unknown key; did you mean 'checks'?")
+    assert "(also on lines 6, 8, 10, 12, 14 and 3 more)" in problems[0]
