@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -96,11 +95,15 @@ payloads = st.one_of(
     documents.map(lambda d: _record(d)),
 )
 
-_WORK = Path(tempfile.mkdtemp(prefix="llmops-fuzz-"))
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the whole module: each example overwrites the previous one's file."""
+    return tmp_path_factory.mktemp("fuzz")
 
 
-def _only_documented_errors(loader: Loader, content: bytes) -> None:
-    target, _ = loader.place(_WORK, content)
+def _only_documented_errors(loader: Loader, content: bytes, work: Path) -> None:
+    target, _ = loader.place(work, content)
     with contextlib.suppress(LlmopsError):
         loader.load(target)
 
@@ -108,8 +111,10 @@ def _only_documented_errors(loader: Loader, content: bytes) -> None:
 @pytest.mark.parametrize("loader", LOADERS, ids=lambda loader: loader.name)
 @FUZZ
 @given(content=payloads)
-def test_no_undocumented_exception_escapes_a_loader(loader: Loader, content: bytes) -> None:
-    _only_documented_errors(loader, content)
+def test_no_undocumented_exception_escapes_a_loader(
+    loader: Loader, content: bytes, work: Path
+) -> None:
+    _only_documented_errors(loader, content, work)
 
 
 log_lines = st.lists(
