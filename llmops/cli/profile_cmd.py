@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
         from llmops.workflows.profile.analysis import Thresholds
-        from llmops.workflows.profile.api import ProfileOptions, profile_logs
+        from llmops.workflows.profile import ProfileOptions, profile_logs
 
         options = ProfileOptions(
             format=format,

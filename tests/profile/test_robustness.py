@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from llmops.errors import InputError
-from llmops.workflows.profile import ProfileOptions, profile_logs, runner
-from llmops.workflows.profile.runner import scan_paths
-from llmops.workflows.profile.scan import ScanOptions
+from llmops.workflows.profile import ProfileOptions, files, profile_logs
+from llmops.workflows.profile.files import scan_paths
+from llmops.workflows.profile.read import ScanOptions
 from tests.profile.helpers import openai_record, write_synthetic
 
 OFF = ProfileOptions(detect_language=False)
@@ -89,7 +89,7 @@ def test_split_scan_over_processes_counts_like_one_stream(
         f.write(b"broken line\n")
     options = ScanOptions(detect_language=False)
     single = scan_paths([str(log)], options, workers=1)
-    monkeypatch.setattr(runner, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(files, "SPLIT_MIN_BYTES", 1)
     split = scan_paths([str(log)], options, workers=2)
     assert split.tally.cells == single.tally.cells
     assert split.problems.examples == single.problems.examples == [(str(log), 2001, "not JSON")]

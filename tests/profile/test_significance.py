@@ -94,7 +94,7 @@ print(round(r.p_value, 4))
 def test_the_profile_path_loads_scipy_stats_only_for_the_first_test() -> None:
     probe = """
 import sys
-import llmops.cli.app, llmops.workflows.profile.api, llmops.workflows.profile.analysis
+import llmops.cli.app, llmops.workflows.profile.profile, llmops.workflows.profile.analysis
 import llmops.workflows.profile.shift, llmops.reporters.profile
 print("scipy.stats" in sys.modules)
 """

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llmops.core.textprofile import (
-    estimate_tokens,
-    language_detector_name,
-    normalize_input,
-    profile_text,
-)
+from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
+from llmops.language import language_detector_name
 
 needs_detector = pytest.mark.skipif(
     language_detector_name() is None, reason="no offline language detector installed"

@@ -4,19 +4,30 @@ Every log format is reduced to :class:`Call`. Outcomes are one of :data:`OUTCOME
 that is not ``ok`` counts as a failure. Formats that spread one call over several lines (llmops's
 own events, OpenAI Batch input + output files) produce partial calls with a ``join_key``; they are
 merged by :func:`merge_into` and complete once both the input and the outcome are known.
+
+The format readers decode records with :mod:`msgspec` structs. A field that holds an object in
+a well-formed record is typed ``SomeStruct | Scalar | list[Any]``, so a record with another type
+there is still read (as the plain value, which the reader then ignores) rather than refused: any
+JSON value fits. :class:`Message` and :func:`user_text` are the typed chat message list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
+
+import msgspec
 
 from llmops.core.textprofile import TextProfile
 
 __all__ = [
     "OUTCOMES",
+    "UNSET",
     "Call",
+    "Message",
+    "Messages",
+    "Scalar",
     "as_float",
     "as_int",
     "content_text",
@@ -24,10 +35,55 @@ __all__ = [
     "merge_into",
     "messages_text",
     "parse_time",
+    "present",
+    "user_text",
 ]
 
 #: outcome classes, in the order of the per-segment counters
 OUTCOMES = ("ok", "validation_failed", "error", "degraded")
+
+#: a struct field's value when its key is absent from the record
+UNSET: Any = msgspec.UNSET
+#: every JSON value that is neither an object nor an array
+Scalar: TypeAlias = str | int | float | bool | None
+
+
+class Message(msgspec.Struct):
+    """One chat message; only what the input text needs."""
+
+    role: Any = None
+    content: Any = UNSET
+    parts: Any = UNSET
+
+
+#: a chat message list as logs hold it (a plain string is the input itself)
+Messages: TypeAlias = list[Message | Scalar | list[Any]] | Scalar | dict[str, Any]
+
+
+def present(*values: Any) -> Any:
+    """The first value whose key was present (``obj.get(a, obj.get(b, ...))``), else None."""
+    for value in values:
+        if value is not UNSET:
+            return value
+    return None
+
+
+def user_text(messages: Any) -> tuple[str | None, int | None]:
+    """:func:`messages_text` of a typed message list (:data:`Messages`)."""
+    if isinstance(messages, str):
+        return messages, 1
+    if not isinstance(messages, list):
+        return None, None
+    last: str | None = None
+    turns = 0
+    for message in messages:
+        if type(message) is Message and message.role == "user":
+            turns += 1
+            content = message.content
+            if content is UNSET:
+                content = None if message.parts is UNSET else message.parts
+            last = content if type(content) is str else content_text(content)
+    return last, turns
 
 
 @dataclass(slots=True)

@@ -3,7 +3,7 @@
 A worker is a fresh interpreter started with :data:`BOOT`: it registers bare package objects for
 ``llmops``, ``llmops.core`` and ``llmops.workflows.profile`` so that importing the scanner does not
 run those packages' ``__init__`` modules (the engine, pydantic, numpy, the analysis), then serves
-tasks. So a worker holds the scanner, orjson, msgspec and the language detector, ~25 MB, instead of
+tasks. So a worker holds the scanner, msgspec and the language detector, ~25 MB, instead of
 the whole library and the command line (~60 MB), and starts in a fraction of the time.
 
 Protocol over the worker's stdin/stdout, each message a 4-byte length and a pickle: the parent
@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from llmops._proc import wait_or_kill
-from llmops.workflows.profile.scan import ScanOptions, ScanResult, scan_stream
+from llmops.workflows.profile.read import ScanOptions, ScanResult, scan_stream
 
 __all__ = ["BOOT", "scan_ranges", "serve"]
 

@@ -20,7 +20,7 @@ from typing import Any
 from llmops.errors import InputError
 from llmops.workflows.profile.calls import merge_into
 from llmops.workflows.profile.pool import scan_ranges
-from llmops.workflows.profile.scan import ScanOptions, ScanResult, _Scanner, scan_stream
+from llmops.workflows.profile.read import ScanOptions, ScanResult, _Scanner, scan_stream
 
 __all__ = ["SPLIT_MIN_BYTES", "expand_paths", "scan_paths"]
 
