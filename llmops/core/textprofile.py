@@ -185,8 +185,13 @@ def _informal(text: str, raw: bytes) -> int:
     """Informal marker words in the first :data:`INFORMAL_PREFIX_CHARS` characters."""
     if text.isascii():  # bytes are characters: lower-case and split in one translate
         head = raw[:INFORMAL_PREFIX_CHARS].translate(_LOWER_SPACED).split(b" ")
+        if _INFORMAL_BYTES.isdisjoint(head):  # the common case, decided in C
+            return 0
         return sum(map(_INFORMAL_BYTES.__contains__, head))
-    return sum(map(_INFORMAL.__contains__, text[:INFORMAL_PREFIX_CHARS].lower().split()))
+    words = text[:INFORMAL_PREFIX_CHARS].lower().split()
+    if _INFORMAL.isdisjoint(words):
+        return 0
+    return sum(map(_INFORMAL.__contains__, words))
 
 
 def measure_text(text: str, language: LanguageFn | None = None) -> Measured:

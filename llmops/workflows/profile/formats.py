@@ -41,6 +41,7 @@ from llmops.workflows.profile.formats_platforms import (
 from llmops.workflows.profile.formats_providers import (
     BatchRecord,
     ChatRecord,
+    chat_format,
     from_anthropic,
     from_openai,
     from_openai_batch,
@@ -163,6 +164,7 @@ _READERS: dict[str, tuple[Decode, Callable[[Any], list[Call]]]] = {
     "helicone": (msgspec.json.Decoder(HeliconeRecord).decode, _one(from_helicone)),
 }
 _decode_keys = msgspec.json.Decoder(Keys).decode
+_decode_chat = _READERS["openai"][0]
 _decode_object = msgspec.json.Decoder(dict[str, Any]).decode
 _decode_any = msgspec.json.decode
 
@@ -175,15 +177,26 @@ class RecordReader:
     fields: FieldMap = field(default_factory=lambda: FieldMap.parse([]))
     rule: FailureRule | None = None
 
-    def read(self, raw: bytes) -> tuple[str, list[Call]]:
+    def read(self, raw: bytes, chat_first: bool = False) -> tuple[str, list[Call]]:
         """``(format name, calls)`` of one line; an empty list when it holds no usable call.
 
-        Raises :class:`msgspec.DecodeError` (or :class:`msgspec.ValidationError`, for a number
-        out of range) when the line is not JSON.
+        With ``chat_first`` (the previous line was an OpenAI or Anthropic chat record) the line
+        is first decoded as a :class:`ChatRecord`, which can tell itself whether it is one: a log
+        of chat records is read in one typed pass. Raises :class:`msgspec.DecodeError` (or
+        :class:`msgspec.ValidationError`, for a number out of range) when the line is not JSON.
         """
         if raw[:1] != b"{" and raw.lstrip()[:1] != b"{":
             _decode_any(raw)  # raises unless the line is JSON
             return NOT_AN_OBJECT, []
+        if chat_first and self.forced is None:
+            try:
+                chat = _decode_chat(raw)
+            except msgspec.ValidationError:
+                pass
+            else:
+                fmt = chat_format(chat)
+                if fmt is not None:
+                    return fmt, _one(from_openai if fmt == "openai" else from_anthropic)(chat)
         fmt = self.forced or sniff(_decode_keys(raw))
         reader = _READERS.get(fmt)
         if reader is None:

@@ -33,6 +33,7 @@ __all__ = [
     "BatchRecord",
     "ChatRecord",
     "Request",
+    "chat_format",
     "from_anthropic",
     "from_openai",
     "from_openai_batch",
@@ -79,11 +80,18 @@ class Response(msgspec.Struct):
 
 
 class ChatRecord(msgspec.Struct):
-    """A request/response record of OpenAI's or Anthropic's chat API."""
+    """A request/response record of OpenAI's or Anthropic's chat API.
+
+    It also holds the keys that would make the line another format by the sniffing rules
+    (:func:`chat_format`), so a log of chat records is read in one typed pass.
+    """
 
     request: Request | Scalar | list[Any] = None
-    response: Response | Scalar | list[Any] = None
-    error: Any = None
+    response: Response | Scalar | list[Any] = UNSET
+    error: Any = UNSET
+    request_id: msgspec.Raw = msgspec.field(default=UNSET, name="llmops.request_id")
+    custom_id: msgspec.Raw = UNSET
+    body: msgspec.Raw = UNSET
     status: Any = UNSET
     status_code: Any = UNSET
     http_status: Any = UNSET
@@ -202,6 +210,20 @@ def is_anthropic_record(request: Any, response: Any) -> bool:
     if type(response) is Response:
         return response.type in ("message", "error")
     return type(request) is Request and request.max_tokens is not UNSET and request.system is not UNSET
+
+
+def chat_format(rec: ChatRecord) -> str | None:
+    """``"openai"`` or ``"anthropic"`` when the sniffing rules of
+    :func:`~llmops.workflows.profile.formats.sniff` give the record that format, else None."""
+    if rec.request_id is not UNSET or (
+        rec.custom_id is not UNSET
+        and (rec.body is not UNSET or rec.response is not UNSET or rec.error is not UNSET)
+    ):
+        return None
+    request = rec.request
+    if type(request) is not Request or request.messages is UNSET:
+        return None
+    return "anthropic" if is_anthropic_record(request, rec.response) else "openai"
 
 
 def from_anthropic(rec: ChatRecord) -> Call | None:

@@ -113,6 +113,7 @@ def _bad_line_kind(line: bytes, error: Exception) -> str:
     return "not JSON"
 
 
+_CHAT = frozenset({"openai", "anthropic"})
 _BAD_LINE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 
 
@@ -126,6 +127,7 @@ class _Scanner:
         self.read_record = options.reader.read
         self.language = detect_language if options.detect_language else None
         self.window = options.since is not None or options.until is not None
+        self.chat = False  # whether the last record read was a chat record
 
     def block(self, buf: bytes, start: int, end: int, lineno: int) -> int:
         """Read the whole lines of ``buf[start:end]`` (it ends after a newline); return the
@@ -152,7 +154,7 @@ class _Scanner:
         try:
             if not raw.isascii():
                 raw.decode()  # the typed readers do not check the strings they skip
-            fmt, calls = self.read_record(raw)
+            fmt, calls = self.read_record(raw, self.chat)
         except _BAD_LINE as exc:
             if raw.strip():
                 result.problems.add(_bad_line_kind(raw, exc), self.source, lineno)
@@ -160,6 +162,7 @@ class _Scanner:
                 result.skip("blank line")
             return
         result.records += 1
+        self.chat = fmt in _CHAT
         formats = self.formats
         formats[fmt] = formats.get(fmt, 0) + 1
         if not calls:
@@ -186,7 +189,7 @@ class _Scanner:
             self.count(base)
 
     def count(self, call: Call) -> None:
-        if not call.complete:
+        if call.outcome is None or (call.text is None and call.profile is None):
             self.result.skip("no input text" if call.outcome else "no outcome")
             return
         if self.window:
@@ -198,10 +201,10 @@ class _Scanner:
             ):
                 self.result.skip("outside --since/--until")
                 return
-        if call.profile is not None:
-            self.tally.add(call.profile, call)
-        else:
+        if call.profile is None:
             self.tally.add_measured(measure_text(call.text or "", self.language), call)
+        else:
+            self.tally.add(call.profile, call)
 
 
 def scan_stream(
