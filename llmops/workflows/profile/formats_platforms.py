@@ -131,8 +131,9 @@ def _attributes(raw: Any) -> dict[str, Any]:
 
 def _span_input(attrs: Mapping[str, Any], span: Span) -> tuple[str | None, int | None]:
     for key in ("gen_ai.input.messages", "gen_ai.prompt"):
-        if key in attrs:
-            return _messages(attrs[key])
+        if key in attrs:  # JSON text as a rule; a flat span may hold the list itself
+            value = attrs[key]
+            return _messages(value) if isinstance(value, str) else messages_text(value)
     indexed = [
         (k, v)
         for k, v in attrs.items()
@@ -146,7 +147,7 @@ def _span_input(attrs: Mapping[str, Any], span: Span) -> tuple[str | None, int |
             {"role": roles[k[: -len(".content")]] or "user", "content": v} for k, v in indexed
         ]
         return messages_text(messages)
-    for event in span.events or []:
+    for event in span.events if isinstance(span.events, list) else ():
         if isinstance(event, dict) and event.get("name") == "gen_ai.user.message":
             body = _attributes(event.get("attributes")).get("content", event.get("body"))
             return messages_text([{"role": "user", "content": _maybe_json(body)}])
