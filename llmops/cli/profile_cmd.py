@@ -100,8 +100,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-        from llmops.workflows.profile.analysis import Thresholds
         from llmops.workflows.profile import ProfileOptions, profile_logs
+        from llmops.workflows.profile.analysis import Thresholds
 
         options = ProfileOptions(
             format=format,

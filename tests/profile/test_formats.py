@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-import msgspec
-
+from llmops.workflows.profile.files import scan_paths
 from llmops.workflows.profile.formats import Keys, RecordReader, sniff
 from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
-from llmops.workflows.profile.files import scan_paths
 from llmops.workflows.profile.read import ScanOptions, ScanResult
 from llmops.workflows.profile.tally import FEATURES
 from tests.profile.helpers import SAMPLES

@@ -92,16 +92,31 @@ HAND_PICKED = [
     variant(BASE, **{"llmops.request_id": "r1", "event": "model_call"}),
     {"custom_id": "c1", "error": {"code": None}},
     {"custom_id": "c1", "response": {"status_code": "500", "body": {"error": "x"}}},
-    {"call_type": "completion", "status": "failure", "messages": '[{"role":"user","content":"hi"}]'},
+    {
+        "call_type": "completion",
+        "status": "failure",
+        "messages": '[{"role":"user","content":"hi"}]',
+    },
     {"traceId": "t", "type": "generation", "input": "plain text", "usage": {"output": "7"}},
     {"request_body": '{"prompt": "p"}', "response_status": 0, "response_body": '{"error": []}'},
     {"attributes": {"gen_ai.prompt.0.content": "x", "gen_ai.prompt.0.role": None}},
-    {"attributes": [{"key": "gen_ai.system", "value": {"arrayValue": {"values": [{"intValue": 1}]}}}],
-     "events": [{"name": "gen_ai.user.message", "attributes": [{"key": "content", "value": {"stringValue": "q"}}]}],
-     "status": {"code": 2}},  # fmt: skip
+    {
+        "attributes": [
+            {"key": "gen_ai.system", "value": {"arrayValue": {"values": [{"intValue": 1}]}}}
+        ],
+        "events": [
+            {
+                "name": "gen_ai.user.message",
+                "attributes": [{"key": "content", "value": {"stringValue": "q"}}],
+            }
+        ],
+        "status": {"code": 2},
+    },
     {"resourceSpans": [{"scopeSpans": [{"spans": [None, {"attributes": {}}]}]}]},
 ]
-HAND_PICKED += [variant(BASE, **{key: odd}) for key in ("request", "response", "error") for odd in ODD]
+HAND_PICKED += [
+    variant(BASE, **{key: odd}) for key in ("request", "response", "error") for odd in ODD
+]
 HAND_PICKED += [variant(BASE, response={**BASE["response"], key: odd})  # type: ignore[dict-item]
                 for key in ("choices", "usage", "error", "model", "type") for odd in ODD]  # fmt: skip
 
@@ -141,7 +156,8 @@ def mostly(plausible: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 _TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
 _CONTENT = st.one_of(
-    _TEXT, st.lists(st.one_of(_TEXT, st.fixed_dictionaries({"type": st.just("text"), "text": _TEXT})))
+    _TEXT,
+    st.lists(st.one_of(_TEXT, st.fixed_dictionaries({"type": st.just("text"), "text": _TEXT}))),
 )
 _MESSAGE = st.fixed_dictionaries(
     {"role": mostly(st.sampled_from(["user", "system", "assistant"])), "content": mostly(_CONTENT)},
@@ -203,7 +219,11 @@ _LANGFUSE = st.fixed_dictionaries(
         "model": _VALUE, "name": _VALUE,
     },
 )  # fmt: skip
-_HELICONE_BODY = mostly(st.fixed_dictionaries({}, optional={"messages": _MESSAGES, "prompt": _AS_JSON_TEXT, "model": _VALUE}))
+_HELICONE_BODY = mostly(
+    st.fixed_dictionaries(
+        {}, optional={"messages": _MESSAGES, "prompt": _AS_JSON_TEXT, "model": _VALUE}
+    )
+)
 _HELICONE = st.fixed_dictionaries(
     {"request_body": st.one_of(_HELICONE_BODY, _HELICONE_BODY.map(json.dumps)), "response_status": mostly(st.sampled_from([200, 500, 0, "429"]))},
     optional={

@@ -15,9 +15,9 @@ from llmops._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from llmops.workflows.profile.analysis import Segment, Thresholds
-    from llmops.workflows.profile.profile import ProfileOptions, ProfileResult, profile_logs
     from llmops.workflows.profile.formats import FORMATS
     from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
+    from llmops.workflows.profile.profile import ProfileOptions, ProfileResult, profile_logs
 
 __all__ = [
     "FORMATS",

@@ -30,6 +30,7 @@ __all__ = [
     "Scalar",
     "as_float",
     "as_int",
+    "cached_time",
     "content_text",
     "dig",
     "merge_into",
@@ -229,3 +230,22 @@ def parse_time(value: Any) -> float | None:
     while number > 1e11:  # ms, µs, ns -> s
         number /= 1000.0
     return number
+
+
+#: distinct timestamp strings remembered by :func:`cached_time` (then it starts afresh)
+TIME_CACHE_SIZE = 4096
+_TIMES: dict[str, float | None] = {}
+
+
+def cached_time(value: Any) -> float | None:
+    """:func:`parse_time`, remembering the answers for timestamp strings: a busy log repeats
+    each second's timestamp over many records."""
+    if type(value) is not str:
+        return parse_time(value)
+    try:
+        return _TIMES[value]
+    except KeyError:
+        if len(_TIMES) >= TIME_CACHE_SIZE:
+            _TIMES.clear()
+        stamp = _TIMES[value] = parse_time(value)
+        return stamp

@@ -185,7 +185,7 @@ class RecordReader:
         of chat records is read in one typed pass. Raises :class:`msgspec.DecodeError` (or
         :class:`msgspec.ValidationError`, for a number out of range) when the line is not JSON.
         """
-        if raw[:1] != b"{" and raw.lstrip()[:1] != b"{":
+        if not raw.startswith(b"{") and not raw.lstrip().startswith(b"{"):
             _decode_any(raw)  # raises unless the line is JSON
             return NOT_AN_OBJECT, []
         if chat_first and self.forced is None:
@@ -196,7 +196,8 @@ class RecordReader:
             else:
                 fmt = chat_format(chat)
                 if fmt is not None:
-                    return fmt, _one(from_openai if fmt == "openai" else from_anthropic)(chat)
+                    call = from_openai(chat) if fmt == "openai" else from_anthropic(chat)
+                    return fmt, [] if call is None else [call]
         fmt = self.forced or sniff(_decode_keys(raw))
         reader = _READERS.get(fmt)
         if reader is None:

@@ -20,7 +20,7 @@ import msgspec
 
 from llmops.core.textprofile import TextProfile
 from llmops.errors import InputError
-from llmops.workflows.profile.calls import Call, as_float, as_int, dig, parse_time
+from llmops.workflows.profile.calls import Call, as_float, as_int, cached_time, dig
 
 __all__ = [
     "OK_WORDS",
@@ -99,7 +99,7 @@ def from_llmops(event: LlmopsEvent) -> Call | None:
     request_id = event.request_id
     if request_id is None:
         return None
-    call = Call(join_key=str(request_id), time=parse_time(event.time))
+    call = Call(join_key=str(request_id), time=cached_time(event.time))
     feature = event.feature
     call.feature = None if feature is None else str(feature)
     if kind == "input_profile":
@@ -263,5 +263,5 @@ def from_structured(
         model=None if model is None else str(model),
         turns=as_int(fields.get(obj, "turns")),
         feature=None if feature is None else str(feature),
-        time=parse_time(fields.get(obj, "time")),
+        time=cached_time(fields.get(obj, "time")),
     )

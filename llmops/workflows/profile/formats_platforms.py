@@ -13,6 +13,7 @@ a platform stores as JSON text are decoded into the same typed :data:`Messages`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,8 +26,8 @@ from llmops.workflows.profile.calls import (
     Scalar,
     as_float,
     as_int,
+    cached_time,
     messages_text,
-    parse_time,
     user_text,
 )
 from llmops.workflows.profile.formats_logs import classify_outcome
@@ -59,10 +60,8 @@ def _maybe_json(value: Any) -> Any:
 def _messages(value: Any) -> tuple[str | None, int | None]:
     """The input text of a typed message list, or of one stored as JSON text."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
-        try:
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
             value = _decode_messages(value)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            pass
     return user_text(value)
 
 
@@ -165,7 +164,9 @@ def _one_span(span: Span) -> Call | None:
     code = status.get("code") if isinstance(status, dict) else status
     error_type = attrs.get("error.type")
     failed = code in (2, "2", "ERROR", "STATUS_CODE_ERROR") or error_type is not None
-    start = as_float(span.startTimeUnixNano if span.startTimeUnixNano is not UNSET else span.start_time)
+    start = as_float(
+        span.startTimeUnixNano if span.startTimeUnixNano is not UNSET else span.start_time
+    )
     end = as_float(span.endTimeUnixNano if span.endTimeUnixNano is not UNSET else span.end_time)
     return Call(
         text=text,
@@ -180,7 +181,7 @@ def _one_span(span: Span) -> Call | None:
         latency_s=(end - start) / 1e9
         if start is not None and end is not None and end >= start > 1e12
         else None,
-        time=parse_time(start),
+        time=cached_time(start),
     )
 
 
@@ -246,7 +247,7 @@ def from_litellm(rec: LitellmRecord) -> Call | None:
         model=model or rec.model,
         output_tokens=as_int(rec.completion_tokens),
         latency_s=end - start if start is not None and end is not None else None,
-        time=parse_time(rec.startTime),
+        time=cached_time(rec.startTime),
         feature=metadata.get("user_api_key_alias") or rec.model_group,
     )
 
@@ -275,7 +276,7 @@ def from_langfuse(rec: LangfuseRecord) -> Call | None:
         return None
     failed = str(rec.level).upper() == "ERROR"
     usage = rec.usageDetails or rec.usage or {}
-    start, end = parse_time(rec.startTime), parse_time(rec.endTime)
+    start, end = cached_time(rec.startTime), cached_time(rec.endTime)
     return Call(
         text=text,
         turns=turns,
@@ -363,6 +364,6 @@ def from_helicone(rec: HeliconeRecord) -> Call | None:
         model=rec.response_model or rec.model or body.model,
         output_tokens=as_int(rec.completion_tokens),
         latency_s=None if latency_ms is None else latency_ms / 1000.0,
-        time=parse_time(rec.request_created_at),
+        time=cached_time(rec.request_created_at),
         feature=properties.get("feature") or properties.get("Helicone-Property-Feature"),
     )

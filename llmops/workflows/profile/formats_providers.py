@@ -23,8 +23,8 @@ from llmops.workflows.profile.calls import (
     Scalar,
     as_float,
     as_int,
+    cached_time,
     content_text,
-    parse_time,
     present,
     user_text,
 )
@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 _OK_FINISH = frozenset({"stop", "length", "tool_calls", "function_call", None})
-_ANTHROPIC_OK = frozenset({None, "end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn"})
+_ANTHROPIC_OK = frozenset(
+    {None, "end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn"}
+)
 
 
 class Request(msgspec.Struct):
@@ -118,10 +120,20 @@ class BatchRecord(msgspec.Struct):
 
 
 def _envelope(rec: ChatRecord, call: Call) -> None:
-    call.status = as_int(present(rec.status, rec.status_code, rec.http_status))
-    latency_ms = as_float(present(rec.latency_ms, rec.duration_ms))
+    status = rec.status
+    if status is UNSET:
+        status = present(rec.status_code, rec.http_status)
+    call.status = status if type(status) is int else as_int(status)
+    latency_ms = rec.latency_ms
+    if latency_ms is UNSET:
+        latency_ms = None if rec.duration_ms is UNSET else rec.duration_ms
+    if type(latency_ms) is not float:
+        latency_ms = as_float(latency_ms)
     call.latency_s = None if latency_ms is None else latency_ms / 1000.0
-    call.time = parse_time(present(rec.timestamp, rec.time, rec.created_at))
+    stamp = rec.timestamp
+    if stamp is UNSET:
+        stamp = present(rec.time, rec.created_at)
+    call.time = cached_time(stamp)
     feature = rec.feature
     call.feature = None if feature is None else str(feature)
 
@@ -188,7 +200,9 @@ def from_openai_batch(rec: BatchRecord) -> Call | None:
     call = Call(join_key=f"batch:{rec.custom_id}")
     body = rec.body
     if type(body) is Request:  # an input-file line
-        call.text, call.turns = user_text(body.messages if body.messages is not UNSET else body.input)
+        call.text, call.turns = user_text(
+            body.messages if body.messages is not UNSET else body.input
+        )
         if call.text is None:
             return None
         return call
@@ -209,7 +223,9 @@ def is_anthropic_record(request: Any, response: Any) -> bool:
     ``request`` and ``response`` (both as decoded into :class:`Request` and :class:`Response`)."""
     if type(response) is Response:
         return response.type in ("message", "error")
-    return type(request) is Request and request.max_tokens is not UNSET and request.system is not UNSET
+    return (
+        type(request) is Request and request.max_tokens is not UNSET and request.system is not UNSET
+    )
 
 
 def chat_format(rec: ChatRecord) -> str | None:

@@ -71,6 +71,7 @@ def _receive(stream: IO[bytes]) -> Any:
 def serve() -> None:
     """Worker side: scan the ranges the parent sends until it sends ``None``."""
     gc.disable()  # the scan makes no reference cycles; collections would only cost time
+    gc.freeze()  # and what is imported by now is never looked at again
     tasks, answers = sys.stdin.buffer, sys.stdout.buffer
     while True:
         task = _receive(tasks)

@@ -11,11 +11,10 @@ complete ones in a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
-
-import re
 
 import msgspec
 
