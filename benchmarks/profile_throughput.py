@@ -24,6 +24,7 @@ venv and jq from Debian's packages, never into the project. Results go to ``benc
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -39,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -522,6 +524,68 @@ def ensure_log(path: Path, size_mb: int, fmt: str) -> None:
     )
 
 
+def _best_cpu(work: Callable[[], object], repeat: int = 5) -> float:
+    """The least CPU time of ``repeat`` runs of ``work`` (the machine may be shared)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        work()
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def breakdown(path: Path, records: int = 20_000) -> dict[str, float]:
+    """Where the time of one OpenAI record goes on one core, in µs (in this process)."""
+    sys.path.insert(0, str(ROOT))
+    from llmops.core.textprofile import measure_text
+    from llmops.language import _CACHE, detect_language
+    from llmops.workflows.profile.formats import RecordReader
+    from llmops.workflows.profile.formats_providers import ChatRecord, from_openai
+    from llmops.workflows.profile.read import ScanOptions, scan_stream
+    from llmops.workflows.profile.tally import Tally
+
+    with path.open("rb") as f:
+        lines = [f.readline().rstrip(b"\n") for _ in range(records)]
+    data = b"\n".join(lines) + b"\n"
+    decode = msgspec.json.Decoder(ChatRecord).decode
+    reader = RecordReader()
+    calls = [from_openai(decode(line)) for line in lines]
+    texts = [c.text or "" for c in calls if c is not None]
+    measured = [measure_text(t) for t in texts]
+    n = len(lines)
+
+    def languages() -> None:
+        _CACHE.clear()  # every opening differs: no answer is remembered from an earlier run
+        for t in texts:
+            detect_language(t)
+
+    def count() -> None:
+        tally = Tally()
+        for m, c in zip(measured, calls, strict=True):
+            tally.add_measured(m, c)  # type: ignore[arg-type]
+
+    def scan(detect: bool) -> Callable[[], object]:
+        return lambda: scan_stream(io.BytesIO(data), "bench", ScanOptions(detect_language=detect))
+
+    def each(f: Callable[[Any], object], items: list[Any]) -> Callable[[], None]:
+        def run() -> None:
+            for item in items:
+                f(item)
+
+        return run
+
+    us = {
+        "decode (typed msgspec, one pass)": _best_cpu(each(decode, lines)),
+        "reader (decode + build the call)": _best_cpu(each(lambda x: reader.read(x, True), lines)),
+        "text measures": _best_cpu(each(measure_text, texts)),
+        "language (pycld2, 160 chars)": _best_cpu(languages),
+        "counting (tally)": _best_cpu(count),
+        "whole scan, language on": _best_cpu(scan(True)),
+        "whole scan, language off": _best_cpu(scan(False)),
+    }
+    return {k: round(v / n * 1e6, 2) for k, v in us.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024)
@@ -624,6 +688,11 @@ def main() -> None:
             f"llmops (language off) / DuckDB time: {ratios['median']:.2f}x of the medians, "
             f"{ratios['fastest']:.2f}x of the fastest runs (target <= 1.5x)"
         )
+    per_record = breakdown(args.log)
+    print(
+        "\nper OpenAI record on one core (µs): "
+        + ", ".join(f"{k} {v}" for k, v in per_record.items())
+    )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -634,6 +703,7 @@ def main() -> None:
                 "load_average_1min": [round(min(loads), 2), round(max(loads), 2)],
                 "results": summary,
                 "llmops_language_off_over_duckdb": ratios,
+                "per_openai_record_us_one_core": per_record,
             },
             indent=2,
         )
