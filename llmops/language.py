@@ -47,14 +47,17 @@ def _load_detector() -> Detector | None:
     else:
         detect = pycld2.detect
         error = pycld2.error
+        codes: dict[str, str] = {"un": "unknown", "xxx": "unknown"}  # CLD2's code -> ours
 
         def cld2(prefix: str) -> str:
             try:
-                _, _, details = detect(prefix, bestEffort=True)
+                code = detect(prefix, bestEffort=True)[2][0][1]
             except (error, UnicodeEncodeError):  # e.g. a lone surrogate from bad input
                 return "unknown"
-            code = str(details[0][1])
-            return "unknown" if code in ("un", "xxx") else code.split("-")[0].lower()
+            ours = codes.get(code)
+            if ours is None:
+                ours = codes[code] = str(code).split("-")[0].lower()
+            return ours
 
         return "pycld2", cld2
     try:

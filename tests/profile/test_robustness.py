@@ -33,6 +33,15 @@ def test_bad_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
     assert result.problems.examples[0] == (str(log), 2, "not JSON")
 
 
+def test_nesting_too_deep_and_numbers_out_of_range_are_not_json(tmp_path: Path) -> None:
+    log = tmp_path / "odd.jsonl"
+    deep = b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b"}\n"
+    log.write_bytes(GOOD + deep + b'{"x": 1e400}\n' + b'{"a": "\\ud800"}\n' + GOOD)
+    result = profile_logs([str(log)], OFF)
+    assert result.requests == 2
+    assert result.problems.counts == {"not JSON": 2, "invalid UTF-8": 1}
+
+
 def test_line_over_the_cap_is_skipped_and_reported(tmp_path: Path) -> None:
     log = tmp_path / "long.jsonl"
     log.write_bytes(GOOD + b'{"x": "' + b"a" * 5000 + b'"}\n' + GOOD)

@@ -52,7 +52,7 @@ def _maybe_json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
             return _decode_any(value)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             return value
     return value
 
@@ -60,7 +60,7 @@ def _maybe_json(value: Any) -> Any:
 def _messages(value: Any) -> tuple[str | None, int | None]:
     """The input text of a typed message list, or of one stored as JSON text."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
-        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             value = _decode_messages(value)
     return user_text(value)
 
@@ -328,7 +328,7 @@ def _json_text(value: Any, decode: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
             return decode(value)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             return value
     return value
 

@@ -113,7 +113,8 @@ def _bad_line_kind(line: bytes, error: Exception) -> str:
 
 
 _CHAT = frozenset({"openai", "anthropic"})
-_BAD_LINE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
+#: what reading a line that is not JSON raises (RecursionError: nested past msgspec's depth)
+_BAD_LINE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 
 
 class _Scanner:
