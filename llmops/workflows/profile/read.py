@@ -4,8 +4,7 @@ A scan reads a byte stream in chunks, splits lines itself (so a 100 MB line, inv
 binary file never reaches the JSON parser whole or crashes it), reads each line with its format's
 typed reader (:class:`~llmops.workflows.profile.formats.RecordReader`), measures each input with
 :func:`~llmops.core.textprofile.measure_text`, joins partial calls on their key and counts
-complete ones in a
-:class:`~llmops.workflows.profile.tally.Tally`. Memory stays flat: a chunk, at most
+complete ones in a :class:`~llmops.workflows.profile.tally.Tally`. Memory stays flat: a chunk, at most
 ``max_line_bytes`` of one line, the counters and the calls still waiting for their other half.
 """
 
