@@ -33,7 +33,8 @@ __all__ = [
     "scan_stream",
 ]
 
-CHUNK_BYTES = 2 << 20
+#: bytes read at a time (each worker holds about three times this: the chunk, its lines)
+CHUNK_BYTES = 1 << 20
 #: problem locations kept per scan (the counts are always complete)
 MAX_EXAMPLES = 10
 #: calls waiting for their other half before the oldest is given up as unjoined
