@@ -586,6 +586,42 @@ def breakdown(path: Path, records: int = 20_000) -> dict[str, float]:
     return {k: round(v / n * 1e6, 2) for k, v in us.items()}
 
 
+def per_core(logs: dict[str, Path], mb: int = 32) -> dict[str, dict[str, float]]:
+    """MB per CPU second of the scan alone (no start-up, no analysis) on one core, per format,
+    over the first ``mb`` MB of each log, language detection on and off (in this process)."""
+    sys.path.insert(0, str(ROOT))
+    from llmops.language import _CACHE
+    from llmops.workflows.profile import ProfileOptions
+    from llmops.workflows.profile.read import scan_stream
+
+    out: dict[str, dict[str, float]] = {}
+    for fmt, path in logs.items():
+        with path.open("rb") as f:
+            data = f.read(mb * 1_000_000)
+        data = data[: data.rfind(b"\n") + 1]
+        args = FORMAT_ARGS[fmt]
+        fields = tuple(args[i + 1] for i, a in enumerate(args) if a == "--field")
+        fail_if = next((args[i + 1] for i, a in enumerate(args) if a == "--fail-if"), None)
+        row: dict[str, float] = {}
+        for detect in (True, False):
+            options = ProfileOptions(fields=fields, fail_if=fail_if, detect_language=detect)
+            scan = options.scan_options()
+            calls = scan_stream(io.BytesIO(data), fmt, scan).tally.requests
+
+            def run() -> None:
+                _CACHE.clear()  # every opening differs: no answer remembered from a run before
+                scan_stream(io.BytesIO(data), fmt, scan)  # noqa: B023
+
+            cpu = _best_cpu(run, repeat=3)
+            key = "language on" if detect else "language off"
+            row[f"mb_per_cpu_s, {key}"] = round(len(data) / 1e6 / cpu, 1)
+            row[f"us_per_call, {key}"] = round(cpu / calls * 1e6, 2)
+        row["bytes_per_call"] = round(len(data) / calls)
+        out[fmt] = row
+        print(f"  one core, scan only, {fmt}: {row}", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024)
@@ -688,6 +724,7 @@ def main() -> None:
             f"llmops (language off) / DuckDB time: {ratios['median']:.2f}x of the medians, "
             f"{ratios['fastest']:.2f}x of the fastest runs (target <= 1.5x)"
         )
+    scan_per_core = per_core({"openai": args.log, **others})
     per_record = breakdown(args.log)
     print(
         "\nper OpenAI record on one core (µs): "
@@ -704,6 +741,7 @@ def main() -> None:
                 "results": summary,
                 "llmops_language_off_over_duckdb": ratios,
                 "per_openai_record_us_one_core": per_record,
+                "scan_only_one_core_per_format": scan_per_core,
             },
             indent=2,
         )

@@ -223,7 +223,11 @@ class FieldMap:
         return cls(paths)
 
     def get(self, obj: Mapping[str, Any], name: str) -> Any:
-        return dig(obj, self.paths[name])
+        """The value of field ``name`` in the record ``obj`` (see :func:`dig`), else None."""
+        path = self.paths[name]
+        if "." in path:
+            return dig(obj, path)
+        return obj.get(path)  # what dig answers for a plain key, without its walk
 
 
 def from_structured(
