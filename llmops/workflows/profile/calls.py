@@ -115,12 +115,13 @@ class Call:
         return self.outcome is not None and self.has_input
 
 
+_MERGED = tuple(name for name in Call.__slots__ if name != "retried")
+
+
 def merge_into(base: Call, part: Call) -> None:
     """Copy every field ``part`` knows into ``base`` (later parts win, ``retried`` accumulates)."""
-    for name in Call.__slots__:
-        if name == "retried":
-            base.retried = base.retried or part.retried
-            continue
+    base.retried = base.retried or part.retried
+    for name in _MERGED:
         value = getattr(part, name)
         if value is not None:
             setattr(base, name, value)
