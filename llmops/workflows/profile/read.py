@@ -1,23 +1,25 @@
 """The per-line loop: bytes in, counters out, every unreadable line counted with its place.
 
 A scan reads a byte stream in chunks, splits lines itself (so a 100 MB line, invalid UTF-8 or a
-binary file never reaches the JSON parser whole or crashes it), parses each line with orjson,
-turns records into calls, joins partial calls on their key and counts complete ones in a
-:class:`~llmops.workflows.profile.tally.Tally`. Memory stays flat: a chunk, at most
+binary file never reaches the JSON parser whole or crashes it), reads each line with its format's
+typed reader (:class:`~llmops.workflows.profile.formats.RecordReader`), measures each input with
+:func:`~llmops.core.textprofile.measure_text`, joins partial calls on their key and counts
+complete ones in a :class:`~llmops.workflows.profile.tally.Tally`. Memory stays flat: a chunk, at most
 ``max_line_bytes`` of one line, the counters and the calls still waiting for their other half.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import orjson
+import msgspec
 
-from llmops.workflows.profile import native
+from llmops.core.textprofile import measure_text
+from llmops.language import detect_language
 from llmops.workflows.profile.calls import Call, merge_into
-from llmops.workflows.profile.fastpath import openai_call
 from llmops.workflows.profile.formats import RecordReader
 from llmops.workflows.profile.tally import Tally
 
@@ -31,13 +33,14 @@ __all__ = [
     "scan_stream",
 ]
 
-CHUNK_BYTES = 2 << 20
+#: bytes read at a time (each worker holds about three times this: the chunk, its lines)
+CHUNK_BYTES = 1 << 20
 #: problem locations kept per scan (the counts are always complete)
 MAX_EXAMPLES = 10
 #: calls waiting for their other half before the oldest is given up as unjoined
 MAX_PENDING = 200_000
-#: lines in a row the typed OpenAI fast path may miss before a scan stops trying it
-FAST_PATH_MISSES = 256
+#: a JSON escape of a lone UTF-16 surrogate: text that is not valid Unicode
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class Readable(Protocol):
@@ -96,16 +99,22 @@ class ScanResult:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
 
-def _bad_line_kind(line: bytes, error: orjson.JSONDecodeError) -> str:
-    message = str(error).lower()
+def _bad_line_kind(line: bytes, error: Exception) -> str:
     if b"\x00" in line[:4096]:
         return "binary data"
-    if "utf-8" in message or "surrogate" in message:
+    if isinstance(error, UnicodeDecodeError) or "UTF-8" in str(error):
+        return "invalid UTF-8"
+    if _SURROGATE_ESCAPE.search(line) is not None:
         return "invalid UTF-8"
     head, tail = line.lstrip()[:1], line.rstrip()[-1:]
     if head in (b"{", b"[") and tail not in (b"}", b"]"):
         return "truncated JSON"
     return "not JSON"
+
+
+_CHAT = frozenset({"openai", "anthropic"})
+#: what reading a line that is not JSON raises (RecursionError: nested past msgspec's depth)
+_BAD_LINE = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
 
 
 class _Scanner:
@@ -114,36 +123,23 @@ class _Scanner:
         self.source = source
         self.result = result
         self.tally = result.tally
-        self.calls = options.reader.calls
-        self.detect = options.detect_language
+        self.formats = result.tally.formats
+        self.read_record = options.reader.read
+        self.language = detect_language if options.detect_language else None
         self.window = options.since is not None or options.until is not None
-        forced = options.reader.forced
-        self.fast = forced in (None, "openai")
-        self.sniffing = forced is None
-        self.misses = 0
-        self.native = native.NativeSink(options, result) if self.fast and native.AVAILABLE else None
-        self.native_misses = 0
+        self.chat = False  # whether the last record read was a chat record
 
     def block(self, buf: bytes, start: int, end: int, lineno: int) -> int:
         """Read the whole lines of ``buf[start:end]`` (it ends after a newline); return the
-        number of the last line read. The compiled fast path takes runs of OpenAI records; each
-        line it declines is read by :meth:`line`."""
-        pos = start
-        while pos < end:
-            sink = self.native
-            if sink is not None:
-                pos, lines = native.scan(buf, pos, end, sink)
-                lineno += lines
-                if pos >= end:
-                    break
-                self.native_misses = 0 if lines else self.native_misses + 1
-                if self.native_misses >= FAST_PATH_MISSES:
-                    self.native = None
-            stop = buf.find(b"\n", pos, end)
-            stop = end if stop < 0 else stop
+        number of the last line read."""
+        max_line = self.options.max_line_bytes
+        line = self.line
+        for raw in buf[start : end - 1].split(b"\n") if end > start else ():
             lineno += 1
-            self.read(buf[pos:stop], lineno)
-            pos = stop + 1
+            if len(raw) > max_line:
+                self.result.problems.add("line too long", self.source, lineno)
+            else:
+                line(raw, lineno)
         return lineno
 
     def read(self, raw: bytes, lineno: int) -> None:
@@ -155,28 +151,19 @@ class _Scanner:
 
     def line(self, raw: bytes, lineno: int) -> None:
         result = self.result
-        if self.fast:
-            call = openai_call(raw, self.sniffing)
-            if call is not None:
-                self.misses = 0
-                result.records += 1
-                formats = self.tally.formats
-                formats["openai"] = formats.get("openai", 0) + 1
-                self.count(call)
-                return
-            self.misses += 1
-            self.fast = self.misses < FAST_PATH_MISSES
         try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            if not raw.isascii():
+                raw.decode()  # the typed readers do not check the strings they skip
+            fmt, calls = self.read_record(raw, self.chat)
+        except _BAD_LINE as exc:
             if raw.strip():
                 result.problems.add(_bad_line_kind(raw, exc), self.source, lineno)
             else:
                 result.skip("blank line")
             return
         result.records += 1
-        fmt, calls = self.calls(obj)
-        formats = self.tally.formats
+        self.chat = fmt in _CHAT
+        formats = self.formats
         formats[fmt] = formats.get(fmt, 0) + 1
         if not calls:
             result.skip(f"no LLM call in record ({fmt})")
@@ -202,7 +189,7 @@ class _Scanner:
             self.count(base)
 
     def count(self, call: Call) -> None:
-        if not call.complete:
+        if call.outcome is None or (call.text is None and call.profile is None):
             self.result.skip("no input text" if call.outcome else "no outcome")
             return
         if self.window:
@@ -214,10 +201,10 @@ class _Scanner:
             ):
                 self.result.skip("outside --since/--until")
                 return
-        if call.profile is not None:
-            self.tally.add(call.profile, call)
+        if call.profile is None:
+            self.tally.add_measured(measure_text(call.text or "", self.language), call)
         else:
-            self.tally.add_measured(native.measure_text(call.text or "", self.detect), call)
+            self.tally.add(call.profile, call)
 
 
 def scan_stream(

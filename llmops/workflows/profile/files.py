@@ -9,6 +9,7 @@ magic bytes) and stdin are read as one stream. Progress is reported as bytes rea
 
 from __future__ import annotations
 
+import gc
 import glob
 import gzip
 import itertools
@@ -20,7 +21,7 @@ from typing import Any
 from llmops.errors import InputError
 from llmops.workflows.profile.calls import merge_into
 from llmops.workflows.profile.pool import scan_ranges
-from llmops.workflows.profile.scan import ScanOptions, ScanResult, _Scanner, scan_stream
+from llmops.workflows.profile.read import ScanOptions, ScanResult, _Scanner, scan_stream
 
 __all__ = ["SPLIT_MIN_BYTES", "expand_paths", "scan_paths"]
 
@@ -149,7 +150,26 @@ def scan_paths(
     workers: int | None = None,
     on_progress: ProgressFn | None = None,
 ) -> ScanResult:
-    """Scan every path (already expanded) into one result; ``workers`` defaults to the CPU count."""
+    """Scan every path (already expanded) into one result; ``workers`` defaults to the CPU count.
+
+    The cyclic garbage collector is paused meanwhile: the scan makes no reference cycles, and
+    in a process holding the analysis libraries each collection walks their objects again.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan_paths(paths, options, workers, on_progress)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _scan_paths(
+    paths: Sequence[str],
+    options: ScanOptions,
+    workers: int | None,
+    on_progress: ProgressFn | None,
+) -> ScanResult:
     sizes = {p: (os.path.getsize(p) if p != "-" else 0) for p in paths}
     grand_total = sum(sizes.values())
     done = 0

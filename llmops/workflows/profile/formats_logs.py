@@ -4,7 +4,10 @@ llmops events (see :mod:`llmops.engine.events`): ``input_profile`` carries the p
 ``model_call`` the attempt (response model, output tokens, status), ``call_finished`` the outcome
 (``ok``, ``degraded:<strategy>``, ``error`` with ``error.type``). They are joined on
 ``llmops.request_id``. The profile event has no non-ASCII share or informal-marker count: those
-features are reported as ``n/a`` for this format.
+features are reported as ``n/a`` for this format. An event is decoded into :class:`LlmopsEvent`.
+
+A plain structured log has no fixed keys (its fields are named with ``--field``), so its records
+are decoded as objects (``dict[str, Any]``) and read through :class:`FieldMap`.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import msgspec
+
 from llmops.core.textprofile import TextProfile
 from llmops.errors import InputError
-from llmops.workflows.profile.calls import Call, as_float, as_int, dig, parse_time
+from llmops.workflows.profile.calls import Call, as_float, as_int, cached_time, dig
 
 __all__ = [
     "OK_WORDS",
     "FailureRule",
     "FieldMap",
+    "LlmopsEvent",
     "classify_outcome",
     "from_llmops",
     "from_structured",
@@ -44,9 +50,35 @@ def classify_outcome(value: Any) -> tuple[str, str | None]:
     return "error", text or "error"
 
 
-def _finished(obj: Mapping[str, Any], call: Call) -> None:
-    raw = str(obj.get("llmops.outcome") or "error")
-    error_type = obj.get("error.type")
+def _field(name: str) -> Any:
+    return msgspec.field(default=None, name=name)
+
+
+class LlmopsEvent(msgspec.Struct):
+    """One event of llmops's own log (``input_profile``, ``model_call``, ``call_finished``)."""
+
+    event: Any = None
+    request_id: Any = _field("llmops.request_id")
+    time: Any = None
+    feature: Any = _field("llmops.feature")
+    chars: Any = _field("llmops.input.chars")
+    words: Any = _field("llmops.input.words")
+    lines: Any = _field("llmops.input.lines")
+    has_code: Any = _field("llmops.input.has_code")
+    language: Any = _field("llmops.input.language")
+    response_model: Any = _field("gen_ai.response.model")
+    output_tokens: Any = _field("gen_ai.usage.output_tokens")
+    status_code: Any = _field("http.response.status_code")
+    attempt: Any = _field("llmops.attempt")
+    attempts: Any = _field("llmops.attempts")
+    outcome: Any = _field("llmops.outcome")
+    error_type: Any = _field("error.type")
+    latency_s: Any = _field("llmops.latency_s")
+
+
+def _finished(event: LlmopsEvent, call: Call) -> None:
+    raw = str(event.outcome or "error")
+    error_type = event.error_type
     if raw == "ok":
         call.outcome = "ok"
     elif raw.startswith("degraded"):
@@ -57,38 +89,38 @@ def _finished(obj: Mapping[str, Any], call: Call) -> None:
     else:
         call.outcome = "error"
     call.error_type = None if error_type is None else str(error_type)
-    call.retried = (as_int(obj.get("llmops.attempts")) or 1) > 1
-    call.latency_s = as_float(obj.get("llmops.latency_s"))
+    call.retried = (as_int(event.attempts) or 1) > 1
+    call.latency_s = as_float(event.latency_s)
 
 
-def from_llmops(obj: Mapping[str, Any]) -> Call | None:
+def from_llmops(event: LlmopsEvent) -> Call | None:
     """One llmops event as a partial :class:`Call` keyed by request id; None for other events."""
-    kind = obj.get("event")
-    request_id = obj.get("llmops.request_id")
+    kind = event.event
+    request_id = event.request_id
     if request_id is None:
         return None
-    call = Call(join_key=str(request_id), time=parse_time(obj.get("time")))
-    feature = obj.get("llmops.feature")
+    call = Call(join_key=str(request_id), time=cached_time(event.time))
+    feature = event.feature
     call.feature = None if feature is None else str(feature)
     if kind == "input_profile":
-        chars = as_int(obj.get("llmops.input.chars")) or 0
+        chars = as_int(event.chars) or 0
         call.profile = TextProfile(
             chars=chars,
-            words=as_int(obj.get("llmops.input.words")) or 0,
-            lines=as_int(obj.get("llmops.input.lines")) or 0,
+            words=as_int(event.words) or 0,
+            lines=as_int(event.lines) or 0,
             token_estimate=(chars + 3) // 4,
-            has_code=bool(obj.get("llmops.input.has_code")),
-            language=obj.get("llmops.input.language"),
+            has_code=bool(event.has_code),
+            language=event.language,
             non_ascii_share=float(UNKNOWN),
             informal_markers=UNKNOWN,
         )
     elif kind == "model_call":
-        call.model = obj.get("gen_ai.response.model") or None
-        call.output_tokens = as_int(obj.get("gen_ai.usage.output_tokens"))
-        call.status = as_int(obj.get("http.response.status_code"))
-        call.retried = (as_int(obj.get("llmops.attempt")) or 1) > 1
+        call.model = event.response_model or None
+        call.output_tokens = as_int(event.output_tokens)
+        call.status = as_int(event.status_code)
+        call.retried = (as_int(event.attempt) or 1) > 1
     elif kind == "call_finished":
-        _finished(obj, call)
+        _finished(event, call)
     else:
         return None
     return call
@@ -191,7 +223,11 @@ class FieldMap:
         return cls(paths)
 
     def get(self, obj: Mapping[str, Any], name: str) -> Any:
-        return dig(obj, self.paths[name])
+        """The value of field ``name`` in the record ``obj`` (see :func:`dig`), else None."""
+        path = self.paths[name]
+        if "." in path:
+            return dig(obj, path)
+        return obj.get(path)  # what dig answers for a plain key, without its walk
 
 
 def from_structured(
@@ -231,5 +267,5 @@ def from_structured(
         model=None if model is None else str(model),
         turns=as_int(fields.get(obj, "turns")),
         feature=None if feature is None else str(feature),
-        time=parse_time(fields.get(obj, "time")),
+        time=cached_time(fields.get(obj, "time")),
     )

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from llmops._preload import preload
-from llmops.core.textprofile import language_detector_name
 from llmops.errors import InputError
+from llmops.language import language_detector_name
 from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments
+from llmops.workflows.profile.files import expand_paths, scan_paths
 from llmops.workflows.profile.formats import FORMATS, RecordReader
-from llmops.workflows.profile.formats_native import FailureRule, FieldMap
-from llmops.workflows.profile.runner import expand_paths, scan_paths
-from llmops.workflows.profile.scan import Problems, ScanOptions, ScanResult
+from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
+from llmops.workflows.profile.read import Problems, ScanOptions, ScanResult
 from llmops.workflows.profile.shift import (
     Distribution,
     FeatureShift,
