@@ -2,7 +2,7 @@
 
 Each assertion gives ``(pass, score, reason)``; ``not-`` inverts the verdict (and a score in
 [0, 1] becomes ``1 - score``). A test's score is the weighted mean of its assertions' scores;
-it passes when every assertion with a weight above zero passes, or, when the test sets a
+it passes when every assertion passes (whatever its weight), or, when the test sets a
 ``threshold``, when its score reaches it. An ``assert-set`` is graded the same way, as one
 assertion of its test. ``transform`` runs before grading: the test's ``options.transform`` on
 the output for all assertions, an assertion's own ``transform`` for that one alone.
@@ -286,8 +286,8 @@ async def grade_test(
         verdicts.append(CheckVerdict(_label(a), passed, score, "" if passed else reason))
         total += score * a.weight
         weights += a.weight
-        if a.weight > 0 and not passed:
+        if not passed:  # a failing assertion fails the test whatever its weight
             all_pass = False
-    score = total / weights if weights else 1.0
+    score = total / weights if weights else (0.0 if assertions else 1.0)
     passed = score >= threshold if threshold is not None else all_pass
     return Graded(verdicts, score, passed)

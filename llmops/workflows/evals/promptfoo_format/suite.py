@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PromptfooSuite", "load_promptfoo", "provider_target"]
 
-_OUTPUT_VAR = re.compile(r"\{\{-?\s*([A-Za-z_]\w*)\s*(?:[|}-])")
+#: a variable printed as is or through a filter (``| default(...)`` makes it optional)
+_OUTPUT_VAR = re.compile(r"\{\{-?\s*([A-Za-z_]\w*)\s*(?:-?\}\}|\|\s*(\w+))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +171,12 @@ def _render_prompt(prompt: Prompt, test: TestPlan) -> tuple[tuple[str, str], ...
 
 def _missing(prompt: Prompt, test: TestPlan) -> list[str]:
     templates = [prompt.text or ""] if prompt.chat is None else [c for _, c in prompt.chat]
-    used = {m.group(1) for t in templates for m in _OUTPUT_VAR.finditer(t)}
+    used = {
+        m.group(1)
+        for t in templates
+        for m in _OUTPUT_VAR.finditer(t)
+        if m.group(2) not in ("default", "d")
+    }
     return sorted(used - set(test.vars) - {"loop", "range"})
 
 
