@@ -3,6 +3,8 @@ and a helper that runs a fixture config against it and returns each case's recor
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,16 @@ from llmops.workflows.evals.records import CaseRecord, EvalRun
 from llmops.workflows.target import Target, target_from_url
 
 HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def node() -> None:
+    """Node.js for javascript assertions: skipped without it, failed under .ci/run (which
+    installs it and sets ``LLMOPS_REQUIRE_SERVICES=1``)."""
+    if shutil.which("node") is None:
+        if os.environ.get("LLMOPS_REQUIRE_SERVICES") == "1":
+            pytest.fail("node is not installed (.ci/run installs Debian's nodejs)")
+        pytest.skip("node is not installed: javascript assertions need Node.js")
 
 
 @pytest.fixture(scope="session")

@@ -86,6 +86,7 @@ def test_text_metrics_latency_cost_and_perplexity(mock_url: str) -> None:
     assert "logprobs" in runs["perplexity-without-logprobs"].checks[0].reason
 
 
+@pytest.mark.usefixtures("node")
 def test_javascript_and_python_assertions_and_transforms(mock_url: str) -> None:
     runs = _run("scripts", mock_url)
     assert {cid: r.passed for cid, r in runs.items()} == {
@@ -120,6 +121,7 @@ def test_model_graded_assertions_through_the_engine(mock_url: str) -> None:
     assert runs["llm-rubric-fail"].checks[0].reason == "it is polite, not rude"
 
 
+@pytest.mark.usefixtures("node")
 def test_weights_thresholds_assert_sets_expansion_and_scenarios(mock_url: str) -> None:
     runs = _run("structure", mock_url)
     assert {cid: r.passed for cid, r in runs.items()} == {

@@ -22,6 +22,7 @@ def test_there_are_twenty_examples() -> None:
     assert len(EXAMPLES) == 20
 
 
+@pytest.mark.usefixtures("node")
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
 def test_example_runs_as_it_is(path: Path, mock_url: str) -> None:
     run = run_config(path, mock_url)

@@ -302,6 +302,8 @@ def _plan(
     options = {**default.get("options", {}), **options_item.value}
     if "postprocess" in options:
         options.setdefault("transform", options.pop("postprocess"))
+    if _inline_js(options.get("transform")) and not node_available():
+        raise _fail(test, f"options.transform {NODE_MISSING}")
     asserts = default["asserts"] + (
         _assertions(test.child("assert"), base) if "assert" in data else ()
     )
