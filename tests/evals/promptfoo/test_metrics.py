@@ -46,9 +46,9 @@ def test_comma_separated_values_split_as_promptfoo_does() -> None:
     assert metrics.split_values(["x", 1]) == ["x", "1"]
 
 
-def test_json_values_are_found_inside_prose() -> None:
-    found = metrics.find_json_values('see {"a": 1} and [2, 3] but not {broken')
-    assert found == [{"a": 1}, [2, 3]]
+def test_json_objects_are_found_inside_prose() -> None:
+    found = metrics.find_json_values('see {"a": 1} and {"b": [2]} but not {broken')
+    assert found == [{"a": 1}, {"b": [2]}]
 
 
 @pytest.mark.parametrize(

@@ -122,8 +122,10 @@ def _load_schema(value: Any, base: Path) -> Any:
         import yaml
 
         return yaml.safe_load((base / value.removeprefix("file://")).read_text(encoding="utf-8"))
-    if isinstance(value, str):
-        return json.loads(value) if value.strip() else None
+    if isinstance(value, str):  # a schema written as YAML (or JSON) text
+        import yaml
+
+        return yaml.safe_load(value) if value.strip() else None
     return value
 
 

@@ -93,15 +93,15 @@ def levenshtein(output: str, expected: str, threshold: float | None) -> Verdict:
 
 
 def find_json_values(text: str) -> list[Any]:
-    """Every JSON object or array that parses, starting anywhere in ``text``."""
+    """Every JSON object that parses, starting anywhere in ``text`` (promptfoo's
+    ``contains-json`` looks for objects, not bare arrays)."""
     decoder = json.JSONDecoder()
     found: list[Any] = []
     i = 0
     while True:
-        starts = [p for p in (text.find("{", i), text.find("[", i)) if p != -1]
-        if not starts:
+        start = text.find("{", i)
+        if start == -1:
             return found
-        start = min(starts)
         try:
             value, end = decoder.raw_decode(text, start)
         except ValueError:

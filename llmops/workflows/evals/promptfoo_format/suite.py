@@ -90,8 +90,9 @@ class PromptfooSuite(Suite):
                 output = await transform_output(transform, output, facts)
             except (ScriptError, TemplateProblem, OSError, ValueError) as exc:
                 return [CheckVerdict("transform", False, 0.0, str(exc))], False
+        judge_feature = self.judge.feature or feature  # by default the target grades
         grader = model_grader(
-            _asker(engine, self.judge.feature, self.judge.max_tokens), _embedder(engine, feature)
+            _asker(engine, judge_feature, self.judge.max_tokens), _embedder(engine, feature)
         )
         graded = await grade_test(test.asserts, output, facts, grader, threshold=test.threshold)
         return graded.verdicts, graded.passed
@@ -226,6 +227,7 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
                 "description": raw.description,
                 "target": {"model": model},
                 "judge": {"max_tokens": 512},
+                "defaults": {"max_tokens": _max_tokens(raw.providers)},
                 "cases": cases,
             }
         )
@@ -235,6 +237,13 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
     suite._providers = raw.providers
     suite._config_path = path
     return suite
+
+
+def _max_tokens(providers: list[tuple[str, dict[str, Any]]]) -> int:
+    """The first provider's ``config.max_tokens``, else 1024 (promptfoo sets no cap of its own)."""
+    cfg = providers[0][1].get("config") if providers else None
+    value = cfg.get("max_tokens") if isinstance(cfg, dict) else None
+    return value if isinstance(value, int) and value > 0 else 1024
 
 
 def _role(role: str) -> str:
