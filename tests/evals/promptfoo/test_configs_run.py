@@ -4,6 +4,7 @@ loopback mock; each case's verdict is what promptfoo's documented semantics give
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -102,6 +103,7 @@ def test_javascript_and_python_assertions_and_transforms(mock_url: str) -> None:
     assert "AttributeError" in runs["python-that-raises-fails-the-assertion"].checks[0].reason
 
 
+@pytest.mark.usefixtures("node")
 def test_model_graded_assertions_through_the_engine(mock_url: str) -> None:
     runs = _run("graded", mock_url)
     assert {cid: r.passed for cid, r in runs.items()} == {
@@ -116,9 +118,14 @@ def test_model_graded_assertions_through_the_engine(mock_url: str) -> None:
         "context-faithfulness-under-its-threshold": False,
         "answer-relevance": True,
         "similar": True,
+        "a-failing-contexttransform-fails-the-assertion": False,
+        "context-from-the-output-with-contexttransform": True,
+        "rubricprompt-from-the-test-options": True,
     }
     assert runs["g-eval"].checks[0].score == pytest.approx(0.8)
     assert runs["llm-rubric-fail"].checks[0].reason == "it is polite, not rude"
+    failing = runs["a-failing-contexttransform-fails-the-assertion"].checks[0]
+    assert "javascript raised" in failing.reason
 
 
 @pytest.mark.usefixtures("node")
@@ -138,3 +145,19 @@ def test_weights_thresholds_assert_sets_expansion_and_scenarios(mock_url: str) -
     assert runs["weighted-score-reaches-the-test-threshold"].checks[0].check == (
         "contains:Paris [accuracy]"
     )
+
+
+def test_cli_runs_a_config_as_it_is_with_target(
+    mock_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from llmops.cli.app import app
+
+    monkeypatch.chdir(tmp_path)
+    config = HERE / "json" / "promptfooconfig.yaml"
+    args = ["eval", str(config), "--target", mock_url, "--model", "gpt-4o-mini", "--no-record"]
+    result = CliRunner().invoke(app, [*args, "--report-dir", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+    assert "2/4 passed" in result.output
+    assert (tmp_path / "reports" / "eval-json-assertions.json").is_file()

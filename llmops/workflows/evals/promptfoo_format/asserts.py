@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +234,9 @@ async def _one(
     if a.base in MODEL_GRADED:
         if grader is None:
             return (False, 0.0, f"{a.base} needs a grader model"), []
+        if a.context_transform:  # the context comes out of the output (a RAG answer's sources)
+            context = await transform_output(a.context_transform, output, facts)
+            facts = replace(facts, vars={**facts.vars, "context": context})
         return await grader(a, out, facts), []
     return _deterministic(a, out, value, facts), []
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +94,13 @@ class PromptfooSuite(Suite):
         grader = model_grader(
             _asker(engine, judge_feature, self.judge.max_tokens), _embedder(engine, feature)
         )
-        graded = await grade_test(test.asserts, output, facts, grader, threshold=test.threshold)
+        asserts = test.asserts
+        rubric = test.options.get("rubricPrompt")
+        if rubric is not None:  # options.rubricPrompt: every rubric assertion without its own
+            asserts = tuple(
+                replace(a, rubric_prompt=rubric) if a.rubric_prompt is None else a for a in asserts
+            )
+        graded = await grade_test(asserts, output, facts, grader, threshold=test.threshold)
         return graded.verdicts, graded.passed
 
 
