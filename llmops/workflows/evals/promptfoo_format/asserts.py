@@ -48,6 +48,8 @@ class CallFacts:
     cost_note: str = ""
     logprobs: Sequence[float] | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: the engine's clock: JavaScript waits through :func:`llmops.engine.clock.run_blocking`
+    clock: object = None
 
     def context(self) -> dict[str, Any]:
         """The ``context`` argument of JavaScript and Python code (as promptfoo passes it)."""
@@ -102,7 +104,7 @@ async def transform_output(code: str, output: Any, facts: CallFacts) -> Any:
     """The output after a transform: JavaScript (inline or ``.js``) or ``file://x.py``."""
     if code.startswith("file://") and code.removeprefix("file://").split(":")[0].endswith(".py"):
         return run_python(code, output, facts.context(), facts.base, default="get_transform")
-    return await run_javascript(code, output, facts.context(), facts.base)
+    return await run_javascript(code, output, facts.context(), facts.base, clock=facts.clock)
 
 
 def _rendered(value: Any, variables: Mapping[str, Any]) -> Any:
@@ -227,7 +229,7 @@ async def _one(
         code = str(a.value)
         ctx = facts.context()
         if a.base == "javascript":
-            result = await run_javascript(code, output, ctx, facts.base)
+            result = await run_javascript(code, output, ctx, facts.base, clock=facts.clock)
         else:
             result = run_python(code, out, ctx, facts.base)
         return script_verdict(result, a.threshold), []

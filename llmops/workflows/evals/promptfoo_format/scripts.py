@@ -8,17 +8,21 @@ several lines is a function body (with ``return``). It is called with ``output``
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
+import itertools
 import json
+import select
 import shutil
+import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import anyio
-
+from llmops.engine.clock import run_blocking
 from llmops.errors import InputError
 from llmops.workflows.evals.promptfoo_format.spec import script_function, script_path
 
@@ -30,27 +34,35 @@ NODE_MISSING = (
     "https://nodejs.org"
 )
 
-_RUNNER = r"""
-const fs = require('fs');
+#: one Node.js process serves every call of a run: JSON lines in, JSON lines out
+_WORKER = r"""
+const readline = require('readline');
 const { pathToFileURL } = require('url');
-const job = JSON.parse(fs.readFileSync(0, 'utf8'));
-(async () => {
-  try {
-    let fn;
-    if (job.file) {
-      const mod = await import(pathToFileURL(job.file).href);
-      const exported = mod.default !== undefined ? mod.default : mod;
-      fn = job.func ? (exported[job.func] || mod[job.func]) : exported;
-      if (typeof fn !== 'function') throw new Error(`${job.file} exports no function ${job.func || '(default)'}`);
-    } else {
-      fn = new Function('output', 'context', job.code);
-    }
-    const result = await fn(job.output, job.context);
-    process.stdout.write(JSON.stringify({ ok: true, result: result === undefined ? null : result }));
-  } catch (e) {
-    process.stdout.write(JSON.stringify({ ok: false, error: String((e && e.message) || e) }));
+const log = (...a) => process.stderr.write(a.map(String).join(' ') + '\n');
+console.log = console.info = console.debug = console.warn = log;
+async function run(job) {
+  let fn;
+  if (job.file) {
+    const mod = await import(pathToFileURL(job.file).href);
+    const exported = mod.default !== undefined ? mod.default : mod;
+    fn = job.func ? (exported[job.func] || mod[job.func]) : exported;
+    if (typeof fn !== 'function') throw new Error(`${job.file} exports no function ${job.func || '(default)'}`);
+  } else {
+    fn = new Function('output', 'context', job.code);
   }
-})();
+  return await fn(job.output, job.context);
+}
+readline.createInterface({ input: process.stdin }).on('line', async (line) => {
+  const job = JSON.parse(line);
+  let reply;
+  try {
+    const result = await run(job);
+    reply = { id: job.id, ok: true, result: result === undefined ? null : result };
+  } catch (e) {
+    reply = { id: job.id, ok: false, error: String((e && e.message) || e) };
+  }
+  process.stdout.write(JSON.stringify(reply) + '\n');
+});
 """
 
 
@@ -68,8 +80,13 @@ def _body(code: str) -> str:
     return code if "\n" in code else f"return ({code});"
 
 
-async def run_javascript(code: str, output: Any, context: Mapping[str, Any], base: Path) -> Any:
-    """Run inline JavaScript or ``file://x.js[:fn]`` with Node.js; return what it returned."""
+async def run_javascript(
+    code: str, output: Any, context: Mapping[str, Any], base: Path, *, clock: object = None
+) -> Any:
+    """Run inline JavaScript or ``file://x.js[:fn]`` with Node.js; return what it returned.
+
+    The call waits off the event loop (inline on a virtual ``clock``), see
+    :func:`llmops.engine.clock.run_blocking`."""
     node = shutil.which("node")
     if node is None:
         raise InputError(f"a javascript assertion or transform {NODE_MISSING}")
@@ -79,19 +96,68 @@ async def run_javascript(code: str, output: Any, context: Mapping[str, Any], bas
         job["func"] = script_function(code)
     else:
         job["code"] = _body(code)
-    payload = json.dumps(job, default=str).encode()
-    with anyio.fail_after(30):
-        done = await anyio.run_process([node, "-e", _RUNNER], input=payload, check=False)
-    try:
-        reply = json.loads(done.stdout or b"null")
-    except ValueError:
-        reply = None
-    if not isinstance(reply, dict):
-        err = done.stderr.decode(errors="replace").strip().splitlines()
-        raise ScriptError(f"node failed: {err[-1] if err else f'exit {done.returncode}'}")
+    worker = _node_worker(node)
+    reply = await run_blocking(clock, lambda: worker.call(job))
     if not reply.get("ok"):
         raise ScriptError(f"javascript raised: {reply.get('error')}")
     return reply.get("result")
+
+
+class _NodeWorker:
+    """A Node.js process answering one JSON line per job, one job at a time."""
+
+    def __init__(self, node: str) -> None:
+        self.proc = subprocess.Popen(
+            [node, "-e", _WORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.lock = threading.Lock()
+        self.ids = itertools.count()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def call(self, job: dict[str, Any], timeout_s: float = 30.0) -> dict[str, Any]:
+        with self.lock:
+            job = {**job, "id": next(self.ids)}
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            try:
+                self.proc.stdin.write(json.dumps(job, default=str).encode() + b"\n")
+                self.proc.stdin.flush()
+            except OSError as exc:
+                raise ScriptError(f"node is not running: {exc}") from None
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout_s)
+            line = self.proc.stdout.readline() if ready else b""
+            if not line:
+                self.close()
+                raise ScriptError(f"node gave no answer within {timeout_s:g} s")
+            reply = json.loads(line)
+            return reply if isinstance(reply, dict) else {"ok": False, "error": repr(reply)}
+
+    def close(self) -> None:
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+
+
+_workers: dict[str, _NodeWorker] = {}
+_workers_lock = threading.Lock()
+
+
+def _node_worker(node: str) -> _NodeWorker:
+    with _workers_lock:
+        worker = _workers.get(node)
+        if worker is None or not worker.alive():
+            worker = _workers[node] = _NodeWorker(node)
+        return worker
+
+
+@atexit.register
+def _stop_workers() -> None:
+    for worker in _workers.values():
+        worker.close()
 
 
 def _load_file_function(ref: str, base: Path, default: str) -> Callable[..., Any]:

@@ -83,6 +83,7 @@ class PromptfooSuite(Suite):
         test = plan.test
         messages = self.messages_for(index)
         facts = _facts(test, messages, result, self.source_dir or Path.cwd())
+        facts.clock = engine.clock
         output: Any = result.text or ""
         transform = test.options.get("transform")
         if isinstance(transform, str):
