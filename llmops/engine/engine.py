@@ -18,6 +18,12 @@ import anyio
 from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop
+from llmops.engine.conversation import (
+    SUMMARY_HEADING,
+    Conversations,
+    SummaryHook,
+    call_for_summary,
+)
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
@@ -35,7 +41,8 @@ from llmops.errors import (
 )
 from llmops.providers.registry import make_provider
 from llmops.stores.answers import AnswerCache
-from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.stores.reprocess import ReprocessQueue
+from llmops.stores.state_stores import StateStores
 from llmops.types import LLMRequest
 
 _ADHOC = FeatureConfig()
@@ -81,7 +88,16 @@ class Engine:
         self._rng = rng or random.Random()
         self._detect_language = detect_language
         self._call_events = call_events
-        self._fallbacks = Fallbacks(answer_cache)
+        self.stores = StateStores(
+            config.state, now=lambda: self.clock.now(), answer_cache=answer_cache
+        )
+        self._fallbacks = Fallbacks(self.stores)
+        self.conversations = Conversations(
+            self.stores.conversations,
+            lambda feature, prompt, max_tokens: call_for_summary(
+                self.call, feature, prompt, max_tokens
+            ),
+        )
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
@@ -123,12 +139,12 @@ class Engine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transport (if the engine made it) and the reprocess queues."""
-        if self._owns_transport and self._transport is not None:
-            with anyio.CancelScope(shield=True):
+        """Close the transport (if the engine made it) and the state stores."""
+        with anyio.CancelScope(shield=True):
+            if self._owns_transport and self._transport is not None:
                 await self._transport.aclose()
-            self._transport = None
-        self._fallbacks.close()
+                self._transport = None
+            await self._fallbacks.aclose()
         if self._sink is not None:
             self._sink.close()
 
@@ -163,12 +179,18 @@ class Engine:
             up.breaker.force_close(self.clock.now())
             up._flush_transitions()
 
-    def reprocess_queue(self, feature: str) -> SqliteReprocessQueue:
+    def reprocess_queue(self, feature: str) -> ReprocessQueue:
         """The durable queue of a feature whose fallback is ``queue``."""
         fallback = self._feature(feature).fallback
         if fallback.strategy != "queue":
             raise InputError(f"feature {feature!r} has no queue fallback")
-        return self._fallbacks.queue(fallback.path)
+        return self._fallbacks.queue(feature, fallback)
+
+    def set_summarizer(self, feature: str, hook: SummaryHook) -> None:
+        """Summarise what a conversational feature trims with ``hook(previous, turns) -> text``."""
+        if self._feature(feature).conversation is None:
+            raise InputError(f"feature {feature!r} has no conversation section")
+        self.conversations.hooks[feature] = hook
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -182,13 +204,20 @@ class Engine:
         stream: bool = False,
         on_chunk: Callable[[str, float], None] | None = None,
         request_id: str | None = None,
+        conversation_id: str | None = None,
+        degrade: bool = True,
     ) -> CallResult:
         """Call the model for ``feature`` (or the only provider when ``feature`` is None).
 
         Returns a :class:`CallResult` whose ``outcome`` says which path answered. Raises
         :class:`CapacityExceeded` when the queue is full (a service's 429), and the feature's
         failure when its fallback is ``error`` (:class:`FeatureUnavailable`) or when no
-        fallback could answer.
+        fallback could answer. ``degrade=False`` raises the failure instead of asking the
+        fallback (what a queue drain does: a drained call must not be queued again).
+
+        With ``conversation_id`` (a feature with ``conversation:``), ``messages`` is the new
+        turn: the conversation's windowed history is sent before it, and the turn and the
+        model's answer are appended afterwards (never a fallback's answer).
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
@@ -196,7 +225,9 @@ class Engine:
         clock = self.clock
         start = clock.now()
         deadline = start + (timeout_s or self.config.limits.timeout_s)
-        msgs = self._prepare(messages, cfg, rid, name)
+        msgs = new = self._prepare(messages, cfg, rid, name)
+        if conversation_id is not None:
+            msgs = await self._with_history(name, cfg, conversation_id, msgs)
         upstream_name, upstream = self._upstream_for(cfg)
         request = LLMRequest(
             model=self._model_for(cfg, upstream_name),
@@ -229,9 +260,14 @@ class Engine:
             self._finish(rid, name, "error", err, attempts, start, queue_wait)
             raise
         except CallError as err:
-            return self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
+            if not degrade:
+                self._finish(rid, name, "error", err, attempts, start, queue_wait)
+                raise
+            return await self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
         if cfg.fallback.strategy == "cached":
-            self._fallbacks.remember(name, msgs, text)
+            await self._fallbacks.remember(name, cfg.fallback, msgs, text)
+        if conversation_id is not None and cfg.conversation is not None:
+            await self.conversations.record(cfg.conversation, conversation_id, new, text)
         result = CallResult(
             request_id=rid,
             feature=name,
@@ -317,7 +353,22 @@ class Engine:
             )
         return out
 
-    def _degrade(
+    async def _with_history(
+        self, name: str, cfg: FeatureConfig, conversation_id: str, msgs: list[dict[str, str]]
+    ) -> list[dict[str, str]]:
+        """``msgs`` with the conversation's summary (in the system message) and kept turns."""
+        if cfg.conversation is None:
+            raise InputError(f"feature {name!r} has no conversation section: no conversation_id")
+        system = msgs[:1] if msgs and msgs[0]["role"] == "system" else []
+        new = msgs[len(system) :]
+        ctx = await self.conversations.context(name, cfg.conversation, conversation_id, new)
+        if ctx.summary is not None:
+            note = f"{SUMMARY_HEADING}\n{ctx.summary}"
+            text = f"{system[0]['content']}\n\n{note}" if system else note
+            system = [{"role": "system", "content": text}]
+        return [*system, *(t.message() for t in ctx.turns), *new]
+
+    async def _degrade(
         self,
         cfg: FeatureConfig,
         name: str,
@@ -329,7 +380,7 @@ class Engine:
         queue_wait: float,
     ) -> CallResult:
         try:
-            answer = self._fallbacks.answer(cfg.fallback, name, msgs, err)
+            answer = await self._fallbacks.answer(cfg.fallback, name, msgs, err)
         except CallError:
             self._finish(rid, name, "error", err, attempts, start, queue_wait)
             raise

@@ -9,38 +9,40 @@ from typing import Any
 
 import orjson
 
-from llmops.config import Fallback
+from llmops.config import CachedFallback, Fallback, QueueFallback
 from llmops.errors import CallError, FeatureUnavailable
-from llmops.stores.answers import AnswerCache, MemoryAnswerCache
-from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.stores.reprocess import ReprocessQueue
+from llmops.stores.state_stores import StateStores
 
 
 @dataclass(frozen=True, slots=True)
 class FallbackAnswer:
     text: str | None
     value: Any = None
-    queued_id: int | None = None
+    queued_id: str | None = None
 
 
 class Fallbacks:
-    """The state behind the strategies: the answer cache and the durable reprocess queues."""
+    """The strategies over the state behind them: answer caches and reprocess queues."""
 
-    def __init__(self, answer_cache: AnswerCache | None = None) -> None:
-        self.answers: AnswerCache = answer_cache or MemoryAnswerCache()
-        self._queues: dict[str, SqliteReprocessQueue] = {}
+    def __init__(self, stores: StateStores) -> None:
+        self.stores = stores
 
-    def remember(self, feature: str, messages: Sequence[Mapping[str, str]], text: str) -> None:
+    async def remember(
+        self,
+        feature: str,
+        fallback: CachedFallback,
+        messages: Sequence[Mapping[str, str]],
+        text: str,
+    ) -> None:
         """Keep a good answer for the ``cached`` strategy."""
-        self.answers.put(_cache_key(feature, messages), text)
+        await self.stores.answers(feature, fallback).put(_cache_key(feature, messages), text)
 
-    def queue(self, path: str) -> SqliteReprocessQueue:
-        """The reprocess queue stored at ``path`` (opened once)."""
-        queue = self._queues.get(path)
-        if queue is None:
-            queue = self._queues[path] = SqliteReprocessQueue(path)
-        return queue
+    def queue(self, feature: str, fallback: QueueFallback) -> ReprocessQueue:
+        """The reprocess queue of ``feature`` (opened once)."""
+        return self.stores.queue(feature, fallback)
 
-    def answer(
+    async def answer(
         self,
         fallback: Fallback,
         feature: str,
@@ -57,19 +59,17 @@ class Fallbacks:
             text = value if isinstance(value, str) else orjson.dumps(value).decode()
             return FallbackAnswer(text, value)
         if fallback.strategy == "cached":
-            cached = self.answers.get(_cache_key(feature, messages))
+            cached = await self.stores.answers(feature, fallback).get(_cache_key(feature, messages))
             if cached is None:
                 raise err
             return FallbackAnswer(cached)
         if fallback.strategy == "queue":
-            queued = self.queue(fallback.path).enqueue(feature, messages, err.error_type)
+            queued = await self.queue(feature, fallback).enqueue(messages, err.error_type)
             return FallbackAnswer(None, queued_id=queued)
         raise FeatureUnavailable(fallback.message, cause=err) from err
 
-    def close(self) -> None:
-        for queue in self._queues.values():
-            queue.close()
-        self._queues.clear()
+    async def aclose(self) -> None:
+        await self.stores.aclose()
 
 
 def _cache_key(feature: str, messages: Sequence[Mapping[str, str]]) -> str:

@@ -1,75 +1,148 @@
-"""The durable reprocess queue behind the ``queue`` fallback (SQLite file by default)."""
+"""The reprocess queue behind the ``queue`` fallback: failed calls kept until the API recovers.
+
+One small interface, :class:`ReprocessQueue`, one queue per feature, with a SQLite file as the
+embedded default (:class:`~llmops.stores.reprocess_sqlite.SqliteReprocessQueue`) and a Redis
+stream with a consumer group when shared
+(:class:`~llmops.stores.reprocess_redis.RedisReprocessQueue`). The contract, on every backend:
+
+- ``enqueue`` returns once the item is durable; items are taken oldest first.
+- ``take`` leases items to a consumer for ``lease_s``; an item neither acknowledged (``ack``) nor
+  given back (``retry_later``) before its lease ends is taken again — a worker that dies loses
+  nothing (at-least-once delivery: a consumer may see an item twice, never zero times).
+- An item is delivered at most ``max_attempts`` times; then it moves to the dead letters with
+  the reason. So does an item that cannot be decoded, and ``take`` goes on with the next one.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, Protocol
 
 import orjson
+
+__all__ = [
+    "DeadLetter",
+    "QueueStatus",
+    "QueuedCall",
+    "ReprocessQueue",
+    "decode_payload",
+    "encode_payload",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class QueuedCall:
-    id: int
+    """One failed call waiting to be reprocessed.
+
+    ``enqueued_at`` is wall-clock seconds since the epoch; ``attempts`` counts deliveries,
+    this one included (0 when read without taking it).
+    """
+
+    id: str
     feature: str
     messages: list[dict[str, str]]
     error_type: str
     enqueued_at: float
+    attempts: int = 0
 
 
-class SqliteReprocessQueue:
-    """Failed calls kept for later reprocessing; every enqueue is committed before it returns.
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An item given up on: why, after how many deliveries, and its payload as stored."""
 
-    WAL mode and one short transaction per call: a crash loses nothing that was acknowledged.
-    """
+    id: str
+    feature: str
+    reason: str
+    attempts: int
+    payload: str
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS reprocess_queue (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " feature TEXT NOT NULL, messages BLOB NOT NULL, error_type TEXT NOT NULL,"
-            " enqueued_at REAL NOT NULL)"
-        )
 
-    def enqueue(self, feature: str, messages: Sequence[Mapping[str, str]], error_type: str) -> int:
-        """Store one failed call; returns its queue id."""
-        blob = orjson.dumps([dict(m) for m in messages])
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT INTO reprocess_queue (feature, messages, error_type, enqueued_at)"
-                " VALUES (?, ?, ?, ?)",
-                (feature, blob, error_type, time.time()),
-            )
-        return int(cur.lastrowid or 0)
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    """How many items wait, are leased to a consumer right now, and are dead."""
 
-    def pending(self, limit: int = 100) -> list[QueuedCall]:
-        """The oldest waiting calls, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, feature, messages, error_type, enqueued_at FROM reprocess_queue"
-                " ORDER BY id LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [QueuedCall(r[0], r[1], orjson.loads(r[2]), r[3], r[4]) for r in rows]
+    feature: str
+    waiting: int
+    leased: int
+    dead: int
 
-    def done(self, call_id: int) -> None:
-        """Remove a call once it has been reprocessed."""
-        with self._lock:
-            self._db.execute("DELETE FROM reprocess_queue WHERE id = ?", (call_id,))
 
-    def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM reprocess_queue").fetchone()[0])
+class ReprocessQueue(Protocol):
+    """A feature's durable queue of failed calls (see the module docstring for the contract)."""
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    feature: str
+    lease_s: float
+    max_attempts: int
+
+    async def enqueue(self, messages: Sequence[Mapping[str, str]], error_type: str) -> str:
+        """Store one failed call durably; returns its id."""
+        ...
+
+    async def take(self, consumer: str, *, limit: int = 1) -> list[QueuedCall]:
+        """Lease up to ``limit`` items to ``consumer``, oldest first (expired leases included)."""
+        ...
+
+    async def ack(self, item_id: str) -> None:
+        """The item was reprocessed: remove it for good."""
+        ...
+
+    async def retry_later(self, item_id: str, reason: str) -> None:
+        """The attempt failed: give the item back at once (it keeps its delivery count)."""
+        ...
+
+    async def pending(self, limit: int = 100) -> list[QueuedCall]:
+        """Items not yet acknowledged, oldest first, without taking them."""
+        ...
+
+    async def dead(self, limit: int = 100) -> list[DeadLetter]:
+        """Dead letters, oldest first."""
+        ...
+
+    async def status(self) -> QueueStatus:
+        """Counts of waiting, leased and dead items."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection."""
+        ...
+
+
+def encode_payload(messages: Sequence[Mapping[str, str]], error_type: str, at: float) -> bytes:
+    """The stored form of one item (JSON)."""
+    return orjson.dumps(
+        {"messages": [dict(m) for m in messages], "error_type": error_type, "enqueued_at": at}
+    )
+
+
+def decode_payload(blob: bytes | str) -> tuple[list[dict[str, str]], str, float]:
+    """``(messages, error_type, enqueued_at)`` from a stored item; ``ValueError`` saying why not."""
+    try:
+        data: Any = orjson.loads(blob)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if isinstance(data, list):  # the SQLite file's first layout stored the messages alone
+        data = {"messages": data, "error_type": "", "enqueued_at": 0.0}
+    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+        raise ValueError("expected an object with a 'messages' list")
+    messages: list[dict[str, str]] = []
+    for i, m in enumerate(data["messages"]):
+        if not (
+            isinstance(m, dict)
+            and isinstance(m.get("role"), str)
+            and isinstance(m.get("content"), str)
+        ):
+            raise ValueError(f"messages[{i}] is not a {{role, content}} object of strings")
+        messages.append({"role": m["role"], "content": m["content"]})
+    at = data.get("enqueued_at", 0.0)
+    return (
+        messages,
+        str(data.get("error_type", "")),
+        float(at) if isinstance(at, int | float) else 0.0,
+    )
+
+
+def exhausted_reason(attempts: int, last_error: str | None) -> str:
+    """The dead-letter reason of an item delivered ``attempts`` times without success."""
+    last = f"; last error: {last_error}" if last_error else ""
+    return f"gave up after {attempts} deliveries{last}"

@@ -1,0 +1,129 @@
+"""The engine's conversation store, answer caches and reprocess queues, on the configured backend.
+
+``state.backend: memory`` (the default) keeps conversations and answers in this process and the
+reprocess queues in SQLite files; ``state.backend: redis`` puts all three on the shared Redis,
+through one client made from ``state.url`` when first needed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from llmops.config import CachedFallback, QueueFallback, StateConfig
+from llmops.stores.answers import AnswerCache, MemoryAnswerCache
+from llmops.stores.conversations import ConversationStore, MemoryConversationStore
+from llmops.stores.reprocess import ReprocessQueue
+from llmops.stores.reprocess_sqlite import SqliteReprocessQueue
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["StateStores"]
+
+
+class StateStores:
+    """Makes (once each) and closes the stores an engine uses.
+
+    ``now`` is the engine clock's monotonic time (TTLs in memory); ``wall`` the wall clock
+    (timestamps and SQLite leases, which must hold across processes).
+    """
+
+    def __init__(
+        self,
+        state: StateConfig,
+        *,
+        now: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        answer_cache: AnswerCache | None = None,
+    ) -> None:
+        self.state = state
+        self._now = now
+        self._wall = wall
+        self._given_cache = answer_cache
+        self._redis: Redis | None = None
+        self._conversations: ConversationStore | None = None
+        self._answers: dict[str, AnswerCache] = {}
+        self._queues: dict[str, ReprocessQueue] = {}
+
+    @property
+    def shared(self) -> bool:
+        return self.state.backend == "redis"
+
+    def _client(self) -> Redis:
+        if self._redis is None:
+            from llmops.stores.redis_conn import redis_client
+
+            assert self.state.url is not None  # StateConfig requires it with backend: redis
+            self._redis = redis_client(self.state.url)
+        return self._redis
+
+    def conversations(self) -> ConversationStore:
+        """The conversation store (one per engine)."""
+        if self._conversations is None:
+            if self.shared:
+                from llmops.stores.conversations_redis import RedisConversationStore
+
+                self._conversations = RedisConversationStore(
+                    self._client(), key_prefix=self.state.key_prefix
+                )
+            else:
+                self._conversations = MemoryConversationStore(self._now)
+        return self._conversations
+
+    def answers(self, feature: str, fallback: CachedFallback) -> AnswerCache:
+        """The answer cache of a feature whose fallback is ``cached``."""
+        if self._given_cache is not None:
+            return self._given_cache
+        cache = self._answers.get(feature)
+        if cache is None:
+            if self.shared:
+                from llmops.stores.answers_redis import RedisAnswerCache
+
+                cache = RedisAnswerCache(
+                    self._client(),
+                    key_prefix=self.state.key_prefix,
+                    namespace=feature,
+                    max_entries=fallback.max_entries,
+                    ttl_s=fallback.ttl,
+                )
+            else:
+                cache = MemoryAnswerCache(fallback.max_entries, fallback.ttl, self._now)
+            self._answers[feature] = cache
+        return cache
+
+    def queue(self, feature: str, fallback: QueueFallback) -> ReprocessQueue:
+        """The reprocess queue of a feature whose fallback is ``queue``."""
+        queue = self._queues.get(feature)
+        if queue is None:
+            if self.shared:
+                from llmops.stores.reprocess_redis import RedisReprocessQueue
+
+                queue = RedisReprocessQueue(
+                    self._client(),
+                    feature,
+                    key_prefix=self.state.key_prefix,
+                    lease_s=fallback.lease,
+                    max_attempts=fallback.max_attempts,
+                    wall=self._wall,
+                )
+            else:
+                queue = SqliteReprocessQueue(
+                    fallback.path,
+                    feature,
+                    lease_s=fallback.lease,
+                    max_attempts=fallback.max_attempts,
+                    wall=self._wall,
+                )
+            self._queues[feature] = queue
+        return queue
+
+    async def aclose(self) -> None:
+        """Close the queues, the stores and the Redis client."""
+        for queue in self._queues.values():
+            await queue.aclose()
+        self._queues.clear()
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
