@@ -53,6 +53,23 @@ class Conversations:
     def store(self) -> ConversationStore:
         return self._store()
 
+    async def messages(
+        self,
+        feature: str,
+        cfg: ConversationConfig,
+        conversation_id: str,
+        msgs: list[dict[str, str]],
+    ) -> list[dict[str, str]]:
+        """``msgs`` (a system prompt and the new turn) with the summary and the kept turns."""
+        system = msgs[:1] if msgs and msgs[0]["role"] == "system" else []
+        new = msgs[len(system) :]
+        ctx = await self.context(feature, cfg, conversation_id, new)
+        if ctx.summary is not None:  # in the system message: providers take only one
+            note = f"{SUMMARY_HEADING}\n{ctx.summary}"
+            text = f"{system[0]['content']}\n\n{note}" if system else note
+            system = [{"role": "system", "content": text}]
+        return [*system, *(t.message() for t in ctx.turns), *new]
+
     async def context(
         self,
         feature: str,

@@ -16,14 +16,11 @@ from typing import Any
 import anyio
 
 from llmops.config import FeatureConfig, LlmopsConfig
+from llmops.core.breaker import BreakerState
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop
-from llmops.engine.conversation import (
-    SUMMARY_HEADING,
-    Conversations,
-    SummaryHook,
-    call_for_summary,
-)
+from llmops.engine.conversation import Conversations, SummaryHook, call_for_summary
+from llmops.engine.drain import BackgroundDrains, DrainCallback
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
@@ -101,6 +98,7 @@ class Engine:
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
+        self._drains = BackgroundDrains()
         limits = config.limits
         self.gate = ConcurrencyGate(limits.max_concurrency, limits.queue_limit)
 
@@ -128,6 +126,7 @@ class Engine:
                 rng=self._rng,
                 emit=self._emit if self._observers else None,
             )
+        await self._drains.start(self, self.config.features)
         return self
 
     async def __aexit__(
@@ -139,7 +138,8 @@ class Engine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transport (if the engine made it) and the state stores."""
+        """Stop background draining; close the transport (if the engine made it) and the stores."""
+        await self._drains.aclose()
         with anyio.CancelScope(shield=True):
             if self._owns_transport and self._transport is not None:
                 await self._transport.aclose()
@@ -186,6 +186,22 @@ class Engine:
             raise InputError(f"feature {feature!r} has no queue fallback")
         return self._fallbacks.queue(feature, fallback)
 
+    def on_drained(self, feature: str, callback: DrainCallback) -> None:
+        """Receive each answer the background drain of ``feature`` (``auto_drain``) produces.
+
+        ``callback(drained)`` may be async; ``drained.item`` is the queued call, ``drained.result``
+        the answer. The item is acknowledged after the callback returns; if it raises, the item
+        is delivered again later.
+        """
+        self.reprocess_queue(feature)  # a feature with a queue fallback, or InputError
+        self._drains.callbacks[feature] = callback
+
+    def breaker_open(self, feature: str | None = None) -> bool:
+        """Whether the breaker of the provider ``feature`` calls is open right now."""
+        cfg = self._feature(feature) if feature is not None else _ADHOC
+        breaker = self._upstream_for(cfg)[1].breaker
+        return breaker is not None and breaker.state(self.clock.now()) == BreakerState.OPEN
+
     def set_summarizer(self, feature: str, hook: SummaryHook) -> None:
         """Summarise what a conversational feature trims with ``hook(previous, turns) -> text``."""
         if self._feature(feature).conversation is None:
@@ -227,7 +243,9 @@ class Engine:
         deadline = start + (timeout_s or self.config.limits.timeout_s)
         msgs = new = self._prepare(messages, cfg, rid, name)
         if conversation_id is not None:
-            msgs = await self._with_history(name, cfg, conversation_id, msgs)
+            if cfg.conversation is None:
+                raise InputError(f"feature {name!r} has no conversation section")
+            msgs = await self.conversations.messages(name, cfg.conversation, conversation_id, msgs)
         upstream_name, upstream = self._upstream_for(cfg)
         request = LLMRequest(
             model=self._model_for(cfg, upstream_name),
@@ -352,21 +370,6 @@ class Engine:
                 )
             )
         return out
-
-    async def _with_history(
-        self, name: str, cfg: FeatureConfig, conversation_id: str, msgs: list[dict[str, str]]
-    ) -> list[dict[str, str]]:
-        """``msgs`` with the conversation's summary (in the system message) and kept turns."""
-        if cfg.conversation is None:
-            raise InputError(f"feature {name!r} has no conversation section: no conversation_id")
-        system = msgs[:1] if msgs and msgs[0]["role"] == "system" else []
-        new = msgs[len(system) :]
-        ctx = await self.conversations.context(name, cfg.conversation, conversation_id, new)
-        if ctx.summary is not None:
-            note = f"{SUMMARY_HEADING}\n{ctx.summary}"
-            text = f"{system[0]['content']}\n\n{note}" if system else note
-            system = [{"role": "system", "content": text}]
-        return [*system, *(t.message() for t in ctx.turns), *new]
 
     async def _degrade(
         self,

@@ -100,7 +100,7 @@ class RedisAnswerCache:
 
     async def put(self, key: str, answer: str) -> None:
         """Store ``answer``; drop expired answers, then the oldest beyond ``max_entries``."""
-        ttl_ms = max(1, int(self.ttl_s * 1000))
+        ttl_ms = int(self.ttl_s * 1000)  # under a millisecond: expired at once
         await self._put(keys=self._keys, args=[key, answer.encode(), ttl_ms, self.max_entries])
 
     async def aclose(self) -> None:
