@@ -71,7 +71,7 @@ async def test_each_call_sends_the_history_and_stores_both_turns() -> None:
         ("assistant", "answer to q1"),
         ("user", "q2"),
     ]
-    assert [(t.role, t.content) for t in stored] == sent(up)[1:] + [("assistant", "answer to q2")]
+    assert [(t.role, t.content) for t in stored] == [*sent(up)[1:], ("assistant", "answer to q2")]
 
 
 async def test_history_beyond_the_token_budget_is_trimmed_from_the_oldest_end() -> None:

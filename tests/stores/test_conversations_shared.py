@@ -50,18 +50,23 @@ def config(url: str, prefix: str) -> dict[str, Any]:
     }
 
 
+def run_instance_a(data: dict[str, Any]) -> str:
+    """Turn 1 of conversation u42 in another OS process; the answer it got."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", INSTANCE_A, json.dumps(data)],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    return str(json.loads(done.stdout))
+
+
 async def test_turn_two_on_another_process_sees_turn_one(redis_url: str) -> None:
     with redis_prefix(redis_url) as prefix:
         data = config(redis_url, prefix)
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        done = subprocess.run(
-            [sys.executable, "-c", INSTANCE_A, json.dumps(data)],
-            capture_output=True,
-            env=env,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr.decode()
-        first_answer = json.loads(done.stdout)
+        first_answer = run_instance_a(data)
 
         async def handler(request: httpx.Request) -> httpx.Response:
             return httpx.Response(200, json=ok_body("nice to meet you again"))
