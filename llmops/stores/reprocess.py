@@ -6,9 +6,10 @@ stream with a consumer group when shared
 (:class:`~llmops.stores.reprocess_redis.RedisReprocessQueue`). The contract, on every backend:
 
 - ``enqueue`` returns once the item is durable; items are taken oldest first.
-- ``take`` leases items to a consumer for ``lease_s``; an item neither acknowledged (``ack``) nor
-  given back (``retry_later``) before its lease ends is taken again — a worker that dies loses
-  nothing (at-least-once delivery: a consumer may see an item twice, never zero times).
+- ``take`` leases items to a consumer for ``lease_s``; an item not acknowledged (``ack``) before
+  its lease ends is taken again — a worker that dies loses nothing (at-least-once delivery: a
+  consumer may see an item twice, never zero times). ``retry_later`` notes why an attempt
+  failed; the item waits out its lease (a backoff) before it is taken again.
 - An item is delivered at most ``max_attempts`` times; then it moves to the dead letters with
   the reason. So does an item that cannot be decoded, and ``take`` goes on with the next one.
 """
@@ -88,7 +89,7 @@ class ReprocessQueue(Protocol):
         ...
 
     async def retry_later(self, item_id: str, reason: str) -> None:
-        """The attempt failed: give the item back at once (it keeps its delivery count)."""
+        """The attempt failed: note why; the item is taken again once its lease ends."""
         ...
 
     async def pending(self, limit: int = 100) -> list[QueuedCall]:

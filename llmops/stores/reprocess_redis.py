@@ -158,11 +158,8 @@ class RedisReprocessQueue:
             await pipe.execute()
 
     async def retry_later(self, item_id: str, reason: str) -> None:
-        """The attempt failed: mark the item idle past its lease so the next take gets it."""
+        """The attempt failed: note why; the item is taken again once its lease ends."""
         await self._redis.hset(self._errors, item_id, reason)
-        await self._redis.xclaim(
-            self.stream, GROUP, "released", 0, [item_id], idle=2 * self._lease_ms, justid=True
-        )
 
     async def pending(self, limit: int = 100) -> list[QueuedCall]:
         """Items not yet acknowledged, oldest first, without taking them (undecodable skipped)."""

@@ -177,12 +177,10 @@ class SqliteReprocessQueue:
         )
 
     async def retry_later(self, item_id: str, reason: str) -> None:
-        """The attempt failed: give the item back at once, noting why."""
+        """The attempt failed: note why; the item is taken again once its lease ends."""
         await self._run(
             lambda: self._db.execute(
-                "UPDATE reprocess_queue SET lease_until = NULL, lease_owner = NULL,"
-                " last_error = ? WHERE id = ?",
-                (reason, int(item_id)),
+                "UPDATE reprocess_queue SET last_error = ? WHERE id = ?", (reason, int(item_id))
             )
         )
 

@@ -116,14 +116,18 @@ async def test_a_leased_item_is_not_taken_twice_until_its_lease_ends(backend: Ba
     assert [(c.id, c.attempts) for c in again] == [(item, 2)]  # type: ignore[attr-defined]
 
 
-async def test_retry_later_gives_the_item_back_then_attempts_run_out(backend: Backend) -> None:
+async def test_a_failed_item_waits_out_its_lease_then_attempts_run_out(backend: Backend) -> None:
     q = backend.queue  # max_attempts = 3
     item = await q.enqueue(MSG, "server_error")
+    [call] = await q.take("w1")
     for attempt in (1, 2, 3):
-        [call] = await q.take("w1")
         assert (call.id, call.attempts) == (item, attempt)
         await q.retry_later(call.id, f"overloaded #{attempt}")
-    assert await q.take("w1") == []
+        assert await q.take("w1") == []  # not before its lease ends
+        again = await backend.take_after_lease("w1")
+        if attempt < 3:
+            [call] = again  # type: ignore[assignment]
+    assert again == []
     [dead] = await q.dead()
     assert dead.id == item and dead.attempts == 3
     assert "3 deliveries" in dead.reason and "overloaded #3" in dead.reason
