@@ -116,8 +116,10 @@ def encode_payload(messages: Sequence[Mapping[str, str]], error_type: str, at: f
     )
 
 
-def decode_payload(blob: bytes | str) -> tuple[list[dict[str, str]], str, float]:
+def decode_payload(blob: object) -> tuple[list[dict[str, str]], str, float]:
     """``(messages, error_type, enqueued_at)`` from a stored item; ``ValueError`` saying why not."""
+    if not isinstance(blob, bytes | bytearray | memoryview | str):
+        raise ValueError(f"a payload of type {type(blob).__name__}, expected JSON")
     try:
         data: Any = orjson.loads(blob)
     except orjson.JSONDecodeError as exc:
@@ -141,6 +143,13 @@ def decode_payload(blob: bytes | str) -> tuple[list[dict[str, str]], str, float]
         str(data.get("error_type", "")),
         float(at) if isinstance(at, int | float) else 0.0,
     )
+
+
+def payload_bytes(blob: object) -> bytes:
+    """A stored payload as bytes, whatever the store held (for a dead letter)."""
+    if isinstance(blob, bytes | bytearray | memoryview):
+        return bytes(blob)
+    return str(blob).encode("utf-8", errors="replace")
 
 
 def exhausted_reason(attempts: int, last_error: str | None) -> str:

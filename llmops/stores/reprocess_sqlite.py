@@ -25,6 +25,7 @@ from llmops.stores.reprocess import (
     decode_payload,
     encode_payload,
     exhausted_reason,
+    payload_bytes,
 )
 
 __all__ = ["SqliteReprocessQueue"]
@@ -166,7 +167,7 @@ class SqliteReprocessQueue:
         self._db.execute(
             "INSERT INTO reprocess_dead (id, feature, payload, attempts, reason, dead_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (item_id, self.feature, bytes(blob), attempts, reason, self._wall()),
+            (item_id, self.feature, payload_bytes(blob), attempts, reason, self._wall()),
         )
         self._db.execute("DELETE FROM reprocess_queue WHERE id = ?", (item_id,))
 
