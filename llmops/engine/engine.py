@@ -18,7 +18,7 @@ import anyio
 from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.breaker import BreakerState
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
-from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop
+from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
 from llmops.engine.conversation import Conversations, SummaryHook, call_for_summary
 from llmops.engine.drain import BackgroundDrains, DrainCallback
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
@@ -80,14 +80,12 @@ class Engine:
         self._observers: list[Observer] = list(observers)
         self._sink: JsonlSink | None = None
         if config.events_log:
-            self._sink = JsonlSink(config.events_log)
+            self._sink = JsonlSink(config.events_log, clock=self.clock)
             self._observers.append(self._sink)
         self._rng = rng or random.Random()
         self._detect_language = detect_language
         self._call_events = call_events
-        self.stores = StateStores(
-            config.state, now=lambda: self.clock.now(), answer_cache=answer_cache
-        )
+        self.stores = StateStores(config.state, clock=lambda: self.clock, answer_cache=answer_cache)
         self._fallbacks = Fallbacks(self.stores)
         self.conversations = Conversations(
             self.stores.conversations,
@@ -100,20 +98,23 @@ class Engine:
         self._id_prefix = os.urandom(4).hex()
         self._drains = BackgroundDrains()
         limits = config.limits
-        self.gate = ConcurrencyGate(limits.max_concurrency, limits.queue_limit)
+        self.gate = ConcurrencyGate(limits.max_concurrency, limits.queue_limit, clock=self.clock)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> Engine:
         if not self._clock_given:
-            self.clock = clock_for_running_loop()
+            self.clock = self.gate.clock = clock_for_running_loop()
         if self._transport is None:
             from llmops.engine.default_transport import default_transport
 
             self._transport = default_transport(limit=self.config.limits.max_concurrency)
         for name, provider_cfg in self.config.providers.items():
             provider = make_provider(
-                provider_cfg.kind, provider_cfg.base_url, provider_cfg.api_key()
+                provider_cfg.kind,
+                provider_cfg.base_url,
+                provider_cfg.api_key(),
+                wall_clock=self.clock.wall,
             )
             self._upstreams[name] = Upstream(
                 name,
@@ -138,15 +139,16 @@ class Engine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop background draining; close the transport (if the engine made it) and the stores."""
+        """Stop background draining; close the transport (if the engine made it), the state
+        stores and the events log (every event written), off the event loop."""
         await self._drains.aclose()
         with anyio.CancelScope(shield=True):
             if self._owns_transport and self._transport is not None:
                 await self._transport.aclose()
                 self._transport = None
             await self._fallbacks.aclose()
-        if self._sink is not None:
-            self._sink.close()
+            if self._sink is not None:
+                await run_blocking(self.clock, self._sink.close)
 
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)

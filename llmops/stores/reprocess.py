@@ -22,14 +22,35 @@ from typing import Any, Protocol
 
 import orjson
 
+from llmops.engine.clock import wall_time
+
 __all__ = [
+    "SYSTEM_WALL",
     "DeadLetter",
     "QueueStatus",
     "QueuedCall",
     "ReprocessQueue",
+    "WallClock",
     "decode_payload",
     "encode_payload",
 ]
+
+
+class WallClock(Protocol):
+    """What a queue reads time from: wall-clock seconds (an engine's :class:`Clock` will do)."""
+
+    def wall(self) -> float: ...
+
+
+class _SystemWall:
+    virtual = False
+
+    def wall(self) -> float:
+        return wall_time()
+
+
+#: the system's wall clock, for queues used outside an engine
+SYSTEM_WALL: WallClock = _SystemWall()
 
 
 @dataclass(frozen=True, slots=True)

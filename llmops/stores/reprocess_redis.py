@@ -9,15 +9,16 @@ letters). ``XACK`` + ``XDEL`` remove an item once reprocessed. Needs the ``[redi
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmops.stores.redis_conn import redis_client, state_key
 from llmops.stores.reprocess import (
+    SYSTEM_WALL,
     DeadLetter,
     QueuedCall,
     QueueStatus,
+    WallClock,
     decode_payload,
     encode_payload,
     exhausted_reason,
@@ -44,14 +45,14 @@ class RedisReprocessQueue:
         lease_s: float = 300.0,
         max_attempts: int = 5,
         owns_client: bool = False,
-        wall: Callable[[], float] = time.time,
+        clock: WallClock | None = None,
     ) -> None:
         self.feature = feature
         self.lease_s = lease_s
         self.max_attempts = max_attempts
         self._redis: Any = client  # redis-py's stubs type stream replies loosely
         self._owns = owns_client
-        self._wall = wall
+        self._wall = (clock or SYSTEM_WALL).wall
         tag = f"queue:{feature}"
         self.stream = state_key(key_prefix, tag, "items")
         self._errors = state_key(key_prefix, tag, "errors")

@@ -1,7 +1,8 @@
 """The reprocess queue in a SQLite file: the embedded default, now with leases and dead letters.
 
 WAL mode, one short ``BEGIN IMMEDIATE`` transaction per operation (so several processes may
-share the file), each run in a worker thread so a commit never blocks the event loop. A lease is
+share the file), each run off the event loop (:func:`~llmops.engine.clock.run_blocking`: in a
+worker thread, inline on a virtual clock); the file is opened there too. A lease is
 a wall-clock deadline stored with the item (``lease_until``), so it holds across processes: a
 worker killed mid-item leaves its lease to run out, and the next ``take`` after that gets the
 item again. The file of the first layout (no leases) is upgraded in place.
@@ -11,17 +12,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio.to_thread
-
+from llmops.engine.clock import run_blocking
 from llmops.stores.reprocess import (
+    SYSTEM_WALL,
     DeadLetter,
     QueuedCall,
     QueueStatus,
+    WallClock,
     decode_payload,
     encode_payload,
     exhausted_reason,
@@ -48,25 +49,11 @@ _ADDED = {  # columns the first layout lacked
 }
 
 
-def _virtual_time() -> bool:
-    """Whether the running loop is trio on a ``MockClock`` (drills and engine tests)."""
-    import sniffio
-
-    try:
-        if sniffio.current_async_library() != "trio":
-            return False
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-    import trio
-    from trio.testing import MockClock
-
-    return isinstance(trio.lowlevel.current_clock(), MockClock)
-
-
 class SqliteReprocessQueue:
     """One feature's queue in the SQLite file at ``path`` (several features may share a file).
 
-    ``wall`` is the wall clock leases are measured on (injectable for tests).
+    ``clock`` gives the wall-clock time leases and timestamps are measured on (the engine's
+    clock; injectable for tests) and says whether time is virtual (then work runs inline).
     """
 
     def __init__(
@@ -76,34 +63,42 @@ class SqliteReprocessQueue:
         *,
         lease_s: float = 300.0,
         max_attempts: int = 5,
-        wall: Callable[[], float] = time.time,
+        clock: WallClock | None = None,
     ) -> None:
         self.path = Path(path)
         self.feature = feature
         self.lease_s = lease_s
         self.max_attempts = max_attempts
-        self._wall = wall
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock or SYSTEM_WALL
+        self._wall = self._clock.wall
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10.0
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._conn: sqlite3.Connection | None = None
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
         for statement in _SCHEMA:
-            self._db.execute(statement)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(reprocess_queue)")}
+            db.execute(statement)
+        have = {row[1] for row in db.execute("PRAGMA table_info(reprocess_queue)")}
         for column, decl in _ADDED.items():
             if column not in have:
-                self._db.execute(f"ALTER TABLE reprocess_queue ADD COLUMN {column} {decl}")
+                db.execute(f"ALTER TABLE reprocess_queue ADD COLUMN {column} {decl}")
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        assert self._conn is not None  # opened by _locked before any statement
+        return self._conn
 
     async def _run(self, fn: Callable[[], T]) -> T:
-        if _virtual_time():  # a worker thread would let virtual time leap while it commits
-            return self._locked(fn)
-        return await anyio.to_thread.run_sync(self._locked, fn)
+        return await run_blocking(self._clock, lambda: self._locked(fn))
 
     def _locked(self, fn: Callable[[], T]) -> T:
         with self._lock:
+            if self._conn is None:
+                self._conn = self._open()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 out = fn()
@@ -244,5 +239,11 @@ class SqliteReprocessQueue:
 
     async def aclose(self) -> None:
         """Close the file."""
-        with self._lock:
-            self._db.close()
+
+        def close() -> None:
+            with self._lock:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+
+        await run_blocking(self._clock, close)

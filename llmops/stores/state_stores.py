@@ -7,11 +7,11 @@ through one client made from ``state.url`` when first needed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from llmops.config import CachedFallback, QueueFallback, StateConfig
+from llmops.engine.clock import AnyioClock, Clock
 from llmops.stores.answers import AnswerCache, MemoryAnswerCache
 from llmops.stores.conversations import ConversationStore, MemoryConversationStore
 from llmops.stores.reprocess import ReprocessQueue
@@ -23,24 +23,46 @@ if TYPE_CHECKING:
 __all__ = ["StateStores"]
 
 
+def _default_clock() -> Clock:
+    return _ANYIO
+
+
+_ANYIO = AnyioClock()
+
+
+class _ClockOf:
+    """The wall clock and virtual flag of whatever clock the engine has now."""
+
+    def __init__(self, clock: Callable[[], Clock]) -> None:
+        self._clock = clock
+
+    def wall(self) -> float:
+        return self._clock().wall()
+
+    @property
+    def virtual(self) -> bool:
+        return bool(getattr(self._clock(), "virtual", False))
+
+
 class StateStores:
     """Makes (once each) and closes the stores an engine uses.
 
-    ``now`` is the engine clock's monotonic time (TTLs in memory); ``wall`` the wall clock
-    (timestamps and SQLite leases, which must hold across processes).
+    ``clock`` returns the engine's clock (it is chosen when the engine starts): its monotonic
+    time for TTLs in memory, its wall clock for timestamps and SQLite leases (which must hold
+    across processes), and whether it is virtual (SQLite then works inline).
     """
 
     def __init__(
         self,
         state: StateConfig,
         *,
-        now: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
+        clock: Callable[[], Clock] | None = None,
         answer_cache: AnswerCache | None = None,
     ) -> None:
         self.state = state
-        self._now = now
-        self._wall = wall
+        self._clock_of = clock or _default_clock
+        self._now = lambda: self._clock_of().now()
+        self._wall = _ClockOf(self._clock_of)
         self._given_cache = answer_cache
         self._redis: Redis | None = None
         self._conversations: ConversationStore | None = None
@@ -106,7 +128,7 @@ class StateStores:
                     key_prefix=self.state.key_prefix,
                     lease_s=fallback.lease,
                     max_attempts=fallback.max_attempts,
-                    wall=self._wall,
+                    clock=self._wall,
                 )
             else:
                 queue = SqliteReprocessQueue(
@@ -114,7 +136,7 @@ class StateStores:
                     feature,
                     lease_s=fallback.lease,
                     max_attempts=fallback.max_attempts,
-                    wall=self._wall,
+                    clock=self._wall,
                 )
             self._queues[feature] = queue
         return queue

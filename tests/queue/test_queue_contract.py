@@ -28,7 +28,7 @@ class Wall:
     def __init__(self) -> None:
         self.t = 1_700_000_000.0
 
-    def __call__(self) -> float:
+    def wall(self) -> float:
         return self.t
 
 
@@ -55,9 +55,10 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     if request.param == "sqlite":
         wall = Wall()
         path = tmp_path / "q.sqlite3"
-        q = SqliteReprocessQueue(path, "f", lease_s=60, max_attempts=3, wall=wall)
+        q = SqliteReprocessQueue(path, "f", lease_s=60, max_attempts=3, clock=wall)
 
         async def put_raw(blob: bytes) -> None:
+            await q.status()  # the queue creates its tables when first used
             with sqlite3.connect(path) as db:
                 db.execute(
                     "INSERT INTO reprocess_queue (feature, messages, error_type, enqueued_at)"

@@ -42,6 +42,11 @@ anyio.run(main)
 """
 
 
+class AnHourLater:
+    def wall(self) -> float:
+        return time.time() + 3600
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -86,7 +91,7 @@ async def test_an_item_held_by_a_killed_consumer_is_delivered_again(
     q: ReprocessQueue
     if backend == "sqlite":
         # leases are wall-clock deadlines in the file: read the file an hour later
-        q = SqliteReprocessQueue(target, "f", lease_s=60, wall=lambda: time.time() + 3600)
+        q = SqliteReprocessQueue(target, "f", lease_s=60, clock=AnHourLater())
     else:
         from llmops.stores.reprocess_redis import RedisReprocessQueue
 

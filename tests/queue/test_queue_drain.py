@@ -13,6 +13,7 @@ import pytest
 from trio.testing import MockClock
 
 from llmops import Engine
+from llmops.engine.clock import AnyioClock
 from llmops.engine.drain import Drained, QueueDrain
 from tests.engine.conftest import Upstream, error_response, make_config, ok_body
 
@@ -55,7 +56,11 @@ def ask(i: int) -> list[dict[str, str]]:
 
 async def test_after_an_outage_the_drain_answers_every_item_in_order(tmp_path: Path) -> None:
     api = Api()
-    async with Engine(queue_config(tmp_path / "q.db"), transport=api.up.transport()) as engine:
+    async with Engine(
+        queue_config(tmp_path / "q.db"),
+        transport=api.up.transport(),
+        clock=AnyioClock(virtual=True),
+    ) as engine:
         queued = [(await engine.call(ask(i), feature="f")).queued_id for i in range(3)]
         api.down = False
         run = QueueDrain(engine, "f")
@@ -70,7 +75,7 @@ async def test_the_drain_stops_by_itself_when_the_breaker_opens_again(tmp_path: 
     api = Api()
     cfg = queue_config(tmp_path / "q.db")
     cfg = cfg.model_copy(update={"breaker": cfg.breaker.model_copy(update=BREAKER)})
-    async with Engine(cfg, transport=api.up.transport()) as engine:
+    async with Engine(cfg, transport=api.up.transport(), clock=AnyioClock(virtual=True)) as engine:
         for i in range(5):
             await engine.call(ask(i), feature="f")  # down: queued; the breaker opens
         assert engine.breaker_open("f")
@@ -88,7 +93,11 @@ async def test_the_drain_stops_by_itself_when_the_breaker_opens_again(tmp_path: 
 
 async def test_an_answer_the_consumer_never_took_is_not_acknowledged(tmp_path: Path) -> None:
     api = Api()
-    async with Engine(queue_config(tmp_path / "q.db"), transport=api.up.transport()) as engine:
+    async with Engine(
+        queue_config(tmp_path / "q.db"),
+        transport=api.up.transport(),
+        clock=AnyioClock(virtual=True),
+    ) as engine:
         for i in range(2):
             await engine.call(ask(i), feature="f")
         api.down = False
@@ -101,7 +110,9 @@ async def test_an_answer_the_consumer_never_took_is_not_acknowledged(tmp_path: P
 async def test_an_undecodable_item_is_a_dead_letter_and_the_drain_goes_on(tmp_path: Path) -> None:
     api = Api()
     path = tmp_path / "q.db"
-    async with Engine(queue_config(path), transport=api.up.transport()) as engine:
+    async with Engine(
+        queue_config(path), transport=api.up.transport(), clock=AnyioClock(virtual=True)
+    ) as engine:
         await engine.call(ask(0), feature="f")
         with sqlite3.connect(path) as db:
             db.execute(
@@ -121,7 +132,7 @@ async def test_auto_drain_hands_answers_to_the_service_at_a_bounded_rate(tmp_pat
     cfg = queue_config(tmp_path / "q.db", auto_drain=True, drain_rate=2, check_every="5s")
     cfg = cfg.model_copy(update={"breaker": cfg.breaker.model_copy(update=BREAKER)})
     seen: list[tuple[float, str | None]] = []
-    async with Engine(cfg, transport=api.up.transport()) as engine:
+    async with Engine(cfg, transport=api.up.transport(), clock=AnyioClock(virtual=True)) as engine:
 
         async def store(d: Drained) -> None:
             seen.append((engine.clock.now(), d.result.text))

@@ -144,7 +144,7 @@ def make_engine(
     return Engine(
         isolated_config(cfg, feature, workdir, **limits),
         transport=transport,
-        clock=AnyioClock(),
+        clock=AnyioClock(virtual=True),
         rng=random.Random(0),
         answer_cache=MemoryAnswerCache(),
         detect_language=False,
