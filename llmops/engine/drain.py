@@ -5,11 +5,15 @@ through the engine (so its limits and breaker apply, and the fallback is *not* a
 call is never queued twice), and yields each item with its answer. An item is acknowledged only
 after the consumer has taken its answer (the loop resumes), so a consumer that dies loses
 nothing: the lease runs out and the item is delivered again (at-least-once). The drain stops by
-itself when the queue is empty, when ``limit`` items are done, or when the breaker is open.
+itself when the queue is empty, when ``limit`` items are done, or when the breaker is open. An
+item whose call failed because the API is down (the breaker open, or opening on this very call:
+a failed half-open probe) goes back at once without counting an attempt, so an outage never
+pushes items to the dead letters; any other failure counts, and the item waits out its lease.
 
 :func:`auto_drain` is the background loop behind ``fallback: {strategy: queue, auto_drain:
 true}``: every ``check_every`` it drains, at most ``drain_rate`` items per second, while the
-breaker is closed, handing each answer to the service's callback.
+breaker is not open (a half-open breaker lets the drain's first call be its probe), handing each
+answer to the service's callback.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import anyio.abc
 from llmops.config import FeatureConfig, QueueFallback
 from llmops.engine.clock import Clock
 from llmops.engine.result import CallResult
-from llmops.errors import CallError
+from llmops.errors import CallError, CircuitOpen
 from llmops.stores.reprocess import QueuedCall, ReprocessQueue
 
 __all__ = ["BackgroundDrains", "DrainCallback", "Drained", "QueueDrain", "auto_drain"]
@@ -113,6 +117,11 @@ class QueueDrain:
             try:
                 result = await self.engine.call(item.messages, feature=self.feature, degrade=False)
             except CallError as err:
+                if isinstance(err, CircuitOpen) or self.engine.breaker_open(self.feature):
+                    # the API is (still) down, not this item at fault: back at once, uncounted
+                    await self.queue.release(item)
+                    self.stopped = "breaker_open"
+                    return
                 self.failed += 1
                 await self.queue.retry_later(item.id, f"{err.error_type}: {err}")
                 continue

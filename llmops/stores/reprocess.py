@@ -9,7 +9,8 @@ stream with a consumer group when shared
 - ``take`` leases items to a consumer for ``lease_s``; an item not acknowledged (``ack``) before
   its lease ends is taken again — a worker that dies loses nothing (at-least-once delivery: a
   consumer may see an item twice, never zero times). ``retry_later`` notes why an attempt
-  failed; the item waits out its lease (a backoff) before it is taken again.
+  failed; the item waits out its lease (a backoff) before it is taken again. ``release`` gives
+  an item back at once without counting the delivery (the breaker was open: not its fault).
 - An item is delivered at most ``max_attempts`` times; then it moves to the dead letters with
   the reason. So does an item that cannot be decoded, and ``take`` goes on with the next one.
 """
@@ -111,6 +112,11 @@ class ReprocessQueue(Protocol):
 
     async def retry_later(self, item_id: str, reason: str) -> None:
         """The attempt failed: note why; the item is taken again once its lease ends."""
+        ...
+
+    async def release(self, item: QueuedCall) -> None:
+        """Give ``item`` back at once, its delivery not counted (the API was down, not the item
+        at fault: an outage never pushes items to the dead letters)."""
         ...
 
     async def pending(self, limit: int = 100) -> list[QueuedCall]:

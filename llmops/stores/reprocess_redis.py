@@ -162,6 +162,19 @@ class RedisReprocessQueue:
         """The attempt failed: note why; the item is taken again once its lease ends."""
         await self._redis.hset(self._errors, item_id, reason)
 
+    async def release(self, item: QueuedCall) -> None:
+        """Give ``item`` back at once (idle past any lease), its delivery not counted."""
+        await self._redis.xclaim(
+            self.stream,
+            GROUP,
+            "released",
+            0,
+            [item.id],
+            idle=2 * self._lease_ms + 1000,
+            retrycount=max(0, item.attempts - 1),
+            justid=True,
+        )
+
     async def pending(self, limit: int = 100) -> list[QueuedCall]:
         """Items not yet acknowledged, oldest first, without taking them (undecodable skipped)."""
         out = []

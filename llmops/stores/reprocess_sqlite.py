@@ -180,6 +180,16 @@ class SqliteReprocessQueue:
             )
         )
 
+    async def release(self, item: QueuedCall) -> None:
+        """Give ``item`` back at once, its delivery not counted."""
+        await self._run(
+            lambda: self._db.execute(
+                "UPDATE reprocess_queue SET lease_until = NULL, lease_owner = NULL,"
+                " attempts = ? WHERE id = ?",
+                (max(0, item.attempts - 1), int(item.id)),
+            )
+        )
+
     async def pending(self, limit: int = 100) -> list[QueuedCall]:
         """Items not yet acknowledged, oldest first, without taking them (undecodable skipped)."""
 

@@ -136,6 +136,17 @@ async def test_a_failed_item_waits_out_its_lease_then_attempts_run_out(backend: 
     assert (status.waiting, status.leased, status.dead) == (0, 0, 1)
 
 
+async def test_a_released_item_is_taken_again_at_once_its_delivery_uncounted(
+    backend: Backend,
+) -> None:
+    q = backend.queue
+    ids = [await q.enqueue(MSG, "server_error") for _ in range(2)]
+    [call] = await q.take("w1")
+    await q.release(call)
+    again = await q.take("w2", limit=2)
+    assert [(c.id, c.attempts) for c in again] == [(ids[0], 1), (ids[1], 1)]  # first is first
+
+
 async def test_an_undecodable_item_goes_to_the_dead_letters_and_the_take_goes_on(
     backend: Backend,
 ) -> None:

@@ -84,11 +84,13 @@ async def test_the_drain_stops_by_itself_when_the_breaker_opens_again(tmp_path: 
         await anyio.sleep(31)  # open_s passes; the API is still down: the probe fails
         again = QueueDrain(engine, "f")
         assert [d async for d in again] == []
-        status = await engine.reprocess_queue("f").status()
         assert engine.breaker_open("f")
-    assert (again.failed, again.stopped) == (1, "breaker_open")
-    # the item tried waits out its lease; nothing is lost or dead
-    assert (status.waiting, status.leased, status.dead) == (4, 1, 0)
+        queue = engine.reprocess_queue("f")
+        status, pending = await queue.status(), await queue.pending()
+    assert (again.failed, again.stopped) == (0, "breaker_open")
+    # the probe's item went back at once, its attempt not counted: an outage kills nothing
+    assert (status.waiting, status.leased, status.dead) == (5, 0, 0)
+    assert [p.attempts for p in pending] == [0] * 5
 
 
 async def test_an_answer_the_consumer_never_took_is_not_acknowledged(tmp_path: Path) -> None:
