@@ -1,0 +1,85 @@
+"""Two engines (two instances of a service) on one real Redis: the queue one fills, the other
+drains; the answer one instance got is the cached fallback of the other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from llmops import Engine, config_from_dict
+from llmops.engine.drain import QueueDrain
+from tests.engine.conftest import Upstream, error_response, ok_body
+from tests.queue.helpers import redis_prefix
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def prefix(redis_url: str) -> Iterator[str]:
+    with redis_prefix(redis_url) as p:
+        yield p
+
+
+def config(redis_url: str, prefix: str) -> Any:
+    return config_from_dict(
+        {
+            "providers": {
+                "main": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
+            },
+            "retry": {"max_attempts": 1},
+            "breaker": {"enabled": False},
+            "state": {"backend": "redis", "url": redis_url, "key_prefix": prefix},
+            "features": {
+                "queued": {"fallback": {"strategy": "queue", "lease": "1m"}},
+                "cached": {"fallback": {"strategy": "cached", "ttl": "1h"}},
+            },
+        }
+    )
+
+
+def api(down: bool) -> Upstream:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if down:
+            return error_response(503, "overloaded")
+        question = up.requests[-1]["messages"][-1]["content"]
+        return httpx.Response(200, json=ok_body(f"answer to {question}"))
+
+    up = Upstream(handler)
+    return up
+
+
+def ask(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
+
+
+async def test_one_instance_queues_during_an_outage_another_drains(
+    redis_url: str, prefix: str
+) -> None:
+    cfg = config(redis_url, prefix)
+    async with Engine(cfg, transport=api(down=True).transport()) as a:
+        queued = [(await a.call(ask(f"q{i}"), feature="queued")).queued_id for i in range(3)]
+    async with Engine(cfg, transport=api(down=False).transport()) as b:
+        drained = [(d.item.id, d.result.text) async for d in QueueDrain(b, "queued")]
+        status = await b.reprocess_queue("queued").status()
+    assert drained == [(queued[i], f"answer to q{i}") for i in range(3)]
+    assert (status.waiting, status.leased, status.dead) == (0, 0, 0)
+
+
+async def test_an_answer_one_instance_got_is_served_by_another_during_an_outage(
+    redis_url: str, prefix: str
+) -> None:
+    cfg = config(redis_url, prefix)
+    async with Engine(cfg, transport=api(down=False).transport()) as a:
+        first = await a.call(ask("the question"), feature="cached")
+    async with Engine(cfg, transport=api(down=True).transport()) as b:
+        served = await b.call(ask("the question"), feature="cached")
+    assert first.outcome == "ok"
+    assert (served.outcome, served.text) == ("degraded:cached", "answer to the question")
