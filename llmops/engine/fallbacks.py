@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import orjson
 from llmops.config import CachedFallback, Fallback, QueueFallback
 from llmops.errors import CallError, FeatureUnavailable
 from llmops.stores.reprocess import ReprocessQueue
-from llmops.stores.state_stores import StateStores
+from llmops.stores.state_stores import StateStores, state_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,10 @@ class Fallbacks:
         messages: Sequence[Mapping[str, str]],
         text: str,
     ) -> None:
-        """Keep a good answer for the ``cached`` strategy."""
-        await self.stores.answers(feature, fallback).put(_cache_key(feature, messages), text)
+        """Keep a good answer for the ``cached`` strategy (best effort: an unreachable shared
+        cache never fails a call that has its answer)."""
+        with contextlib.suppress(*state_errors()):
+            await self.stores.answers(feature, fallback).put(_cache_key(feature, messages), text)
 
     def queue(self, feature: str, fallback: QueueFallback) -> ReprocessQueue:
         """The reprocess queue of ``feature`` (opened once)."""
@@ -52,8 +55,21 @@ class Fallbacks:
         """The fallback's answer to ``err``; raises when the strategy has none to give.
 
         ``error`` raises :class:`FeatureUnavailable` with the declared message; ``cached`` with
-        nothing cached for this input re-raises ``err`` itself.
+        nothing cached for this input re-raises ``err`` itself, and so do ``cached`` and
+        ``queue`` when their store cannot be reached (the state error is its ``__cause__``).
         """
+        try:
+            return await self._answer(fallback, feature, messages, err)
+        except state_errors() as exc:
+            raise err from exc
+
+    async def _answer(
+        self,
+        fallback: Fallback,
+        feature: str,
+        messages: Sequence[Mapping[str, str]],
+        err: CallError,
+    ) -> FallbackAnswer:
         if fallback.strategy == "default":
             value = fallback.value
             text = value if isinstance(value, str) else orjson.dumps(value).decode()

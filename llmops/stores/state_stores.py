@@ -20,7 +20,17 @@ from llmops.stores.reprocess_sqlite import SqliteReprocessQueue
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["StateStores"]
+__all__ = ["StateStores", "state_errors"]
+
+
+def state_errors() -> tuple[type[BaseException], ...]:
+    """What a store raises when its backend cannot be reached (OS errors; Redis's own)."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:
+        return (OSError,)
+    return (OSError, RedisConnectionError, RedisTimeoutError)
 
 
 def _default_clock() -> Clock:

@@ -83,3 +83,19 @@ async def test_an_answer_one_instance_got_is_served_by_another_during_an_outage(
         served = await b.call(ask("the question"), feature="cached")
     assert first.outcome == "ok"
     assert (served.outcome, served.text) == ("degraded:cached", "answer to the question")
+
+
+async def test_with_redis_unreachable_the_cache_is_skipped_and_fallbacks_raise_the_call_error() -> (
+    None
+):
+    from llmops import Overloaded
+
+    cfg = config("redis://127.0.0.1:1/0", "unreachable")
+    async with Engine(cfg, transport=api(down=False).transport()) as up:
+        ok = await up.call(ask("q"), feature="cached")  # caching the answer fails quietly
+    async with Engine(cfg, transport=api(down=True).transport()) as down:
+        for feature in ("cached", "queued"):
+            with pytest.raises(Overloaded) as info:
+                await down.call(ask("q"), feature=feature)
+            assert "Connect" in type(info.value.__cause__).__name__
+    assert ok.outcome == "ok"

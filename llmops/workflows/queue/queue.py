@@ -18,7 +18,7 @@ from llmops.engine.transport import Transport
 from llmops.errors import ConfigError, InputError, did_you_mean
 from llmops.redact import redact_urls
 from llmops.stores.reprocess import DeadLetter, QueueStatus
-from llmops.stores.state_stores import StateStores
+from llmops.stores.state_stores import StateStores, state_errors
 
 __all__ = ["DrainSummary", "dead_letters", "drain", "drain_all", "queue_features", "queue_status"]
 
@@ -52,15 +52,6 @@ def queue_features(config: LlmopsConfig, only: str | None = None) -> dict[str, Q
     return {only: found[only]}
 
 
-def _connection_errors() -> tuple[type[BaseException], ...]:
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:
-        return (OSError,)
-    return (OSError, RedisConnectionError, RedisTimeoutError)
-
-
 @contextmanager
 def _reachable(config: LlmopsConfig) -> Iterator[None]:
     """A Redis that cannot be reached is one line naming the key and the URL (no password)."""
@@ -69,7 +60,7 @@ def _reachable(config: LlmopsConfig) -> Iterator[None]:
         return
     try:
         yield
-    except _connection_errors() as exc:
+    except state_errors() as exc:
         raise ConfigError(_unreachable(config, exc)) from None
 
 
