@@ -11,6 +11,7 @@ import pytest
 
 from llmops import Engine, config_from_dict
 from llmops.engine.drain import QueueDrain
+from llmops.stores.state_stores import state_errors
 from tests.engine.conftest import Upstream, error_response, ok_body
 from tests.queue.helpers import redis_prefix
 
@@ -40,6 +41,7 @@ def config(redis_url: str, prefix: str) -> Any:
             "features": {
                 "queued": {"fallback": {"strategy": "queue", "lease": "1m"}},
                 "cached": {"fallback": {"strategy": "cached", "ttl": "1h"}},
+                "chat": {"conversation": {"token_budget": 100}},
             },
         }
     )
@@ -98,4 +100,6 @@ async def test_with_redis_unreachable_the_cache_is_skipped_and_fallbacks_raise_t
             with pytest.raises(Overloaded) as info:
                 await down.call(ask("q"), feature=feature)
             assert "Connect" in type(info.value.__cause__).__name__
+        with pytest.raises(state_errors()):  # history is never silently dropped
+            await down.call(ask("q"), feature="chat", conversation_id="c1")
     assert ok.outcome == "ok"
