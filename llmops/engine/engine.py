@@ -6,6 +6,7 @@ limiter, deadline, retries within budget) -> validation -> fallback on failure.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import random
@@ -87,12 +88,8 @@ class Engine:
         self._call_events = call_events
         self.stores = StateStores(config.state, clock=lambda: self.clock, answer_cache=answer_cache)
         self._fallbacks = Fallbacks(self.stores)
-        self.conversations = Conversations(
-            self.stores.conversations,
-            lambda feature, prompt, max_tokens: call_for_summary(
-                self.call, feature, prompt, max_tokens
-            ),
-        )
+        summarize = functools.partial(call_for_summary, self.call)
+        self.conversations = Conversations(self.stores.conversations, summarize)
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
