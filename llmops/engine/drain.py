@@ -144,15 +144,15 @@ async def auto_drain(
         handler = callback()
         if handler is None or engine.breaker_open(feature):
             continue
-        if (await queue.status()).waiting == 0:
-            continue
         try:
+            if (await queue.status()).waiting == 0:
+                continue
             async for drained in QueueDrain(engine, feature, rate=fallback.drain_rate):
                 returned = handler(drained)
                 if inspect.isawaitable(returned):
                     await returned
-        except Exception:  # the callback failed: its item stays unacknowledged, delivered again
-            continue
+        except Exception:  # never takes the service down: an item whose callback failed stays
+            continue  # unacknowledged (delivered again after its lease); a store outage waits
 
 
 class BackgroundDrains:

@@ -151,3 +151,31 @@ async def test_auto_drain_hands_answers_to_the_service_at_a_bounded_rate(tmp_pat
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(seen)]
     assert all(g >= 0.5 - 1e-9 for g in gaps)  # at most drain_rate = 2 items per second
     assert status.waiting == 0
+
+
+class VirtualWall(AnyioClock):
+    """trio's virtual clock, with a wall clock that moves with it (SQLite leases are wall time)."""
+
+    def wall(self) -> float:
+        return 1_767_225_600.0 + self.now()
+
+
+async def test_a_failing_callback_never_stops_the_background_drain(tmp_path: Path) -> None:
+    api = Api()
+    cfg = queue_config(tmp_path / "q.db", auto_drain=True, check_every="5s", lease="1m")
+    handed: list[str | None] = []
+    async with Engine(cfg, transport=api.up.transport(), clock=VirtualWall(virtual=True)) as engine:
+
+        def flaky_store(d: Drained) -> None:
+            handed.append(d.item.id)
+            if len(handed) == 1:
+                raise RuntimeError("the service's database hiccuped")
+
+        engine.on_drained("f", flaky_store)
+        first = (await engine.call(ask(0), feature="f")).queued_id
+        second = (await engine.call(ask(1), feature="f")).queued_id
+        api.down = False
+        await anyio.sleep(120)  # the first item's lease (1 min) runs out; it is handed again
+        status = await engine.reprocess_queue("f").status()
+    assert handed == [first, second, first]
+    assert (status.waiting, status.leased, status.dead) == (0, 0, 0)
