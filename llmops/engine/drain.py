@@ -5,15 +5,17 @@ through the engine (so its limits and breaker apply, and the fallback is *not* a
 call is never queued twice), and yields each item with its answer. An item is acknowledged only
 after the consumer has taken its answer (the loop resumes), so a consumer that dies loses
 nothing: the lease runs out and the item is delivered again (at-least-once). The drain stops by
-itself when the queue is empty, when ``limit`` items are done, or when the breaker is open. An
-item whose call failed because the API is down (the breaker open, or opening on this very call:
-a failed half-open probe) goes back at once without counting an attempt, so an outage never
-pushes items to the dead letters; any other failure counts, and the item waits out its lease.
+itself when the queue is empty, when ``limit`` items are done, or when the breaker is open (the
+engine's own breaker check refuses the call; with a fleet's breaker that is the shared state, not
+a stale local view). An item whose call failed because the API is down (the breaker open, or
+opening on this very call: a failed half-open probe) goes back at once without counting an
+attempt, so an outage never pushes items to the dead letters; any other failure counts, and the
+item waits out its lease.
 
 :func:`auto_drain` is the background loop behind ``fallback: {strategy: queue, auto_drain:
-true}``: every ``check_every`` it drains, at most ``drain_rate`` items per second, while the
-breaker is not open (a half-open breaker lets the drain's first call be its probe), handing each
-answer to the service's callback.
+true}``: every ``check_every``, when items wait, it drains at most ``drain_rate`` items per
+second, handing each answer to the service's callback. While the breaker is open the first call
+is refused and the item goes straight back; a half-open breaker lets it be the probe.
 """
 
 from __future__ import annotations
@@ -103,9 +105,6 @@ class QueueDrain:
             if self.limit is not None and self.done + self.failed >= self.limit:
                 self.stopped = "limit"
                 return
-            if self.engine.breaker_open(self.feature):
-                self.stopped = "breaker_open"
-                return
             if self.rate is not None:  # item starts at least 1/rate seconds apart
                 await clock.sleep(next_at - clock.now())
                 next_at = clock.now() + 1 / self.rate
@@ -142,7 +141,7 @@ async def auto_drain(
     while True:
         await clock.sleep(fallback.check_every)
         handler = callback()
-        if handler is None or engine.breaker_open(feature):
+        if handler is None:
             continue
         try:
             if (await queue.status()).waiting == 0:

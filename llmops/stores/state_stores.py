@@ -75,6 +75,7 @@ class StateStores:
         self._wall = _ClockOf(self._clock_of)
         self._given_cache = answer_cache
         self._redis: Redis | None = None
+        self._owns_client = False
         self._conversations: ConversationStore | None = None
         self._answers: dict[str, AnswerCache] = {}
         self._queues: dict[str, ReprocessQueue] = {}
@@ -83,12 +84,19 @@ class StateStores:
     def shared(self) -> bool:
         return self.state.backend == "redis"
 
+    def share_client(self, client: Redis | None) -> None:
+        """Use ``client`` (the engine's one Redis client, which its owner closes) from now on."""
+        if client is not None and self._redis is None:
+            self._redis = client
+            self._owns_client = False
+
     def _client(self) -> Redis:
         if self._redis is None:
             from llmops.stores.redis_conn import redis_client
 
             assert self.state.url is not None  # StateConfig requires it with backend: redis
             self._redis = redis_client(self.state.url)
+            self._owns_client = True
         return self._redis
 
     def conversations(self) -> ConversationStore:
@@ -156,6 +164,6 @@ class StateStores:
         for queue in self._queues.values():
             await queue.aclose()
         self._queues.clear()
-        if self._redis is not None:
+        if self._redis is not None and self._owns_client:
             await self._redis.aclose()
-            self._redis = None
+        self._redis = None

@@ -90,16 +90,39 @@ async def test_an_answer_one_instance_got_is_served_by_another_during_an_outage(
 async def test_with_redis_unreachable_the_cache_is_skipped_and_fallbacks_raise_the_call_error() -> (
     None
 ):
+    # the engine checks Redis once at start (an unreachable state.url is a ConfigError); this is
+    # Redis going away afterwards: the stores see connection errors
     from llmops import Overloaded
+    from llmops.config import CachedFallback, QueueFallback, StateConfig
+    from llmops.engine.fallbacks import Fallbacks
+    from llmops.stores.state_stores import StateStores
 
-    cfg = config("redis://127.0.0.1:1/0", "unreachable")
-    async with Engine(cfg, transport=api(down=False).transport()) as up:
-        ok = await up.call(ask("q"), feature="cached")  # caching the answer fails quietly
-    async with Engine(cfg, transport=api(down=True).transport()) as down:
-        for feature in ("cached", "queued"):
-            with pytest.raises(Overloaded) as info:
-                await down.call(ask("q"), feature=feature)
-            assert "Connect" in type(info.value.__cause__).__name__
-        with pytest.raises(state_errors()):  # history is never silently dropped
-            await down.call(ask("q"), feature="chat", conversation_id="c1")
-    assert ok.outcome == "ok"
+    stores = StateStores(StateConfig(backend="redis", url="redis://127.0.0.1:1/0"))
+    fallbacks = Fallbacks(stores)
+    cached = CachedFallback(strategy="cached")
+    queued = QueueFallback(strategy="queue")
+    err = Overloaded("overloaded", status=529)
+    await fallbacks.remember("f", cached, ask("q"), "an answer")  # skipped quietly
+    for fallback in (cached, queued):
+        with pytest.raises(Overloaded) as info:
+            await fallbacks.answer(fallback, "f", ask("q"), err)
+        assert isinstance(info.value.__cause__, state_errors())
+    with pytest.raises(state_errors()):  # history is never silently dropped
+        await stores.conversations().history("c1")
+    await fallbacks.aclose()
+
+
+async def test_an_isolated_engine_keeps_conversations_answers_and_queues_in_process(
+    redis_url: str, prefix: str
+) -> None:
+    cfg = config(redis_url, prefix)
+    async with Engine(cfg, transport=api(down=False).transport(), isolate_state=True) as engine:
+        await engine.call(ask("synthetic"), feature="chat", conversation_id="c1")
+        await engine.call(ask("synthetic"), feature="cached")
+        kept = await engine.conversations.store.last("c1", 5)
+    assert [t.content for t in kept] == ["synthetic", "answer to synthetic"]
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    assert list(client.scan_iter(match=f"{prefix}:*")) == []
+    client.close()
