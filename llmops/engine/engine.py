@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 
-from llmops.config import FeatureConfig, LlmopsConfig, StateConfig
+from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.breaker import BreakerState
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
@@ -95,9 +95,12 @@ class Engine:
         self._call_events = call_events
         self._isolate_state = isolate_state
         self._state: RuntimeState | None = None
-        # conversations, answers and queues: in process too when the engine is isolated
-        state = StateConfig() if isolate_state else config.state
-        self.stores = StateStores(state, clock=lambda: self.clock, answer_cache=answer_cache)
+        self.stores = StateStores(
+            config.state,
+            clock=lambda: self.clock,
+            answer_cache=answer_cache,
+            isolated=isolate_state,
+        )
         self._fallbacks = Fallbacks(self.stores)
         summarize = functools.partial(call_for_summary, self.call)
         self.conversations = Conversations(self.stores.conversations, summarize)

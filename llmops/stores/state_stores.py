@@ -2,12 +2,17 @@
 
 ``state.backend: memory`` (the default) keeps conversations and answers in this process and the
 reprocess queues in SQLite files; ``state.backend: redis`` puts all three on the shared Redis,
-through one client made from ``state.url`` when first needed.
+through the engine's one client (or one made from ``state.url`` when first needed). An isolated
+engine (load tests, drills) keeps everything in process and its queues in a temporary folder,
+whatever the configuration says.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmops.config import CachedFallback, QueueFallback, StateConfig
@@ -68,8 +73,11 @@ class StateStores:
         *,
         clock: Callable[[], Clock] | None = None,
         answer_cache: AnswerCache | None = None,
+        isolated: bool = False,
     ) -> None:
-        self.state = state
+        self.state = StateConfig() if isolated else state
+        self.isolated = isolated
+        self._scratch: Path | None = None
         self._clock_of = clock or _default_clock
         self._now = lambda: self._clock_of().now()
         self._wall = _ClockOf(self._clock_of)
@@ -150,7 +158,7 @@ class StateStores:
                 )
             else:
                 queue = SqliteReprocessQueue(
-                    fallback.path,
+                    self._queue_path(feature, fallback),
                     feature,
                     lease_s=fallback.lease,
                     max_attempts=fallback.max_attempts,
@@ -159,11 +167,21 @@ class StateStores:
             self._queues[feature] = queue
         return queue
 
+    def _queue_path(self, feature: str, fallback: QueueFallback) -> Path:
+        if not self.isolated:
+            return Path(fallback.path)
+        if self._scratch is None:  # synthetic traffic never lands in the service's queue file
+            self._scratch = Path(tempfile.mkdtemp(prefix="llmops-isolated-queue-"))
+        return self._scratch / f"{feature}.sqlite3"
+
     async def aclose(self) -> None:
-        """Close the queues, the stores and the Redis client."""
+        """Close the queues, the stores and the Redis client (and an isolated queue's files)."""
         for queue in self._queues.values():
             await queue.aclose()
         self._queues.clear()
         if self._redis is not None and self._owns_client:
             await self._redis.aclose()
         self._redis = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

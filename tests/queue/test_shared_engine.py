@@ -4,6 +4,7 @@ drains; the answer one instance got is the cached fallback of the other."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -113,14 +114,24 @@ async def test_with_redis_unreachable_the_cache_is_skipped_and_fallbacks_raise_t
 
 
 async def test_an_isolated_engine_keeps_conversations_answers_and_queues_in_process(
-    redis_url: str, prefix: str
+    redis_url: str, prefix: str, tmp_path: Path
 ) -> None:
     cfg = config(redis_url, prefix)
+    feature = cfg.features["queued"]
+    fallback = feature.fallback.model_copy(update={"path": str(tmp_path / "service.sqlite3")})
+    features = {**cfg.features, "queued": feature.model_copy(update={"fallback": fallback})}
+    cfg = cfg.model_copy(update={"features": features})
     async with Engine(cfg, transport=api(down=False).transport(), isolate_state=True) as engine:
         await engine.call(ask("synthetic"), feature="chat", conversation_id="c1")
         await engine.call(ask("synthetic"), feature="cached")
         kept = await engine.conversations.store.last("c1", 5)
+    async with Engine(cfg, transport=api(down=True).transport(), isolate_state=True) as engine:
+        queued = await engine.call(ask("synthetic"), feature="queued")
+        assert [p.id for p in await engine.reprocess_queue("queued").pending()] == [
+            queued.queued_id
+        ]
     assert [t.content for t in kept] == ["synthetic", "answer to synthetic"]
+    assert not (tmp_path / "service.sqlite3").exists()  # not in the service's queue file
     import redis
 
     client = redis.Redis.from_url(redis_url)
