@@ -17,11 +17,11 @@ from typing import Any
 import anyio
 
 from llmops.config import FeatureConfig, LlmopsConfig
-from llmops.core.breaker import BreakerState
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
-from llmops.engine.conversation import Conversations, SummaryHook, call_for_summary
-from llmops.engine.drain import BackgroundDrains, DrainCallback
+from llmops.engine.conversation import Conversations, call_for_summary
+from llmops.engine.drain import BackgroundDrains
+from llmops.engine.engine_state import StateMethods
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
@@ -41,14 +41,13 @@ from llmops.providers.registry import make_provider
 from llmops.stores.answers import AnswerCache
 from llmops.stores.breaker_state import DONE
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
-from llmops.stores.reprocess import ReprocessQueue
 from llmops.stores.state_stores import StateStores
 from llmops.types import LLMRequest
 
 _ADHOC = FeatureConfig()
 
 
-class Engine:
+class Engine(StateMethods):
     """The async reliability core. Use it as an async context manager::
 
         engine = Engine(load_config("llmops.yaml"))
@@ -214,35 +213,6 @@ class Engine:
         done = up.breaker.force_close()
         up._flush_transitions()
         return done
-
-    def reprocess_queue(self, feature: str) -> ReprocessQueue:
-        """The durable queue of a feature whose fallback is ``queue``."""
-        fallback = self._feature(feature).fallback
-        if fallback.strategy != "queue":
-            raise InputError(f"feature {feature!r} has no queue fallback")
-        return self._fallbacks.queue(feature, fallback)
-
-    def on_drained(self, feature: str, callback: DrainCallback) -> None:
-        """Receive each answer the background drain of ``feature`` (``auto_drain``) produces.
-
-        ``callback(drained)`` may be async; ``drained.item`` is the queued call, ``drained.result``
-        the answer. The item is acknowledged after the callback returns; if it raises, the item
-        is delivered again later.
-        """
-        self.reprocess_queue(feature)  # a feature with a queue fallback, or InputError
-        self._drains.callbacks[feature] = callback
-
-    def breaker_open(self, feature: str | None = None) -> bool:
-        """Whether the breaker of the provider ``feature`` calls is open right now."""
-        cfg = self._feature(feature) if feature is not None else _ADHOC
-        breaker = self._upstream_for(cfg)[1].breaker
-        return breaker is not None and breaker.known_state() is BreakerState.OPEN
-
-    def set_summarizer(self, feature: str, hook: SummaryHook) -> None:
-        """Summarise what a conversational feature trims with ``hook(previous, turns) -> text``."""
-        if self._feature(feature).conversation is None:
-            raise InputError(f"feature {feature!r} has no conversation section")
-        self.conversations.hooks[feature] = hook
 
     # -- calls -------------------------------------------------------------------------------
 
