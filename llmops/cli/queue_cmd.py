@@ -1,7 +1,7 @@
 """``llmops queue status|drain|dead``: parse, call the queue workflow, print, exit.
 
 Exit codes: 0 done (``drain``: the queue is empty or ``--limit`` was reached); 1 ``drain``
-stopped because the breaker opened again (items are left); 2 bad input or configuration
+stopped because the breaker opened again or the engine was overloaded (items are left); 2 bad input or configuration
 (an unreachable ``state.url`` too).
 """
 
@@ -143,5 +143,5 @@ def register(app: typer.Typer) -> None:
             f"{feature}: {summary.done} answered, {summary.failed} failed and given back;"
             f" stopped: {summary.stopped}; left: {left.waiting} waiting, {left.dead} dead"
         )
-        if summary.stopped == "breaker_open":
+        if summary.stopped in ("breaker_open", "overloaded"):
             raise typer.Exit(EXIT_FAILED)

@@ -33,12 +33,12 @@ import anyio.abc
 from llmops.config import FeatureConfig, QueueFallback
 from llmops.engine.clock import Clock
 from llmops.engine.result import CallResult
-from llmops.errors import CallError, CircuitOpen
+from llmops.errors import CallError, CapacityExceeded, CircuitOpen, RetryBudgetExhausted
 from llmops.stores.reprocess import QueuedCall, ReprocessQueue
 
 __all__ = ["BackgroundDrains", "DrainCallback", "Drained", "QueueDrain", "auto_drain"]
 
-StopReason = Literal["empty", "limit", "breaker_open"]
+StopReason = Literal["empty", "limit", "breaker_open", "overloaded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +72,8 @@ class _Engine(Protocol):
 class QueueDrain:
     """``async for drained in QueueDrain(engine, "summarize"): ...`` (see the module docstring).
 
-    Afterwards ``done``, ``failed`` and ``stopped`` (``empty``, ``limit`` or ``breaker_open``)
-    say how it went. ``rate`` bounds items per second (None: as fast as the limits allow).
+    Afterwards ``done``, ``failed`` and ``stopped`` (``empty``, ``limit``, ``breaker_open``, or
+    ``overloaded`` when the engine's own queue or retry budget refused) say how it went. ``rate`` bounds items per second (None: as fast as the limits allow).
     """
 
     def __init__(
@@ -120,6 +120,10 @@ class QueueDrain:
                     # the API is (still) down, not this item at fault: back at once, uncounted
                     await self.queue.release(item)
                     self.stopped = "breaker_open"
+                    return
+                if isinstance(err, CapacityExceeded | RetryBudgetExhausted):
+                    await self.queue.release(item)  # this service is busy: later, uncounted
+                    self.stopped = "overloaded"
                     return
                 self.failed += 1
                 await self.queue.retry_later(item.id, f"{err.error_type}: {err}")

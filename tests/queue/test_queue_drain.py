@@ -179,3 +179,35 @@ async def test_a_failing_callback_never_stops_the_background_drain(tmp_path: Pat
         status = await engine.reprocess_queue("f").status()
     assert handed == [first, second, first]
     assert (status.waiting, status.leased, status.dead) == (0, 0, 0)
+
+
+class BusyEngine:
+    """An engine whose own queue is full: every call is shed before reaching the API."""
+
+    def __init__(self, queue: Any) -> None:
+        self.clock = AnyioClock(virtual=True)
+        self.queue = queue
+
+    def reprocess_queue(self, feature: str) -> Any:
+        return self.queue
+
+    def breaker_open(self, feature: str) -> bool:
+        return False
+
+    async def call(self, messages: Any, *, feature: str | None = None, degrade: bool = True) -> Any:
+        from llmops import CapacityExceeded
+
+        raise CapacityExceeded("overloaded: 1 in flight, 0 queued", retry_after=1.0)
+
+
+async def test_a_busy_engine_stops_the_drain_without_spending_attempts(tmp_path: Path) -> None:
+    from llmops.stores.reprocess_sqlite import SqliteReprocessQueue
+
+    queue = SqliteReprocessQueue(tmp_path / "q.db", "f", max_attempts=1)
+    await queue.enqueue(ask(0), "server_error")
+    for _ in range(3):  # with max_attempts=1 a counted attempt would have killed it
+        run = QueueDrain(BusyEngine(queue), "f")
+        assert [d async for d in run] == [] and run.stopped == "overloaded"
+    status = await queue.status()
+    await queue.aclose()
+    assert (status.waiting, status.leased, status.dead) == (1, 0, 0)
