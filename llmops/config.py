@@ -14,7 +14,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from llmops.defaults import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE  # re-exported
 from llmops.errors import ConfigError, did_you_mean
@@ -39,6 +46,21 @@ def expand_model_id(value: str) -> str:
         )
 
     return _ENV_REF.sub(repl, value)
+
+
+def _duration(value: str | float) -> float:
+    """Seconds in a duration such as ``24h`` or ``90s`` (the one grammar, :mod:`llmops.durations`)."""
+    from llmops.durations import parse_duration
+    from llmops.errors import InputError
+
+    try:
+        return parse_duration(str(value))
+    except InputError:
+        raise ValueError("a duration such as 90s, 30m, 24h, 7d or 1h30m") from None
+
+
+#: seconds, written as a number or a duration string (``90``, ``30s``, ``1h``)
+Duration = Annotated[float, BeforeValidator(_duration), Field(gt=0)]
 
 
 class _Strict(BaseModel):
@@ -204,10 +226,22 @@ class StateConfig(_Strict):
 
 
 class QueueFallback(_Strict):
-    """Failed calls go to a durable reprocess queue (SQLite file) to be retried later."""
+    """Failed calls go to a durable reprocess queue to be retried later.
+
+    The queue is a SQLite file at ``path`` with ``state.backend: memory`` and a Redis stream
+    with ``state.backend: redis``. A drain takes an item for ``lease`` (a worker that dies
+    loses its lease and the item is taken again), tries it at most ``max_attempts`` times, then
+    moves it to the dead letters. With ``auto_drain`` a service's engine drains by itself once
+    the breaker is closed, at most ``drain_rate`` items per second, looking every ``check_every``.
+    """
 
     strategy: Literal["queue"]
     path: str = ".llmops/reprocess-queue.sqlite3"
+    auto_drain: bool = False
+    lease: Duration = 300.0
+    max_attempts: int = Field(default=5, ge=1)
+    drain_rate: float = Field(default=2.0, gt=0, description="Items per second at most.")
+    check_every: Duration = 10.0
 
 
 class DefaultFallback(_Strict):
@@ -222,6 +256,7 @@ class CachedFallback(_Strict):
 
     strategy: Literal["cached"]
     max_entries: int = Field(default=10_000, ge=1)
+    ttl: Duration = Field(default=86_400.0, description="How long an answer may be served.")
 
 
 class ErrorFallback(_Strict):
@@ -270,6 +305,22 @@ class ValidationConfig(_Strict):
         return None
 
 
+class ConversationConfig(_Strict):
+    """A conversational feature: history kept per conversation id, sent within a token budget.
+
+    Each call sends the most recent turns that fit ``token_budget`` (with the new turn), trimmed
+    from the oldest end; at most ``max_turns`` are kept, for ``ttl`` after the last turn.
+    ``summarize_with`` names a feature that summarises what was trimmed (at most
+    ``summary_tokens``), kept with the conversation and redone when it falls out of date.
+    """
+
+    token_budget: int = Field(default=3000, ge=1)
+    max_turns: int = Field(default=50, ge=1)
+    ttl: Duration = 3600.0
+    summarize_with: str | None = None
+    summary_tokens: int = Field(default=256, ge=1)
+
+
 class FeatureConfig(_Strict):
     """One AI-dependent path of the product, by name."""
 
@@ -280,22 +331,12 @@ class FeatureConfig(_Strict):
     system_prompt: str | None = None
     fallback: Fallback = Field(default_factory=lambda: ErrorFallback(strategy="error"))
     validation: ValidationConfig | None = None
+    conversation: ConversationConfig | None = None
 
     @field_validator("model")
     @classmethod
     def _model(cls, v: str | None) -> str | None:
         return None if v is None else expand_model_id(v)
-
-
-def _duration(value: str | float) -> float:
-    """Seconds in a duration such as ``24h`` or ``90s`` (the one grammar, :mod:`llmops.durations`)."""
-    from llmops.durations import parse_duration
-    from llmops.errors import InputError
-
-    try:
-        return parse_duration(str(value))
-    except InputError:
-        raise ValueError("a duration such as 90s, 30m, 24h, 7d or 1h30m") from None
 
 
 class RunbookFeature(_Strict):
@@ -424,6 +465,12 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
             problems.append((loc, f"set provider: several are defined ({', '.join(known)})"))
         elif cfg.providers and cfg._model_for(feature) is None:
             problems.append((loc, "no model: set model on the feature or on its provider"))
+        summarizer = feature.conversation.summarize_with if feature.conversation else None
+        if summarizer is not None and (summarizer == name or summarizer not in cfg.features):
+            others = sorted(set(cfg.features) - {name})
+            msg = f"got '{summarizer}', expected another feature of this file"
+            msg += did_you_mean(summarizer, others, otherwise=f" ({', '.join(others) or 'none'})")
+            problems.append(((*loc, "conversation", "summarize_with"), msg))
     if cfg.runbook is not None:
         problems.extend(_runbook_references(cfg, cfg.runbook))
     return problems

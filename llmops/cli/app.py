@@ -10,7 +10,15 @@ import sys
 
 import typer
 
-from llmops.cli import config_cmd, eval_cmd, loadtest_cmd, mock_cmd, profile_cmd, runbook_cmd
+from llmops.cli import (
+    config_cmd,
+    eval_cmd,
+    loadtest_cmd,
+    mock_cmd,
+    profile_cmd,
+    queue_cmd,
+    runbook_cmd,
+)
 from llmops.cli.common import run_guarded
 
 app = typer.Typer(
@@ -25,7 +33,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-for module in (loadtest_cmd, eval_cmd, profile_cmd, runbook_cmd, mock_cmd, config_cmd):
+for module in (loadtest_cmd, eval_cmd, profile_cmd, runbook_cmd, mock_cmd, config_cmd, queue_cmd):
     module.register(app)
 
 

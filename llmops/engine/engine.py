@@ -6,6 +6,7 @@ limiter, deadline, retries within budget) -> validation -> fallback on failure.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import random
@@ -18,6 +19,9 @@ import anyio
 from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
+from llmops.engine.conversation import Conversations, call_for_summary
+from llmops.engine.drain import BackgroundDrains
+from llmops.engine.engine_state import StateMethods
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
@@ -37,13 +41,13 @@ from llmops.providers.registry import make_provider
 from llmops.stores.answers import AnswerCache
 from llmops.stores.breaker_state import DONE
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
-from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.stores.state_stores import StateStores
 from llmops.types import LLMRequest
 
 _ADHOC = FeatureConfig()
 
 
-class Engine:
+class Engine(StateMethods):
     """The async reliability core. Use it as an async context manager::
 
         engine = Engine(load_config("llmops.yaml"))
@@ -90,10 +94,19 @@ class Engine:
         self._call_events = call_events
         self._isolate_state = isolate_state
         self._state: RuntimeState | None = None
-        self._fallbacks = Fallbacks(answer_cache)
+        self.stores = StateStores(
+            config.state,
+            clock=lambda: self.clock,
+            answer_cache=answer_cache,
+            isolated=isolate_state,
+        )
+        self._fallbacks = Fallbacks(self.stores)
+        summarize = functools.partial(call_for_summary, self.call)
+        self.conversations = Conversations(self.stores.conversations, summarize)
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
+        self._drains = BackgroundDrains()
         limits = config.limits
         self.gate = ConcurrencyGate(limits.max_concurrency, limits.queue_limit, clock=self.clock)
 
@@ -109,6 +122,7 @@ class Engine:
         cfg = self.config
         state = await open_runtime_state(cfg.state, self.clock.now, isolate=self._isolate_state)
         self._state = state
+        self.stores.share_client(getattr(getattr(state, "link", None), "client", None))
         for name, provider_cfg in self.config.providers.items():
             provider = make_provider(
                 provider_cfg.kind,
@@ -132,6 +146,7 @@ class Engine:
                 rng=self._rng,
                 emit=self._emit if self._observers else None,
             )
+        await self._drains.start(self, self.config.features)
         return self
 
     async def __aexit__(
@@ -143,21 +158,19 @@ class Engine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transport (if the engine made it), the shared state, the reprocess queues
-        and the events log (every event written), off the event loop."""
+        """Stop background draining; close the transport (if the engine made it), the stores,
+        the shared state and the events log (every event written), off the event loop."""
+        await self._drains.aclose()
         with anyio.CancelScope(shield=True):
             if self._owns_transport and self._transport is not None:
                 await self._transport.aclose()
                 self._transport = None
+            await self._fallbacks.aclose()
             if self._state is not None:
                 await self._state.aclose()
                 self._state = None
-            await run_blocking(self.clock, self._close_files)
-
-    def _close_files(self) -> None:
-        self._fallbacks.close()
-        if self._sink is not None:
-            self._sink.close()
+            if self._sink is not None:
+                await run_blocking(self.clock, self._sink.close)
 
     def add_observer(self, observer: Observer) -> None:
         self._observers.append(observer)
@@ -201,13 +214,6 @@ class Engine:
         up._flush_transitions()
         return done
 
-    def reprocess_queue(self, feature: str) -> SqliteReprocessQueue:
-        """The durable queue of a feature whose fallback is ``queue``."""
-        fallback = self._feature(feature).fallback
-        if fallback.strategy != "queue":
-            raise InputError(f"feature {feature!r} has no queue fallback")
-        return self._fallbacks.queue(fallback.path)
-
     # -- calls -------------------------------------------------------------------------------
 
     async def call(
@@ -220,13 +226,20 @@ class Engine:
         stream: bool = False,
         on_chunk: Callable[[str, float], None] | None = None,
         request_id: str | None = None,
+        conversation_id: str | None = None,
+        degrade: bool = True,
     ) -> CallResult:
         """Call the model for ``feature`` (or the only provider when ``feature`` is None).
 
         Returns a :class:`CallResult` whose ``outcome`` says which path answered. Raises
         :class:`CapacityExceeded` when the queue is full (a service's 429), and the feature's
         failure when its fallback is ``error`` (:class:`FeatureUnavailable`) or when no
-        fallback could answer.
+        fallback could answer. ``degrade=False`` raises the failure instead of asking the
+        fallback (what a queue drain does: a drained call must not be queued again).
+
+        With ``conversation_id`` (a feature with ``conversation:``), ``messages`` is the new
+        turn: the conversation's windowed history is sent before it, and the turn and the
+        model's answer are appended afterwards (never a fallback's answer).
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
@@ -234,7 +247,11 @@ class Engine:
         clock = self.clock
         start = clock.now()
         deadline = start + (timeout_s or self.config.limits.timeout_s)
-        msgs = self._prepare(messages, cfg, rid, name)
+        msgs = new = self._prepare(messages, cfg, rid, name)
+        if conversation_id is not None:
+            if cfg.conversation is None:
+                raise InputError(f"feature {name!r} has no conversation section")
+            msgs = await self.conversations.messages(name, cfg.conversation, conversation_id, msgs)
         upstream_name, upstream = self._upstream_for(cfg)
         request = LLMRequest(
             model=self._model_for(cfg, upstream_name),
@@ -267,9 +284,14 @@ class Engine:
             self._finish(rid, name, "error", err, attempts, start, queue_wait)
             raise
         except CallError as err:
+            if not degrade:
+                self._finish(rid, name, "error", err, attempts, start, queue_wait)
+                raise
             return await self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
         if cfg.fallback.strategy == "cached":
-            self._fallbacks.remember(name, msgs, text)
+            await self._fallbacks.remember(name, cfg.fallback, msgs, text)
+        if conversation_id is not None and cfg.conversation is not None:
+            await self.conversations.record(cfg.conversation, conversation_id, new, text)
         result = CallResult(
             request_id=rid,
             feature=name,
@@ -367,9 +389,7 @@ class Engine:
         queue_wait: float,
     ) -> CallResult:
         try:
-            answer = await self._fallbacks.answer(
-                cfg.fallback, name, msgs, err, at=self.clock.wall(), clock=self.clock
-            )
+            answer = await self._fallbacks.answer(cfg.fallback, name, msgs, err)
         except CallError:
             self._finish(rid, name, "error", err, attempts, start, queue_wait)
             raise

@@ -28,7 +28,7 @@ class CallResult:
     attempts: int = 0
     latency_s: float = 0.0
     queue_wait_s: float = 0.0
-    queued_id: int | None = None
+    queued_id: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -1,32 +1,71 @@
-"""The last good answer per (feature, normalised input): what the ``cached`` fallback serves."""
+"""The last good answer per (feature, normalised input): what the ``cached`` fallback serves.
+
+One small interface, :class:`AnswerCache` (``get``/``put``), with an in-process LRU as the
+embedded default and :class:`~llmops.stores.answers_redis.RedisAnswerCache` shared by every
+instance. Both bound the number of answers kept and serve an answer for ``ttl_s`` after it was
+stored, never longer.
+"""
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
+
+__all__ = ["AnswerCache", "MemoryAnswerCache"]
 
 
 class AnswerCache(Protocol):
-    def get(self, key: str) -> str | None: ...
+    """Good answers by key, each kept for a while and only so many."""
 
-    def put(self, key: str, answer: str) -> None: ...
+    async def get(self, key: str) -> str | None:
+        """The answer stored under ``key`` and not yet expired, or None."""
+        ...
+
+    async def put(self, key: str, answer: str) -> None:
+        """Store ``answer`` under ``key`` (the oldest answers go beyond the size bound)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
 
 
 class MemoryAnswerCache:
-    """In-process LRU; the embedded default."""
+    """In-process LRU with a TTL; the embedded default.
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    ``now`` is the time source for the TTL (the engine passes its clock's).
+    """
+
+    def __init__(
+        self,
+        max_entries: int = 10_000,
+        ttl_s: float = 86_400.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_entries = max_entries
-        self._data: OrderedDict[str, str] = OrderedDict()
+        self.ttl_s = ttl_s
+        self._now = now
+        self._data: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
-    def get(self, key: str) -> str | None:
-        answer = self._data.get(key)
-        if answer is not None:
-            self._data.move_to_end(key)
-        return answer
+    async def get(self, key: str) -> str | None:
+        """The answer stored under ``key`` and not yet expired, or None."""
+        found = self._data.get(key)
+        if found is None:
+            return None
+        if found[1] <= self._now():
+            del self._data[key]
+            return None
+        self._data.move_to_end(key)
+        return found[0]
 
-    def put(self, key: str, answer: str) -> None:
-        self._data[key] = answer
+    async def put(self, key: str, answer: str) -> None:
+        """Store ``answer`` under ``key`` (the least recently used go beyond the bound)."""
+        self._data[key] = (answer, self._now() + self.ttl_s)
         self._data.move_to_end(key)
         while len(self._data) > self.max_entries:
             self._data.popitem(last=False)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

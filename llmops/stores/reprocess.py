@@ -1,107 +1,185 @@
-"""The durable reprocess queue behind the ``queue`` fallback (SQLite file by default)."""
+"""The reprocess queue behind the ``queue`` fallback: failed calls kept until the API recovers.
+
+One small interface, :class:`ReprocessQueue`, one queue per feature, with a SQLite file as the
+embedded default (:class:`~llmops.stores.reprocess_sqlite.SqliteReprocessQueue`) and a Redis
+stream with a consumer group when shared
+(:class:`~llmops.stores.reprocess_redis.RedisReprocessQueue`). The contract, on every backend:
+
+- ``enqueue`` returns once the item is durable; items are taken oldest first.
+- ``take`` leases items to a consumer for ``lease_s``; an item not acknowledged (``ack``) before
+  its lease ends is taken again — a worker that dies loses nothing (at-least-once delivery: a
+  consumer may see an item twice, never zero times). ``retry_later`` notes why an attempt
+  failed; the item waits out its lease (a backoff) before it is taken again. ``release`` gives
+  an item back at once without counting the delivery (the breaker was open: not its fault).
+- An item is delivered at most ``max_attempts`` times; then it moves to the dead letters with
+  the reason. So does an item that cannot be decoded, and ``take`` goes on with the next one.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any, Protocol
 
-import anyio.to_thread
 import orjson
 
 from llmops.engine.clock import wall_time
 
+__all__ = [
+    "SYSTEM_WALL",
+    "DeadLetter",
+    "QueueStatus",
+    "QueuedCall",
+    "ReprocessQueue",
+    "WallClock",
+    "decode_payload",
+    "encode_payload",
+]
+
+
+class WallClock(Protocol):
+    """What a queue reads time from: wall-clock seconds (an engine's :class:`Clock` will do)."""
+
+    def wall(self) -> float: ...
+
+
+class _SystemWall:
+    virtual = False
+
+    def wall(self) -> float:
+        return wall_time()
+
+
+#: the system's wall clock, for queues used outside an engine
+SYSTEM_WALL: WallClock = _SystemWall()
+
 
 @dataclass(frozen=True, slots=True)
 class QueuedCall:
-    id: int
+    """One failed call waiting to be reprocessed.
+
+    ``enqueued_at`` is wall-clock seconds since the epoch; ``attempts`` counts deliveries,
+    this one included (0 when read without taking it).
+    """
+
+    id: str
     feature: str
     messages: list[dict[str, str]]
     error_type: str
     enqueued_at: float
+    attempts: int = 0
 
 
-class SqliteReprocessQueue:
-    """Failed calls kept for later reprocessing; every enqueue is committed before it returns.
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An item given up on: why, after how many deliveries, and its payload as stored."""
 
-    WAL mode and one short transaction per call: a crash loses nothing that was acknowledged.
-    On an event loop, use :meth:`aenqueue`: the write runs in a worker thread, so the loop goes
-    on serving while SQLite commits (open the queue in one too: opening writes the file).
-    """
+    id: str
+    feature: str
+    reason: str
+    attempts: int
+    payload: str
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS reprocess_queue (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " feature TEXT NOT NULL, messages BLOB NOT NULL, error_type TEXT NOT NULL,"
-            " enqueued_at REAL NOT NULL)"
-        )
 
-    def enqueue(
-        self,
-        feature: str,
-        messages: Sequence[Mapping[str, str]],
-        error_type: str,
-        *,
-        enqueued_at: float | None = None,
-    ) -> int:
-        """Store one failed call; returns its queue id.
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    """How many items wait, are leased to a consumer right now, and are dead."""
 
-        ``enqueued_at`` is the Unix time to record (the caller's clock); default: now.
-        """
-        blob = orjson.dumps([dict(m) for m in messages])
-        at = wall_time() if enqueued_at is None else enqueued_at
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT INTO reprocess_queue (feature, messages, error_type, enqueued_at)"
-                " VALUES (?, ?, ?, ?)",
-                (feature, blob, error_type, at),
-            )
-        return int(cur.lastrowid or 0)
+    feature: str
+    waiting: int
+    leased: int
+    dead: int
 
-    async def aenqueue(
-        self,
-        feature: str,
-        messages: Sequence[Mapping[str, str]],
-        error_type: str,
-        *,
-        enqueued_at: float | None = None,
-    ) -> int:
-        """:meth:`enqueue` in a worker thread. Once started, the write finishes (and is
-        committed) even if the caller is cancelled meanwhile."""
-        copied = [dict(m) for m in messages]
-        at = wall_time() if enqueued_at is None else enqueued_at
-        return await anyio.to_thread.run_sync(
-            lambda: self.enqueue(feature, copied, error_type, enqueued_at=at)
-        )
 
-    def pending(self, limit: int = 100) -> list[QueuedCall]:
-        """The oldest waiting calls, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, feature, messages, error_type, enqueued_at FROM reprocess_queue"
-                " ORDER BY id LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [QueuedCall(r[0], r[1], orjson.loads(r[2]), r[3], r[4]) for r in rows]
+class ReprocessQueue(Protocol):
+    """A feature's durable queue of failed calls (see the module docstring for the contract)."""
 
-    def done(self, call_id: int) -> None:
-        """Remove a call once it has been reprocessed."""
-        with self._lock:
-            self._db.execute("DELETE FROM reprocess_queue WHERE id = ?", (call_id,))
+    feature: str
+    lease_s: float
+    max_attempts: int
 
-    def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM reprocess_queue").fetchone()[0])
+    async def enqueue(self, messages: Sequence[Mapping[str, str]], error_type: str) -> str:
+        """Store one failed call durably; returns its id."""
+        ...
 
-    def close(self) -> None:
-        """Close the file (blocking: from an event loop, run it in a worker thread)."""
-        with self._lock:
-            self._db.close()
+    async def take(self, consumer: str, *, limit: int = 1) -> list[QueuedCall]:
+        """Lease up to ``limit`` items to ``consumer``, oldest first (expired leases included)."""
+        ...
+
+    async def ack(self, item_id: str) -> None:
+        """The item was reprocessed: remove it for good."""
+        ...
+
+    async def retry_later(self, item_id: str, reason: str) -> None:
+        """The attempt failed: note why; the item is taken again once its lease ends."""
+        ...
+
+    async def release(self, item: QueuedCall) -> None:
+        """Give ``item`` back at once, its delivery not counted (the API was down, not the item
+        at fault: an outage never pushes items to the dead letters)."""
+        ...
+
+    async def pending(self, limit: int = 100) -> list[QueuedCall]:
+        """Items not yet acknowledged, oldest first, without taking them."""
+        ...
+
+    async def dead(self, limit: int = 100) -> list[DeadLetter]:
+        """Dead letters, oldest first."""
+        ...
+
+    async def status(self) -> QueueStatus:
+        """Counts of waiting, leased and dead items."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection."""
+        ...
+
+
+def encode_payload(messages: Sequence[Mapping[str, str]], error_type: str, at: float) -> bytes:
+    """The stored form of one item (JSON)."""
+    return orjson.dumps(
+        {"messages": [dict(m) for m in messages], "error_type": error_type, "enqueued_at": at}
+    )
+
+
+def decode_payload(blob: object) -> tuple[list[dict[str, str]], str, float]:
+    """``(messages, error_type, enqueued_at)`` from a stored item; ``ValueError`` saying why not."""
+    if not isinstance(blob, bytes | bytearray | memoryview | str):
+        raise ValueError(f"a payload of type {type(blob).__name__}, expected JSON")
+    try:
+        data: Any = orjson.loads(blob)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    if isinstance(data, list):  # the SQLite file's first layout stored the messages alone
+        data = {"messages": data, "error_type": "", "enqueued_at": 0.0}
+    if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+        raise ValueError("expected an object with a 'messages' list")
+    messages: list[dict[str, str]] = []
+    for i, m in enumerate(data["messages"]):
+        if not (
+            isinstance(m, dict)
+            and isinstance(m.get("role"), str)
+            and isinstance(m.get("content"), str)
+        ):
+            raise ValueError(f"messages[{i}] is not a {{role, content}} object of strings")
+        messages.append({"role": m["role"], "content": m["content"]})
+    at = data.get("enqueued_at", 0.0)
+    return (
+        messages,
+        str(data.get("error_type", "")),
+        float(at) if isinstance(at, int | float) else 0.0,
+    )
+
+
+def payload_bytes(blob: object) -> bytes:
+    """A stored payload as bytes, whatever the store held (for a dead letter)."""
+    if isinstance(blob, bytes | bytearray | memoryview):
+        return bytes(blob)
+    return str(blob).encode("utf-8", errors="replace")
+
+
+def exhausted_reason(attempts: int, last_error: str | None) -> str:
+    """The dead-letter reason of an item delivered ``attempts`` times without success."""
+    last = f"; last error: {last_error}" if last_error else ""
+    return f"gave up after {attempts} deliveries{last}"

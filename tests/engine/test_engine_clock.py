@@ -16,7 +16,7 @@ import pytest
 from llmops import DeadlineExceeded, Engine, EventRecorder, FeatureUnavailable
 from llmops.engine.clock import VirtualClock
 from llmops.engine.result import CallResult
-from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.stores.reprocess_sqlite import SqliteReprocessQueue
 from tests.engine.conftest import Upstream, error_response, make_config, ok_body, settle
 
 pytestmark = pytest.mark.anyio
@@ -104,9 +104,9 @@ async def test_a_queued_call_is_stamped_with_the_engines_wall_clock(tmp_path: Pa
     await clock.advance(42.0)
     async with Engine(cfg, transport=Upstream(down).transport(), clock=clock) as engine:
         result = await engine.call(MSG, feature="f")
-    queue = SqliteReprocessQueue(db)
-    pending = queue.pending()
-    queue.close()
+    queue = SqliteReprocessQueue(db, "f")
+    pending = await queue.pending()
+    await queue.aclose()
     assert result.outcome == "degraded:queue"
     assert [(p.id, p.enqueued_at) for p in pending] == [(result.queued_id, T0 + 42.0)]
 

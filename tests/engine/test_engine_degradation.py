@@ -18,7 +18,7 @@ from llmops import (
     ServerError,
 )
 from llmops.stores.limits import LocalLimiter
-from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.stores.reprocess_sqlite import SqliteReprocessQueue
 from tests.engine.conftest import Upstream, error_response, make_config, ok_body
 
 pytestmark = pytest.mark.anyio
@@ -140,9 +140,9 @@ async def test_queue_fallback_persists_the_call_for_reprocessing(tmp_path: Path)
     async with Engine(cfg, transport=up.transport()) as engine:
         result = await engine.call(MSG, feature="f")
     assert result.outcome == "degraded:queue"
-    reopened = SqliteReprocessQueue(db)  # survives the engine: durable
-    pending = reopened.pending()
-    reopened.close()
+    reopened = SqliteReprocessQueue(db, "f")  # survives the engine: durable
+    pending = await reopened.pending()
+    await reopened.aclose()
     assert [(p.id, p.feature, p.error_type) for p in pending] == [
         (result.queued_id, "f", "server_error")
     ]

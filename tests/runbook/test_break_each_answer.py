@@ -10,7 +10,7 @@ import pytest
 from llmops.core.breaker import CircuitBreaker
 from llmops.core.ratelimit import RateLimiter
 from llmops.engine.fallbacks import Fallbacks
-from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.stores.reprocess_sqlite import SqliteReprocessQueue
 from tests.runbook.conftest import (
     DAY,
     NOW,
@@ -293,6 +293,9 @@ def test_a_queue_path_that_cannot_be_written_fails_question_5(
 def test_queued_calls_that_cannot_be_read_back_fail_question_1(
     config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(SqliteReprocessQueue, "pending", lambda self, limit=100: [])
+    async def nothing(self: SqliteReprocessQueue, limit: int = 100) -> list[object]:
+        return []
+
+    monkeypatch.setattr(SqliteReprocessQueue, "pending", nothing)
     a = answer(run_check(config, question_numbers=[1]), "summarize", 1)
     assert a.status == "fail" and "could be read back from the queue" in a.message

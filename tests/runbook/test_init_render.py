@@ -62,7 +62,7 @@ def test_render_writes_each_answer_with_what_to_do_and_marks_failures(
     assert "*Status: FAILED* — peak not reached" in classify
     assert "engine.open_circuit('main')" in classify and "engine.close_circuit('main')" in classify
     summarize = text.split("## summarize")[1]
-    assert "engine.reprocess_queue('summarize').pending()" in summarize  # how to drain the queue
+    assert "llmops queue drain --feature summarize" in summarize  # how to drain the queue
     assert "*Status: verified*" in summarize and "FAILED" not in summarize
     assert "history.sqlite3" in summarize  # where the eval history is
 

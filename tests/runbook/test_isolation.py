@@ -9,9 +9,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
-from llmops.stores.reprocess import SqliteReprocessQueue
+from llmops.stores.reprocess_sqlite import SqliteReprocessQueue
 from tests.runbook.conftest import run_check
 
 
@@ -28,9 +29,9 @@ def test_a_check_leaves_the_queue_file_and_the_history_exactly_as_they_were(
     config: dict[str, Any], evidence: Path
 ) -> None:
     queue_path = evidence / "queue.sqlite3"
-    queue = SqliteReprocessQueue(queue_path)
-    queue.enqueue("summarize", [{"role": "user", "content": "from production"}], "server_error")
-    queue.close()
+    queue = SqliteReprocessQueue(queue_path, "summarize")
+    anyio.run(queue.enqueue, [{"role": "user", "content": "from production"}], "server_error")
+    anyio.run(queue.aclose)
     for p in evidence.glob("queue.sqlite3-*"):
         p.unlink()
     history = evidence / "history.sqlite3"

@@ -231,7 +231,7 @@ async def _outage(cfg: LlmopsConfig, feature: str, workdir: Path) -> DrillResult
                 break
             ok += 1
         if feat.fallback.strategy == "queue" and not out.problems:
-            pending = engine.reprocess_queue(feature).pending(limit=calls + 10)
+            pending = await engine.reprocess_queue(feature).pending(limit=calls + 10)
             if len([q for q in pending if q.feature == feature]) != ok:
                 out.problems.append(
                     f"{ok} calls were queued but {len(pending)} could be read back from the queue"

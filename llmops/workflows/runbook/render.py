@@ -62,8 +62,8 @@ def _playbook(
         ]
         if fb.strategy == "queue":
             steps.append(
-                f"Afterwards drain the queue `{fb.path}`: `engine.reprocess_queue({name!r}).pending()`, "
-                "call again, then `.done(id)` for each item reprocessed."
+                f"Afterwards drain the queue: `llmops queue drain --feature {name} --out answers.jsonl`"
+                " (or `auto_drain: true`); `llmops queue dead` lists what was given up on."
             )
         return steps
     if q == 2:

@@ -1,0 +1,65 @@
+"""The engine's calls over its state: reprocess queues, background drains, summarisers.
+
+:class:`StateMethods` is a base of :class:`~llmops.engine.engine.Engine` (kept apart so the
+engine's module stays about the call path); it relies on the engine's configuration, clock,
+stores and upstreams.
+"""
+
+from __future__ import annotations
+
+from llmops.config import FeatureConfig, LlmopsConfig
+from llmops.core.breaker import BreakerState
+from llmops.engine.clock import Clock
+from llmops.engine.conversation import Conversations, SummaryHook
+from llmops.engine.drain import BackgroundDrains, DrainCallback
+from llmops.engine.fallbacks import Fallbacks
+from llmops.engine.upstream import Upstream
+from llmops.errors import InputError
+from llmops.stores.reprocess import ReprocessQueue
+
+_ADHOC = FeatureConfig()
+
+
+class StateMethods:
+    """Queues, drains, the breaker's state and summarisers, as the engine exposes them."""
+
+    config: LlmopsConfig
+    clock: Clock
+    conversations: Conversations
+    _drains: BackgroundDrains
+    _fallbacks: Fallbacks
+
+    def _feature(self, name: str) -> FeatureConfig:
+        raise NotImplementedError
+
+    def _upstream_for(self, cfg: FeatureConfig) -> tuple[str, Upstream]:
+        raise NotImplementedError
+
+    def reprocess_queue(self, feature: str) -> ReprocessQueue:
+        """The durable queue of a feature whose fallback is ``queue``."""
+        fallback = self._feature(feature).fallback
+        if fallback.strategy != "queue":
+            raise InputError(f"feature {feature!r} has no queue fallback")
+        return self._fallbacks.queue(feature, fallback)
+
+    def on_drained(self, feature: str, callback: DrainCallback) -> None:
+        """Receive each answer the background drain of ``feature`` (``auto_drain``) produces.
+
+        ``callback(drained)`` may be async; ``drained.item`` is the queued call, ``drained.result``
+        the answer. The item is acknowledged after the callback returns; if it raises, the item
+        is delivered again later.
+        """
+        self.reprocess_queue(feature)  # a feature with a queue fallback, or InputError
+        self._drains.callbacks[feature] = callback
+
+    def breaker_open(self, feature: str | None = None) -> bool:
+        """Whether the breaker of the provider ``feature`` calls is open right now."""
+        cfg = self._feature(feature) if feature is not None else _ADHOC
+        breaker = self._upstream_for(cfg)[1].breaker
+        return breaker is not None and breaker.known_state() is BreakerState.OPEN
+
+    def set_summarizer(self, feature: str, hook: SummaryHook) -> None:
+        """Summarise what a conversational feature trims with ``hook(previous, turns) -> text``."""
+        if self._feature(feature).conversation is None:
+            raise InputError(f"feature {feature!r} has no conversation section")
+        self.conversations.hooks[feature] = hook
