@@ -135,6 +135,18 @@ def _prompt_file_place(tmp: Path, content: bytes) -> tuple[Any, str]:
     return config, "prompt.txt"
 
 
+def _tests_file(name: str) -> Callable[[Path, bytes], tuple[Any, str]]:
+    """A promptfoo config whose tests come from the hostile file ``name``."""
+
+    def place(tmp: Path, content: bytes) -> tuple[Any, str]:
+        (tmp / name).write_bytes(content)
+        config = tmp / "promptfooconfig.yaml"
+        config.write_text(f"prompts: ['{{{{q}}}}']\ntests: file://{name}\n")
+        return config, name
+
+    return place
+
+
 LOADERS = [
     Loader("config", _file("llmops.yaml"), _load_config),
     Loader("eval-suite", _file("suite.yaml"), _load_suite),
@@ -143,6 +155,8 @@ LOADERS = [
     Loader("profile-patch", _patch_place, _post_patch),
     Loader("prices", _file("prices.yaml"), _load_prices),
     Loader("prompts-jsonl", _file("prompts.jsonl"), _load_prompts),
+    Loader("promptfoo-tests-yaml", _tests_file("tests.yaml"), _load_suite),
+    Loader("promptfoo-tests-jsonl", _tests_file("tests.jsonl"), _load_suite),
 ]
 
 #: a loader and a file whose only fault is ``1e400`` (a string to YAML) where a number is expected

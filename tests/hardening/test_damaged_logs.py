@@ -14,7 +14,7 @@ import pytest
 from llmops.errors import InputError
 from llmops.workflows.profile import ProfileOptions, ProfileResult, profile_logs
 from llmops.workflows.profile.damaged import TolerantGzip, binary_fraction
-from llmops.workflows.profile.scan import ScanOptions, scan_stream
+from llmops.workflows.profile.read import ScanOptions, scan_stream
 from tests.profile.helpers import SAMPLES
 
 #: one answered and one failed OpenAI call (the shipped sample)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmops.errors import LlmopsError
-from llmops.workflows.profile.scan import ScanOptions, scan_stream
+from llmops.workflows.profile.read import ScanOptions, scan_stream
 from tests.hardening.hostile import LOADERS, Loader
 
 FUZZ = settings(
