@@ -21,7 +21,7 @@ from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
-from llmops.engine.result import CallResult
+from llmops.engine.result import CallResult, cause_of
 from llmops.engine.sinks import JsonlSink
 from llmops.engine.transport import Transport
 from llmops.engine.upstream import Upstream
@@ -368,6 +368,7 @@ class Engine:
                     attempts=attempts,
                     latency_s=self.clock.now() - start,
                     queue_wait_s=queue_wait,
+                    cause=cause_of(err) if err is not None else None,
                 )
             )
 

@@ -18,6 +18,7 @@ from llmops.core.ratelimit import RateLimiter
 from llmops.core.retry import next_retry_delay
 from llmops.engine.clock import Clock
 from llmops.engine.events import BreakerTransition, ModelCall, Observer
+from llmops.engine.result import describe_failure
 from llmops.engine.transport import Transport
 from llmops.errors import (
     CallError,
@@ -94,6 +95,9 @@ class Upstream:
         self._rng = rng
         #: where this upstream's events go; None while nobody listens (no event is built then)
         self.emit = emit
+        #: the last upstream failure that counts against its health, in words: the cause the
+        #: breaker's refusals carry (``CallError.upstream_cause``)
+        self.last_failure: str | None = None
 
     async def call(
         self,
@@ -133,9 +137,11 @@ class Upstream:
                 if delay is None:
                     raise
                 if not self.budget.try_spend(now):
-                    raise RetryBudgetExhausted(
+                    spent = RetryBudgetExhausted(
                         f"retry budget spent; last error: {err}", retry_after=err.retry_after
-                    ) from err
+                    )
+                    spent.upstream_cause = err.upstream_cause
+                    raise spent from err
                 await clock.sleep(delay)
 
     async def _attempt(
@@ -152,10 +158,12 @@ class Upstream:
         breaker = self.breaker
         if breaker is not None and not breaker.allow(clock.now()):
             self._flush_transitions()
-            raise CircuitOpen(
+            refused = CircuitOpen(
                 f"circuit open for provider {self.name}",
                 retry_after=breaker.retry_after(clock.now()),
             )
+            refused.upstream_cause = self.last_failure or "the breaker was forced open"
+            raise refused
         try:
             await self._admit(estimated_tokens, deadline)
         except CallError:
@@ -223,6 +231,9 @@ class Upstream:
 
     def _failed(self, err: CallError, at: _AttemptInfo) -> None:
         now = self.clock.now()
+        err.upstream_cause = describe_failure(err, getattr(self.provider, "base_url", None))
+        if not isinstance(err, _NOT_HEALTH):
+            self.last_failure = err.upstream_cause
         # A failed attempt consumed (almost) no tokens upstream: give the reservation back.
         self.limiter.reconcile(at.reserved, 0, now)
         rate_limits = getattr(err, "rate_limits", None)
