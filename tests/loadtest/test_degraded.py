@@ -114,3 +114,19 @@ def test_bare_latency_number_is_refused_with_the_units() -> None:
 
     with pytest.raises(InputError, match=r"p95<=500ms or p95<=500s"):
         parse_slo("p95<=500")
+
+
+async def test_at_overload_our_breaker_is_told_apart_from_the_target() -> None:
+    # 4 slots, no queue: at 32 clients the mock answers 503 to the overflow, the engine's
+    # breaker opens on them and refuses; the verdict says so and, apart, what the target did
+    mock = profile(capacity={"slots": 4, "queue": 0})
+    target = feature_target({"strategy": "error"}, breaker=BREAKER)
+    result = await run(LoadtestOptions(levels=(2, 4, 32), requests=96), mock, at=target)
+    over = result.levels[-1]
+    assert over.breaker_refusals > 0 and over.errors_by_status.get("503", 0) > 0
+    line = next(x for x in result.verdict.lines if "our own circuit breaker" in x)
+    assert line.startswith("At 32 clients")
+    assert "turned overload into refusals" in line
+    answered = round(over.upstream_success_rate * over.upstream_attempts)
+    assert f"the target itself answered {answered} of {over.upstream_attempts} attempts" in line
+    assert f"HTTP 503 x{over.errors_by_status['503']}" in line

@@ -56,7 +56,7 @@ def breaker_lines(levels: Sequence[LevelResult], unit: str) -> list[str]:
         failed = ", ".join(f"{n} {cls}" for cls, n in lv.upstream_errors_by_class.items())
         statuses = ", ".join(f"HTTP {s} x{n}" for s, n in lv.errors_by_status.items())
         if failed:
-            target += f"; the others failed: {failed}" + (f" ({statuses})" if statuses else "")
+            target += f"; failed: {failed}" + (f" ({statuses})" if statuses else "")
         lines.append(
             f"At {lv.load:g} {unit} our own circuit breaker (the engine's, not the target's) "
             f"opened{why} and refused {lv.breaker_refusals} of {lv.requests} requests without "
