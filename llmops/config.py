@@ -7,6 +7,7 @@ holds its key. Model ids may be pinned through the environment: ``model: ${SUMMA
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -229,6 +230,93 @@ class FeatureConfig(_Strict):
         return None if v is None else expand_model_id(v)
 
 
+def _duration(value: str | float) -> float:
+    """Seconds in a duration such as ``24h`` or ``90s`` (the one grammar, :mod:`llmops.durations`)."""
+    from llmops.durations import parse_duration
+    from llmops.errors import InputError
+
+    try:
+        return parse_duration(str(value))
+    except InputError:
+        raise ValueError("a duration such as 90s, 30m, 24h, 7d or 1h30m") from None
+
+
+class RunbookFeature(_Strict):
+    """The runbook's answers for one feature (``runbook.features.NAME``)."""
+
+    owner: str | None = None
+    when_down: str | None = Field(
+        default=None, description="What the user sees when the model API is down (one sentence)."
+    )
+    peak_concurrency: int | None = Field(default=None, ge=1)
+    p95_budget: str | None = Field(default=None, description="p95 latency budget, e.g. 2s.")
+    success_floor: float = Field(default=0.99, gt=0, le=1)
+    loadtest_report: str | None = Field(
+        default=None, description="Loadtest JSON for this feature (default: evidence.loadtest)."
+    )
+    trust_provider_limits: bool = Field(
+        default=False, description="No limits declared: the provider's rate-limit headers pace."
+    )
+    eval_suite: str | None = None
+    eval_every: str = "24h"
+    eval_window: str = "7d"
+    eval_slack: str | None = Field(
+        default=None, description="Lateness allowed beyond one period (default half a period)."
+    )
+    alert_threshold: float = Field(default=0.03, gt=0, lt=1)
+
+    @field_validator("p95_budget", "eval_every", "eval_window", "eval_slack")
+    @classmethod
+    def _durations(cls, v: str | None) -> str | None:
+        if v is not None:
+            _duration(v)
+        return v
+
+    def seconds(self, key: str) -> float | None:
+        """A duration key in seconds (None when unset)."""
+        value = getattr(self, key)
+        return None if value is None else _duration(value)
+
+
+class RunbookEvidence(_Strict):
+    """Where the evidence lives and how old it may be."""
+
+    loadtest: str = "reports/loadtest-latest.json"
+    max_age: str = "7d"
+    history: str | None = Field(
+        default=None, description="Eval history: SQLite path or postgresql:// URL."
+    )
+
+    @field_validator("max_age")
+    @classmethod
+    def _age(cls, v: str) -> str:
+        _duration(v)
+        return v
+
+    def seconds_max_age(self) -> float:
+        """``max_age`` in seconds."""
+        return _duration(self.max_age)
+
+
+class RunbookWaiver(_Strict):
+    """An accepted gap: this question of this feature is not required until ``expires``."""
+
+    question: int = Field(ge=1, le=6)
+    feature: str
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: dt.date
+
+
+class RunbookConfig(_Strict):
+    """The ``runbook:`` section: answers per feature, evidence, waivers (the instance count is
+    ``state.instances``)."""
+
+    evidence: RunbookEvidence = Field(default_factory=RunbookEvidence)
+    features: dict[str, RunbookFeature] = Field(default_factory=dict)
+    waivers: list[RunbookWaiver] = Field(default_factory=list)
+
+
 class LlmopsConfig(_Strict):
     """The whole ``llmops.yaml``."""
 
@@ -240,6 +328,7 @@ class LlmopsConfig(_Strict):
     features: dict[str, FeatureConfig] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=StateConfig)
     events_log: str | None = Field(default=None, description="JSON-lines file for engine events.")
+    runbook: RunbookConfig | None = None
 
     def _model_for(self, feature: FeatureConfig) -> str | None:
         if feature.model:
@@ -278,6 +367,29 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
             problems.append((loc, f"set provider: several are defined ({', '.join(known)})"))
         elif cfg.providers and cfg._model_for(feature) is None:
             problems.append((loc, "no model: set model on the feature or on its provider"))
+    if cfg.runbook is not None:
+        problems.extend(_runbook_references(cfg, cfg.runbook))
+    return problems
+
+
+def _runbook_references(
+    cfg: LlmopsConfig, runbook: RunbookConfig
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Runbook entries and waivers must name features that exist."""
+    known = sorted(cfg.features)
+    hint = f" ({', '.join(known) or 'none defined'})"
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for name in runbook.features:
+        if name not in cfg.features:
+            msg = f"got '{name}', expected a feature defined under features"
+            problems.append(
+                (("runbook", "features", name), msg + did_you_mean(name, known, otherwise=hint))
+            )
+    for i, waiver in enumerate(runbook.waivers):
+        if waiver.feature not in cfg.features:
+            msg = f"got '{waiver.feature}', expected a feature defined under features"
+            msg += did_you_mean(waiver.feature, known, otherwise=hint)
+            problems.append((("runbook", "waivers", i, "feature"), msg))
     return problems
 
 

@@ -216,9 +216,24 @@ def _expand(tp: Any) -> list[Any]:
     return [tp]
 
 
+class _SafeLoader(yaml.SafeLoader):
+    """The safe loader, except that a timestamp which is no real date (``2026-13-01``) stays a
+    string instead of raising, so the schema reports it with its file and line."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def _load_with_lines(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -228,7 +243,7 @@ def _load_with_lines(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
         return None, {}
     lines: dict[Loc, int] = {}
     _index(node, (), lines, source)
-    data = yaml.SafeLoader(text).get_single_data()
+    data = _SafeLoader(text).get_single_data()
     return data, lines
 
 

@@ -55,10 +55,10 @@ def test_public_api_all_names_resolve() -> None:
     assert "Engine" in llmops.__all__ and "load_config" in llmops.__all__
 
 
-def test_a_command_not_built_yet_exits_2() -> None:
-    proc = run("runbook", "check")
+def test_runbook_check_without_a_config_file_exits_2() -> None:
+    proc = run("runbook", "check", "--config", "no-such-llmops.yaml", "--no-reports")
     assert proc.returncode == 2
-    assert "not built yet" in proc.stderr
+    assert "no-such-llmops.yaml" in proc.stderr and "not found" in proc.stderr
 
 
 def test_an_unknown_option_is_a_usage_error_with_exit_2() -> None:

@@ -69,12 +69,6 @@ def fail_input(message: str) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def not_built(command: str, issue: str) -> NoReturn:
-    """Say that ``command`` is not built yet and exit 2."""
-    err_console.print(f"llmops {command}: not built yet ({issue}).", soft_wrap=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
 def report_error(exc: LlmopsError) -> int:
     """Print ``exc`` as ``error:`` lines (with the traceback under --debug); its exit code."""
     if debug_enabled():

@@ -17,7 +17,7 @@ import anyio
 
 from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
-from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop
+from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
@@ -76,7 +76,7 @@ class Engine:
         self._observers: list[Observer] = list(observers)
         self._sink: JsonlSink | None = None
         if config.events_log:
-            self._sink = JsonlSink(config.events_log)
+            self._sink = JsonlSink(config.events_log, clock=self.clock)
             self._observers.append(self._sink)
         self._rng = rng or random.Random()
         self._detect_language = detect_language
@@ -86,20 +86,23 @@ class Engine:
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
         limits = config.limits
-        self.gate = ConcurrencyGate(limits.max_concurrency, limits.queue_limit)
+        self.gate = ConcurrencyGate(limits.max_concurrency, limits.queue_limit, clock=self.clock)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> Engine:
         if not self._clock_given:
-            self.clock = clock_for_running_loop()
+            self.clock = self.gate.clock = clock_for_running_loop()
         if self._transport is None:
             from llmops.engine.default_transport import default_transport
 
             self._transport = default_transport(limit=self.config.limits.max_concurrency)
         for name, provider_cfg in self.config.providers.items():
             provider = make_provider(
-                provider_cfg.kind, provider_cfg.base_url, provider_cfg.api_key()
+                provider_cfg.kind,
+                provider_cfg.base_url,
+                provider_cfg.api_key(),
+                wall_clock=self.clock.wall,
             )
             self._upstreams[name] = Upstream(
                 name,
@@ -123,11 +126,15 @@ class Engine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transport (if the engine made it) and the reprocess queues."""
-        if self._owns_transport and self._transport is not None:
-            with anyio.CancelScope(shield=True):
+        """Close the transport (if the engine made it), the reprocess queues and the events log
+        (every event written), off the event loop."""
+        with anyio.CancelScope(shield=True):
+            if self._owns_transport and self._transport is not None:
                 await self._transport.aclose()
-            self._transport = None
+                self._transport = None
+            await run_blocking(self.clock, self._close_files)
+
+    def _close_files(self) -> None:
         self._fallbacks.close()
         if self._sink is not None:
             self._sink.close()
@@ -229,7 +236,7 @@ class Engine:
             self._finish(rid, name, "error", err, attempts, start, queue_wait)
             raise
         except CallError as err:
-            return self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
+            return await self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
         if cfg.fallback.strategy == "cached":
             self._fallbacks.remember(name, msgs, text)
         result = CallResult(
@@ -317,7 +324,7 @@ class Engine:
             )
         return out
 
-    def _degrade(
+    async def _degrade(
         self,
         cfg: FeatureConfig,
         name: str,
@@ -329,7 +336,9 @@ class Engine:
         queue_wait: float,
     ) -> CallResult:
         try:
-            answer = self._fallbacks.answer(cfg.fallback, name, msgs, err)
+            answer = await self._fallbacks.answer(
+                cfg.fallback, name, msgs, err, at=self.clock.wall(), clock=self.clock
+            )
         except CallError:
             self._finish(rid, name, "error", err, attempts, start, queue_wait)
             raise

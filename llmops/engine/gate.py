@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 
 import anyio
 
+from llmops.engine.clock import AnyioClock, Clock
 from llmops.errors import CapacityExceeded, DeadlineExceeded
 
 
@@ -15,10 +16,14 @@ class ConcurrencyGate:
 
     A shed call raises :class:`CapacityExceeded` with a suggested retry delay: the time the
     queue ahead of it needs to drain at the recent average call duration. This is what a
-    service turns into an HTTP 429.
+    service turns into an HTTP 429. A wait in the queue is timed on ``clock`` (the event
+    loop's by default; the engine hands over its own).
     """
 
-    def __init__(self, max_concurrency: int, queue_limit: int) -> None:
+    def __init__(
+        self, max_concurrency: int, queue_limit: int, *, clock: Clock | None = None
+    ) -> None:
+        self.clock: Clock = clock or AnyioClock()
         self.max_concurrency = max_concurrency
         self.queue_limit = queue_limit
         self._sem = anyio.Semaphore(max_concurrency)
@@ -57,8 +62,11 @@ class ConcurrencyGate:
                     retry_after=self.suggested_retry_after(),
                 ) from None
             self._waiting += 1
+            deadline: AbstractContextManager[object] = (
+                nullcontext() if timeout_s is None else self.clock.timeout(timeout_s)
+            )
             try:
-                with anyio.fail_after(timeout_s):
+                with deadline:
                     await self._sem.acquire()
             except TimeoutError:
                 raise DeadlineExceeded(

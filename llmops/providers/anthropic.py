@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -40,7 +39,7 @@ class AnthropicProvider(HTTPProvider):
         *,
         default_headers: Mapping[str, str] | None = None,
         version: str = "2023-06-01",
-        wall_clock: Callable[[], float] = time.time,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(base_url, api_key, default_headers=default_headers, wall_clock=wall_clock)
         self._url = f"{self.base_url}/v1/messages"

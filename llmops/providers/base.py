@@ -20,15 +20,12 @@ Cancellation is never swallowed: the engine's deadlines cancel a call from outsi
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from typing import Protocol
 
-import anyio
-
-from llmops.engine.clock import Clock
+from llmops.engine.clock import Clock, wall_time
 from llmops.engine.transport import HttpRequest, HttpResponse, Transport
 from llmops.errors import (
     ClientError,
@@ -124,12 +121,13 @@ class HTTPProvider(ABC):
         api_key: str | None,
         *,
         default_headers: Mapping[str, str] | None = None,
-        wall_clock: Callable[[], float] = time.time,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._default_headers = {k.lower(): v for k, v in (default_headers or {}).items()}
-        self._wall_clock = wall_clock
+        #: Unix seconds, for headers that carry a date (the engine passes its clock's ``wall``)
+        self._wall_clock = wall_clock or wall_time
 
     def __repr__(self) -> str:
         key = "None" if self._api_key is None else "'***'"
@@ -225,8 +223,9 @@ class HTTPProvider(ABC):
     ) -> LLMResponse:
         """One streaming call: TTFT and each content chunk's arrival time are recorded.
 
-        ``stall_timeout_s`` bounds the wait for each body read (event-loop time); ``on_chunk``
-        sees every content chunk as it arrives. See the module docstring for the errors.
+        ``stall_timeout_s`` bounds the wait for each body read (on ``clock``, which also times
+        the chunks); ``on_chunk`` sees every content chunk as it arrives. See the module
+        docstring for the errors.
         """
         if not req.stream:
             req = replace(req, stream=True)
@@ -242,7 +241,7 @@ class HTTPProvider(ABC):
             chunks = resp.iter_bytes()
             try:
                 while not state.done:
-                    chunk = await _next_chunk(chunks, stall_timeout_s)
+                    chunk = await _next_chunk(chunks, stall_timeout_s, clock)
                     events = parser.close() if chunk is None else parser.feed(chunk)
                     at = clock.now() - started
                     for event in events:
@@ -278,10 +277,14 @@ class HTTPProvider(ABC):
         return message
 
 
-async def _next_chunk(chunks: AsyncIterator[bytes], stall_timeout_s: float | None) -> bytes | None:
+async def _next_chunk(
+    chunks: AsyncIterator[bytes], stall_timeout_s: float | None, clock: Clock
+) -> bytes | None:
     """The next body chunk, ``None`` at the end; ``StreamError`` if none came in time."""
     if stall_timeout_s is None:
         return await anext(chunks, None)
-    with anyio.move_on_after(stall_timeout_s):
-        return await anext(chunks, None)
-    raise StreamError(f"stream stalled: no data for {stall_timeout_s:g} s")
+    try:
+        with clock.timeout(stall_timeout_s):
+            return await anext(chunks, None)
+    except TimeoutError:
+        raise StreamError(f"stream stalled: no data for {stall_timeout_s:g} s") from None

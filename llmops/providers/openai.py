@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,7 +38,7 @@ class OpenAIProvider(HTTPProvider):
         api_key: str | None,
         *,
         default_headers: Mapping[str, str] | None = None,
-        wall_clock: Callable[[], float] = time.time,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(base_url, api_key, default_headers=default_headers, wall_clock=wall_clock)
         self._url = f"{self.base_url}/chat/completions"

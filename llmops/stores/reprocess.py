@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 import orjson
+
+from llmops.engine.clock import wall_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,8 @@ class SqliteReprocessQueue:
     """Failed calls kept for later reprocessing; every enqueue is committed before it returns.
 
     WAL mode and one short transaction per call: a crash loses nothing that was acknowledged.
+    On an event loop, use :meth:`aenqueue`: the write runs in a worker thread, so the loop goes
+    on serving while SQLite commits (open the queue in one too: opening writes the file).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -40,16 +44,43 @@ class SqliteReprocessQueue:
             " enqueued_at REAL NOT NULL)"
         )
 
-    def enqueue(self, feature: str, messages: Sequence[Mapping[str, str]], error_type: str) -> int:
-        """Store one failed call; returns its queue id."""
+    def enqueue(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, str]],
+        error_type: str,
+        *,
+        enqueued_at: float | None = None,
+    ) -> int:
+        """Store one failed call; returns its queue id.
+
+        ``enqueued_at`` is the Unix time to record (the caller's clock); default: now.
+        """
         blob = orjson.dumps([dict(m) for m in messages])
+        at = wall_time() if enqueued_at is None else enqueued_at
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO reprocess_queue (feature, messages, error_type, enqueued_at)"
                 " VALUES (?, ?, ?, ?)",
-                (feature, blob, error_type, time.time()),
+                (feature, blob, error_type, at),
             )
         return int(cur.lastrowid or 0)
+
+    async def aenqueue(
+        self,
+        feature: str,
+        messages: Sequence[Mapping[str, str]],
+        error_type: str,
+        *,
+        enqueued_at: float | None = None,
+    ) -> int:
+        """:meth:`enqueue` in a worker thread. Once started, the write finishes (and is
+        committed) even if the caller is cancelled meanwhile."""
+        copied = [dict(m) for m in messages]
+        at = wall_time() if enqueued_at is None else enqueued_at
+        return await anyio.to_thread.run_sync(
+            lambda: self.enqueue(feature, copied, error_type, enqueued_at=at)
+        )
 
     def pending(self, limit: int = 100) -> list[QueuedCall]:
         """The oldest waiting calls, oldest first."""
@@ -71,5 +102,6 @@ class SqliteReprocessQueue:
             return int(self._db.execute("SELECT COUNT(*) FROM reprocess_queue").fetchone()[0])
 
     def close(self) -> None:
+        """Close the file (blocking: from an event loop, run it in a worker thread)."""
         with self._lock:
             self._db.close()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import anyio.lowlevel
 import httpx
 import pytest
 from trio.testing import MockClock
@@ -75,3 +76,12 @@ class Upstream:
 
     def transport(self) -> HttpxTransport:
         return HttpxTransport(httpx.AsyncClient(transport=httpx.MockTransport(self)))
+
+
+async def settle(done: Callable[[], bool], rounds: int = 1000) -> bool:
+    """Let other tasks run (scheduling rounds, no clock) until ``done()``; return ``done()``."""
+    for _ in range(rounds):
+        if done():
+            return True
+        await anyio.lowlevel.checkpoint()
+    return done()

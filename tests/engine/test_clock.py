@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from llmops.engine.clock import LoopClock, clock_for_running_loop
+from llmops.engine.clock import LoopClock, PreciseClock, clock_for_running_loop, measuring_clock
 
 pytestmark = [
     pytest.mark.anyio,
@@ -52,3 +52,10 @@ async def test_an_outer_cancellation_passes_through() -> None:
 
 async def test_the_engine_picks_the_loop_clock_on_asyncio() -> None:
     assert isinstance(clock_for_running_loop(), LoopClock)
+
+
+async def test_the_load_generator_measures_with_perf_counter_on_asyncio() -> None:
+    clock = measuring_clock()
+    assert isinstance(clock, PreciseClock)
+    with pytest.raises(TimeoutError), clock.timeout(0.01):  # deadlines stay the loop's
+        await asyncio.Event().wait()

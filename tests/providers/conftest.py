@@ -1,4 +1,4 @@
-"""Fixtures for provider tests: a controllable clock and httpx.MockTransport helpers."""
+"""Fixtures for provider tests: streams timed on a virtual clock, httpx.MockTransport helpers."""
 
 from __future__ import annotations
 
@@ -8,25 +8,13 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
+from llmops.engine.clock import VirtualClock
 from llmops.engine.transport_httpx import HttpxTransport
 
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@dataclass
-class FakeClock:
-    """A clock whose ``now()`` the test sets; ``sleep`` just advances it."""
-
-    t: float = 1000.0
-
-    def now(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 @dataclass
@@ -37,15 +25,15 @@ class Recorder:
 
 
 class TimedStream(httpx.AsyncByteStream):
-    """A response body that sets the clock before yielding each chunk (``(time, bytes)``)."""
+    """A response body that moves the clock to each chunk's time before yielding it."""
 
-    def __init__(self, clock: FakeClock, chunks: Iterable[tuple[float, bytes]]) -> None:
+    def __init__(self, clock: VirtualClock, chunks: Iterable[tuple[float, bytes]]) -> None:
         self._clock = clock
         self._chunks = list(chunks)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for at, chunk in self._chunks:
-            self._clock.t = at
+            await self._clock.advance(max(0.0, at - self._clock.now()))
             yield chunk
 
 
@@ -69,7 +57,7 @@ def respond(
     return mock_transport(lambda _: httpx.Response(status, headers=headers, content=body))
 
 
-def sse_transport(clock: FakeClock, chunks: Iterable[tuple[float, bytes]]) -> HttpxTransport:
+def sse_transport(clock: VirtualClock, chunks: Iterable[tuple[float, bytes]]) -> HttpxTransport:
     """A transport answering 200 ``text/event-stream`` with timed chunks."""
     items = list(chunks)
     return mock_transport(

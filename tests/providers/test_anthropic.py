@@ -5,6 +5,7 @@ import json
 import orjson
 import pytest
 
+from llmops.engine.clock import VirtualClock
 from llmops.engine.transport import HttpResponse
 from llmops.errors import (
     ClientError,
@@ -17,7 +18,7 @@ from llmops.errors import (
 from llmops.providers.anthropic import AnthropicProvider
 from llmops.types import LLMRequest, RateLimitInfo, Usage
 
-from .conftest import FakeClock, respond
+from .conftest import respond
 
 BASE = "http://127.0.0.1:8000"
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
@@ -76,7 +77,7 @@ def test_version_is_configurable() -> None:
 
 @pytest.mark.anyio
 async def test_send_parses_message() -> None:
-    resp = await provider().send(respond(200, orjson.dumps(MESSAGE)), REQ, clock=FakeClock())
+    resp = await provider().send(respond(200, orjson.dumps(MESSAGE)), REQ, clock=VirtualClock())
     assert (resp.text, resp.model, resp.usage, resp.finish_reason, resp.response_id) == (
         "Hello there",
         "claude-3-5-haiku-20241022",

@@ -5,11 +5,12 @@ from typing import Any
 import orjson
 import pytest
 
+from llmops.engine.clock import VirtualClock
 from llmops.errors import Overloaded, StreamError
 from llmops.providers.anthropic import AnthropicProvider
 from llmops.types import LLMRequest, Usage
 
-from .conftest import FakeClock, respond, sse_transport
+from .conftest import respond, sse_transport
 
 REQ = LLMRequest(model="claude-3-5-haiku-latest", messages=[{"role": "user", "content": "hi"}])
 T0 = 500.0
@@ -52,7 +53,7 @@ GOOD = [
 
 
 async def run_good() -> Any:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     return await provider().stream(sse_transport(clock, GOOD), REQ, clock=clock)
 
 
@@ -84,7 +85,7 @@ async def test_stream_keeps_model_id_and_stop_reason() -> None:
 
 @pytest.mark.anyio
 async def test_missing_message_stop_is_a_stream_error() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     transport = sse_transport(clock, [(T0, START), (T0, text_delta("Hi"))])
     with pytest.raises(StreamError, match="terminator"):
         await provider().stream(transport, REQ, clock=clock)
@@ -92,7 +93,7 @@ async def test_missing_message_stop_is_a_stream_error() -> None:
 
 @pytest.mark.anyio
 async def test_error_event_is_a_stream_error() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     error = event("error", {"error": {"type": "overloaded_error", "message": "Overloaded"}})
     transport = sse_transport(clock, [(T0, START), (T0, text_delta("Hi") + error)])
     with pytest.raises(StreamError, match="overloaded_error"):
@@ -103,12 +104,12 @@ async def test_error_event_is_a_stream_error() -> None:
 async def test_overloaded_status_at_stream_start_is_classified() -> None:
     body = b'{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'
     with pytest.raises(Overloaded):
-        await provider().stream(respond(529, body), REQ, clock=FakeClock())
+        await provider().stream(respond(529, body), REQ, clock=VirtualClock())
 
 
 @pytest.mark.anyio
 async def test_event_type_read_from_data_when_event_line_missing() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     bare = b'data: {"type": "message_stop"}\n\n'
     transport = sse_transport(clock, [(T0, START + text_delta("x")), (T0, bare)])
     assert (await provider().stream(transport, REQ, clock=clock)).text == "x"

@@ -6,6 +6,7 @@ import httpx
 import orjson
 import pytest
 
+from llmops.engine.clock import VirtualClock
 from llmops.errors import (
     ClientError,
     Overloaded,
@@ -17,7 +18,7 @@ from llmops.errors import (
 from llmops.providers.openai import OpenAIProvider
 from llmops.types import LLMRequest, RateLimitInfo, Usage
 
-from .conftest import FakeClock, Recorder, mock_transport, respond
+from .conftest import Recorder, mock_transport, respond
 
 BASE = "http://127.0.0.1:8000/v1"
 REQ = LLMRequest(
@@ -92,7 +93,7 @@ def test_trailing_slash_in_base_url() -> None:
 @pytest.mark.anyio
 async def test_send_parses_completion() -> None:
     transport = respond(200, orjson.dumps(COMPLETION))
-    resp = await provider().send(transport, REQ, clock=FakeClock())
+    resp = await provider().send(transport, REQ, clock=VirtualClock())
     assert (resp.text, resp.model, resp.usage, resp.finish_reason) == (
         "Hello!",
         "gpt-4o-mini-2024-07-18",
@@ -103,7 +104,7 @@ async def test_send_parses_completion() -> None:
 
 @pytest.mark.anyio
 async def test_send_keeps_fingerprint_and_id() -> None:
-    resp = await provider().send(respond(200, orjson.dumps(COMPLETION)), REQ, clock=FakeClock())
+    resp = await provider().send(respond(200, orjson.dumps(COMPLETION)), REQ, clock=VirtualClock())
     assert (resp.system_fingerprint, resp.response_id) == ("fp_abc", "chatcmpl-1")
 
 
@@ -111,7 +112,7 @@ async def test_send_keeps_fingerprint_and_id() -> None:
 async def test_send_posts_json_with_bearer_token() -> None:
     seen = Recorder()
     transport = mock_transport(lambda _: httpx.Response(200, json=COMPLETION), seen)
-    await provider().send(transport, REQ, clock=FakeClock())
+    await provider().send(transport, REQ, clock=VirtualClock())
     sent = seen.requests[0]
     assert (sent.url.path, sent.headers["authorization"], orjson.loads(sent.content)["model"]) == (
         "/v1/chat/completions",
@@ -131,7 +132,7 @@ async def test_send_reads_rate_limit_headers() -> None:
         "x-ratelimit-reset-tokens": "6m0s",
     }
     resp = await provider().send(
-        respond(200, orjson.dumps(COMPLETION), headers), REQ, clock=FakeClock()
+        respond(200, orjson.dumps(COMPLETION), headers), REQ, clock=VirtualClock()
     )
     assert resp.rate_limits == RateLimitInfo(500, 499, 0.12, 30000, 29900, 360.0)
 
@@ -146,14 +147,14 @@ async def test_error_status_raises_with_retry_after() -> None:
         429, error_body("Rate limit reached", "requests"), {"retry-after-ms": "250"}
     )
     with pytest.raises(RateLimited) as info:
-        await provider().send(transport, REQ, clock=FakeClock())
+        await provider().send(transport, REQ, clock=VirtualClock())
     assert info.value.retry_after == 0.25
 
 
 @pytest.mark.anyio
 async def test_malformed_success_body_is_a_server_error() -> None:
     with pytest.raises(ServerError):
-        await provider().send(respond(200, b"<html>oops</html>"), REQ, clock=FakeClock())
+        await provider().send(respond(200, b"<html>oops</html>"), REQ, clock=VirtualClock())
 
 
 @pytest.mark.parametrize(
@@ -235,5 +236,5 @@ def test_error_carries_the_rate_limit_headers_of_the_429() -> None:
 async def test_content_as_a_list_of_text_parts_is_read_as_one_text() -> None:
     parts = [{"type": "text", "text": "Hel"}, {"type": "text", "text": "lo!"}]
     body = {**COMPLETION, "choices": [{**COMPLETION["choices"][0], "message": {"content": parts}}]}
-    resp = await provider().send(respond(200, orjson.dumps(body)), REQ, clock=FakeClock())
+    resp = await provider().send(respond(200, orjson.dumps(body)), REQ, clock=VirtualClock())
     assert resp.text == "Hello!"

@@ -5,11 +5,12 @@ from typing import Any
 import orjson
 import pytest
 
+from llmops.engine.clock import VirtualClock
 from llmops.errors import RateLimited, StreamError
 from llmops.providers.openai import OpenAIProvider
 from llmops.types import LLMRequest, Usage
 
-from .conftest import FakeClock, respond, sse_transport
+from .conftest import respond, sse_transport
 
 REQ = LLMRequest(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True)
 T0 = 1000.0
@@ -44,7 +45,7 @@ GOOD = [
 
 
 async def run_good() -> Any:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     return await provider().stream(sse_transport(clock, GOOD), REQ, clock=clock)
 
 
@@ -80,7 +81,7 @@ async def test_stream_keeps_model_finish_reason_and_fingerprint() -> None:
 
 @pytest.mark.anyio
 async def test_on_chunk_sees_each_chunk_with_its_time() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     seen: list[tuple[str, float]] = []
     await provider().stream(
         sse_transport(clock, GOOD), REQ, clock=clock, on_chunk=lambda t, at: seen.append((t, at))
@@ -91,7 +92,7 @@ async def test_on_chunk_sees_each_chunk_with_its_time() -> None:
 
 @pytest.mark.anyio
 async def test_events_split_across_reads_are_reassembled() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     raw = chunk("abc") + DONE
     parts = [(T0 + 1 + i, raw[i : i + 7]) for i in range(0, len(raw), 7)]
     resp = await provider().stream(sse_transport(clock, parts), REQ, clock=clock)
@@ -100,7 +101,7 @@ async def test_events_split_across_reads_are_reassembled() -> None:
 
 @pytest.mark.anyio
 async def test_missing_done_is_a_stream_error() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     transport = sse_transport(clock, [(T0, chunk("Hel")), (T0, chunk(None, "stop") + USAGE)])
     with pytest.raises(StreamError, match="terminator"):
         await provider().stream(transport, REQ, clock=clock)
@@ -108,7 +109,7 @@ async def test_missing_done_is_a_stream_error() -> None:
 
 @pytest.mark.anyio
 async def test_error_chunk_is_a_stream_error() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     error = b'data: {"error": {"message": "The server had an error", "type": "server_error"}}\n\n'
     transport = sse_transport(clock, [(T0, chunk("Hel")), (T0, error)])
     with pytest.raises(StreamError, match="The server had an error"):
@@ -117,7 +118,7 @@ async def test_error_chunk_is_a_stream_error() -> None:
 
 @pytest.mark.anyio
 async def test_malformed_chunk_is_a_stream_error() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     transport = sse_transport(clock, [(T0, b'data: {"choices": [\n\n'), (T0, DONE)])
     with pytest.raises(StreamError, match="malformed"):
         await provider().stream(transport, REQ, clock=clock)
@@ -127,12 +128,12 @@ async def test_malformed_chunk_is_a_stream_error() -> None:
 async def test_error_status_at_stream_start_is_classified() -> None:
     body = b'{"error": {"message": "Rate limit reached", "type": "requests"}}'
     with pytest.raises(RateLimited) as info:
-        await provider().stream(respond(429, body, {"retry-after": "3"}), REQ, clock=FakeClock())
+        await provider().stream(respond(429, body, {"retry-after": "3"}), REQ, clock=VirtualClock())
     assert info.value.retry_after == 3.0
 
 
 @pytest.mark.anyio
 async def test_done_without_trailing_blank_line_is_accepted() -> None:
-    clock = FakeClock(T0)
+    clock = VirtualClock(T0)
     transport = sse_transport(clock, [(T0, chunk("ok")), (T0, b"data: [DONE]\n")])
     assert (await provider().stream(transport, REQ, clock=clock)).text == "ok"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from llmops.engine.clock import VirtualClock
 from llmops.errors import StreamError
 from llmops.providers import AnthropicProvider, OpenAIProvider
 from llmops.providers.base import HTTPProvider
 from llmops.types import LLMRequest
 
-from .conftest import FakeClock, sse_transport
+from .conftest import sse_transport
 
 KEY = "sk-SECRET-0123456789"
 
@@ -39,7 +40,7 @@ def test_error_message_redacts_key_echoed_by_server(provider: HTTPProvider) -> N
 
 @pytest.mark.anyio
 async def test_stream_error_event_redacts_key() -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     chunk = b'data: {"error": {"message": "key ' + KEY.encode() + b' revoked"}}\n\n'
     req = LLMRequest(model="m", messages=[])
     provider = OpenAIProvider("http://127.0.0.1:8000/v1", KEY)

@@ -11,11 +11,12 @@ the window.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import anyio.to_thread
 
 from llmops.engine.clock import Clock
 from llmops.engine.engine import Engine
@@ -150,7 +151,7 @@ async def evaluate(
     transport: Transport | None = None,
     clock: Clock | None = None,
     observers: Sequence[Observer] = (),
-    now: Callable[[], float] = time.time,
+    now: Callable[[], float] | None = None,
     on_progress: Progress | None = None,
     suite_dir: Path | None = None,
     identity: str | None = None,
@@ -160,13 +161,14 @@ async def evaluate(
 
     ``identity`` is the config hash to record (by default, of ``target``); pass the hash of the
     target as configured when the live one differs only by a spawned server's port. ``commit``
-    is the git commit to record; ``True`` reads it from the working directory.
+    is the git commit to record; ``True`` reads it from the working directory. Runs are stamped
+    with ``now()`` (Unix seconds), by default ``clock.wall()`` (the system's time without ``clock``).
     """
     opts = options or EvalOptions()
     if suite.judge.feature is not None and suite.judge.feature not in target.config.features:
         raise InputError(f"judge.feature {suite.judge.feature!r} is not a feature of the config")
     digest = identity or config_hash(target.config, target.feature, target.label)
-    sha = git_commit() if commit is True else (commit or None)
+    sha = await anyio.to_thread.run_sync(git_commit) if commit is True else (commit or None)
     run = await _run(
         suite, target, transport, clock, observers, now, on_progress, suite_dir, opts, digest, sha
     )
@@ -210,7 +212,7 @@ async def _run(
     transport: Transport | None,
     clock: Clock | None,
     observers: Sequence[Observer],
-    now: Callable[[], float],
+    now: Callable[[], float] | None,
     on_progress: Progress | None,
     suite_dir: Path | None,
     opts: EvalOptions,

@@ -1,15 +1,14 @@
 """Run a suite through the engine, concurrently, and record every trial.
 
 The engine applies the configured limits, retries and breaker, so an eval never trips the rate
-limit it is testing. Time comes from an injected ``now`` (Unix seconds), so a test can lay out
-a week of daily runs.
+limit it is testing. A run is stamped with the engine's clock (``engine.clock.wall()``, Unix
+seconds) unless ``now`` is given, so a test can lay out a week of daily runs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -78,7 +77,7 @@ async def run_suite(
     target: str = "",
     judge: Judge | None = None,
     concurrency: int = 8,
-    now: Callable[[], float] = time.time,
+    now: Callable[[], float] | None = None,
     on_progress: Progress | None = None,
     suite_dir: Path | None = None,
     commit: str | None = None,
@@ -86,8 +85,10 @@ async def run_suite(
     """Run every case (``repeat`` times) through ``engine`` and return the recorded run.
 
     ``engine`` must be entered. A call that fails (or answers from a fallback) is a failed
-    trial with the error recorded; it does not stop the run.
+    trial with the error recorded; it does not stop the run. ``started_at`` and ``finished_at``
+    are read from ``now`` (Unix seconds), by default the engine's clock's ``wall``.
     """
+    now = now or engine.clock.wall
     trials = [
         (i, r)
         for i, case in enumerate(suite.cases)

@@ -9,9 +9,8 @@ only its per-attempt ``ModelCall`` events, straight to the recorder.
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 
 from llmops.config import LlmopsConfig
 from llmops.engine.clock import Clock
@@ -27,42 +26,9 @@ from llmops.workflows.loadtest.metrics import LevelRecorder
 from llmops.workflows.loadtest.prompts import PromptSet
 from llmops.workflows.target import Target
 
-__all__ = ["Caller", "EngineCaller", "PreciseClock", "RawCaller", "error_class", "measuring_clock"]
+__all__ = ["Caller", "EngineCaller", "RawCaller", "error_class"]
 
 WARMUP_PREFIX = "warmup-"
-
-
-class PreciseClock:
-    """Reads ``time.perf_counter`` and sleeps (and times out) on the loop's clock.
-
-    uvloop's ``loop.time()`` counts whole milliseconds and is read once per loop iteration,
-    so a busy loop would hand every answer in an iteration the same stale timestamp; a load
-    generator wants each answer's own time. Both clocks are monotonic seconds, and the engine
-    only ever subtracts readings or sleeps for differences, so it can run on this one.
-    """
-
-    def __init__(self, inner: Clock) -> None:
-        self._inner = inner
-        self.now = time.perf_counter  # type: ignore[method-assign]
-
-    def now(self) -> float:
-        return time.perf_counter()
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-    def timeout(self, seconds: float) -> AbstractContextManager[object]:
-        return self._inner.timeout(seconds)
-
-
-def measuring_clock() -> Clock:
-    """The clock a load test measures with: :class:`PreciseClock` on asyncio, else the
-    event loop's own (so trio's virtual clock in tests)."""
-    from llmops.engine.clock import LoopClock, clock_for_running_loop
-
-    clock = clock_for_running_loop()
-    return PreciseClock(clock) if isinstance(clock, LoopClock) else clock
-
 
 #: the longest a closed-loop client waits when told to come back later
 MAX_RETRY_AFTER_WAIT_S = 2.0
@@ -193,7 +159,11 @@ class RawCaller(Caller):
     ) -> None:
         cfg = target.config.providers[target.provider]
         self.provider = make_provider(
-            cfg.kind, cfg.base_url, cfg.api_key(), default_headers=cfg.headers
+            cfg.kind,
+            cfg.base_url,
+            cfg.api_key(),
+            default_headers=cfg.headers,
+            wall_clock=clock.wall,
         )
         self.transport = transport
         self.clock = clock

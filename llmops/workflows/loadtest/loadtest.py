@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from llmops.engine.clock import Clock
+from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
-from llmops.workflows.loadtest.callers import measuring_clock, open_caller
+from llmops.workflows.loadtest.callers import open_caller
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.level_run import LevelRun, run_closed_level
@@ -69,7 +69,7 @@ async def run_loadtest(
 
     ``transport`` defaults to the fast one for the running loop (aiohttp on asyncio), shared
     by every level. ``clock`` defaults to ``perf_counter`` readings with the loop's sleeps
-    (see :class:`~llmops.workflows.loadtest.callers.PreciseClock`). Each level gets a fresh engine (fresh breaker, limiter, retry budget) so
+    (see :class:`~llmops.engine.clock.PreciseClock`). Each level gets a fresh engine (fresh breaker, limiter, retry budget) so
     levels do not contaminate each other. ``clock`` defaults to the loop's; pass the virtual
     one (with ``llmops.mock.MockTransport``) in tests.
 
@@ -84,8 +84,10 @@ async def run_loadtest(
         from llmops.engine.default_transport import default_transport
 
         transport = default_transport()
-    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    wall0 = time.perf_counter()
+    started_at = dt.datetime.fromtimestamp(clock.wall(), dt.timezone.utc).isoformat(
+        timespec="seconds"
+    )
+    wall0 = clock.now()
     levels: list[LevelResult] = []
     stop_reason: str | None = None
     failure: Exception | None = None
@@ -113,7 +115,7 @@ async def run_loadtest(
         target,
         levels,
         started_at=started_at,
-        wall_s=time.perf_counter() - wall0,
+        wall_s=clock.now() - wall0,
         prompts=prompts.source,
         stop_reason=stop_reason,
         cost=cost,
