@@ -67,7 +67,7 @@ def knee_of(
     latency_elasticity: float = 0.6,
     min_latency_growth: float = 1.2,
     throughput_elasticity: float = 0.5,
-    efficiency_margin: float = 0.15,
+    efficiency_margin: float = 0.2,
 ) -> Knee | None:
     """The first point where success drops, p99 bends upward, throughput stops growing or
     the throughput per unit of load falls below the best so far; ``None`` when none does.
