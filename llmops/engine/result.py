@@ -19,7 +19,7 @@ from llmops.types import LLMResponse
 
 __all__ = ["CallResult", "cause_of", "describe_failure"]
 
-_REFUSED = re.compile(r"connect call failed|connection refused|cannot connect|errno 111", re.I)
+_REFUSED = re.compile(r"connect call failed|connection refused|errno 111", re.I)
 _TIMED_OUT = re.compile(r"timed out after ([0-9.]+)\s*s")
 
 
@@ -34,7 +34,8 @@ def describe_failure(err: CallError, base_url: str | None = None) -> str:
             where = f" to {parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
         if _REFUSED.search(str(err)):
             return f"connection refused{where}"
-        return f"connection failed{where} ({str(err).partition(':')[0]})"
+        detail = str(err)
+        return f"connection failed{where} ({detail if len(detail) <= 80 else detail[:77] + '...'})"
     if isinstance(err, DeadlineExceeded):
         m = _TIMED_OUT.search(str(err))
         return f"timed out after {float(m.group(1)):g} s" if m else "timed out (call deadline)"

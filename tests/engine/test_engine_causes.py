@@ -62,3 +62,12 @@ async def test_timeouts_say_after_how_long() -> None:
         with pytest.raises(FeatureUnavailable) as info:
             await engine.call(MSG)
     assert info.value.upstream_cause == "timed out after 2 s"
+
+
+def test_a_name_that_does_not_resolve_is_not_called_refused() -> None:
+    from llmops.engine.result import describe_failure
+    from llmops.errors import TransportError
+
+    err = TransportError("ClientConnectorDNSError: Cannot connect to host nope.invalid:443")
+    said = describe_failure(err, "https://nope.invalid/v1")
+    assert said.startswith("connection failed to nope.invalid:443 (ClientConnectorDNSError")
