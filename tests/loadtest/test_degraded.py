@@ -130,3 +130,12 @@ async def test_at_overload_our_breaker_is_told_apart_from_the_target() -> None:
     answered = round(over.upstream_success_rate * over.upstream_attempts)
     assert f"the target itself answered {answered} of {over.upstream_attempts} attempts" in line
     assert f"HTTP 503 x{over.errors_by_status['503']}" in line
+
+
+async def test_a_breaker_facing_a_broken_target_is_not_called_overload() -> None:
+    broken = profile(faults={"outages": [{"start_s": 0, "status": 500}]})
+    target = feature_target({"strategy": "error"}, breaker=BREAKER)
+    result = await run(LoadtestOptions(levels=(2,), requests=20, warmup=0), broken, at=target)
+    line = next(x for x in result.verdict.lines if "our own circuit breaker" in x)
+    assert "because the target's own attempts were failing" in line
+    assert "overload" not in line

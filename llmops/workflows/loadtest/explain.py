@@ -11,6 +11,9 @@ from llmops.workflows.loadtest.metrics import LevelResult
 
 __all__ = ["breaker_lines", "cause_clause", "degraded_line"]
 
+#: upstream failure classes that say the target was overloaded (not down or broken)
+_OVERLOAD = {"overloaded", "rate_limited", "timeout"}
+
 
 def cause_clause(levels: Sequence[LevelResult], most: int = 2) -> str:
     """``"behind them: connection refused to 127.0.0.1:9 (20 of 20)"``, or ``""`` when no
@@ -43,7 +46,9 @@ def degraded_line(levels: Sequence[LevelResult], unit: str) -> str | None:
 
 def breaker_lines(levels: Sequence[LevelResult], unit: str) -> list[str]:
     """For each level where the engine's own circuit breaker refused requests: that it was
-    our breaker turning overload into refusals, and, separately, what the target answered."""
+    our breaker (turning overload into refusals when the target answered 429/503/529 or timed
+    out; else refusing a target whose attempts failed), and, separately, what the target
+    answered."""
     lines: list[str] = []
     for lv in levels:
         if not lv.breaker_refusals:
@@ -57,9 +62,15 @@ def breaker_lines(levels: Sequence[LevelResult], unit: str) -> list[str]:
         statuses = ", ".join(f"HTTP {s} x{n}" for s, n in lv.errors_by_status.items())
         if failed:
             target += f"; failed: {failed}" + (f" ({statuses})" if statuses else "")
+        overload = bool(_OVERLOAD & set(lv.upstream_errors_by_class))
+        what = (
+            "the breaker turned overload into refusals"
+            if overload
+            else "the breaker refused because the target's own attempts were failing"
+        )
         lines.append(
             f"At {lv.load:g} {unit} our own circuit breaker (the engine's, not the target's) "
             f"opened{why} and refused {lv.breaker_refusals} of {lv.requests} requests without "
-            f"calling the target: the breaker turned overload into refusals. Separately, {target}."
+            f"calling the target: {what}. Separately, {target}."
         )
     return lines
