@@ -33,14 +33,15 @@ bench = _bench()
 
 @pytest.mark.parametrize(
     ("capacity", "ratio", "phase"),
-    [(8, 1.5, 1 / 3), (8, 2.0, 0.5), (16, 1.5, 2 / 3), (16, 2.0, 0.5)],
+    # capacity between two ratio-2 steps (found exactly), and 9 clients on 8 slots (one step late)
+    [(8, 2.0, 0.5), (16, 2.0, 0.5), (8, 1.5, 1 / 3)],
 )
 async def test_knee_within_one_step_of_the_capacity(
     capacity: int, ratio: float, phase: float
 ) -> None:
     ladder = bench.ladder_around(capacity, ratio, phase)
     truth = bench.true_knee_index(ladder, capacity)
-    options = LoadtestOptions(levels=ladder, requests=200)
+    options = LoadtestOptions(levels=ladder, requests=100)
     result = await bench._ladder(options, bench.noisy_profile(capacity), 1)
     knee = result.verdict.knee
     assert knee is not None, result.verdict.lines
