@@ -25,7 +25,7 @@ Top level::
         throughput_rps (answers/s), request_rate_rps, output_tokens_per_s, in_flight_mean
         elapsed_s, warmup, stopped_early, breaker [transitions], client_bound, self_check
     skipped_levels, stop_reason
-    knee              null | {load, signal: success|latency|throughput, reason, numbers,
+    knee              null | {load, signal: success|latency|throughput|efficiency, reason, numbers,
                               last_good_load, in_flight}
     throughput_ceiling_rps, ceiling_load, recommended_queue_limit, littles_law_limit
     dominant_failure, dominant_failure_share, client_bound_levels
