@@ -101,7 +101,7 @@ class EngineCaller(Caller):
         what the target does at this load, not the tail of the warm-up (the opening is kept
         in the level's transitions)."""
         breaker = self.engine.upstream(self._provider).breaker
-        if breaker is not None and breaker.state(self.clock.now()).value != "closed":
+        if breaker is not None and breaker.known_state().value != "closed":
             self.engine.close_circuit(self._provider)
 
     def _on_event(self, event: object) -> None:
@@ -217,12 +217,14 @@ async def open_caller(
     stream: bool,
     timeout_s: float,
     closed_loop: bool = True,
+    shared_state: bool = False,
 ) -> AsyncIterator[Caller]:
     """A caller for one level: a fresh engine (fresh breaker, limiter and budget) per level,
     over the run's shared transport (its connections stay warm between levels), its
     reprocess queues in a temporary directory and no events log. In closed loop
     a client told to come back later by the engine waits as told (at most
-    ``MAX_RETRY_AFTER_WAIT_S``) before its next request."""
+    ``MAX_RETRY_AFTER_WAIT_S``) before its next request. The engine keeps its limiter and
+    breaker to itself unless ``shared_state`` (then ``config.state`` says where they live)."""
     if raw:
         yield RawCaller(
             transport,
@@ -236,8 +238,13 @@ async def open_caller(
         return
     # synthetic traffic never writes into the user's stores (reprocess queue, events log)
     with tempfile.TemporaryDirectory(prefix="llmops-loadtest-") as scratch:
-        isolated = isolated_config(config, scratch)
-        async with Engine(isolated, transport=transport, clock=clock, call_events=False) as engine:
+        async with Engine(
+            isolated_config(config, scratch),
+            transport=transport,
+            clock=clock,
+            call_events=False,
+            isolate_state=not shared_state,
+        ) as engine:
             yield EngineCaller(
                 engine,
                 target,
