@@ -60,6 +60,9 @@ class ModelCall:
     input_tokens: int | None
     output_tokens: int | None
     retry_after_s: float | None
+    #: the requests / tokens per minute the provider advertised in this attempt's headers
+    limit_requests: int | None = None
+    limit_tokens: int | None = None
 
     kind = "model_call"
 
