@@ -63,6 +63,10 @@ class CallError(LlmopsError):
         super().__init__(message)
         #: seconds the server (or the shedding queue) asked us to wait, if it said
         self.retry_after = retry_after
+        #: for a failure that hides its cause (the breaker refused, the retry budget was
+        #: spent): the last upstream failure behind it, in words (``connection refused to
+        #: 127.0.0.1:9``, ``HTTP 503 (overloaded)``, ``timed out after 5 s``)
+        self.upstream_cause: str | None = None
 
 
 class ProviderError(CallError):
@@ -154,6 +158,7 @@ class FeatureUnavailable(CallError):
     def __init__(self, message: str, *, cause: CallError) -> None:
         super().__init__(message, retry_after=cause.retry_after)
         self.cause = cause
+        self.upstream_cause = cause.upstream_cause
 
 
 def did_you_mean(name: str, known: Sequence[str], *, otherwise: str = "") -> str:

@@ -33,8 +33,8 @@ openai|anthropic --model M; else the suite's target: hint; with none, the built-
 Reports go to --report-dir (JSON, Markdown, JUnit XML, HTML) unless --no-reports; the Markdown
 is also appended to $GITHUB_STEP_SUMMARY when set.
 
-Exit codes: 0 ok; 1 REGRESSION (or WARN with --fail-on warn), or a candidate on hold;
-2 bad input or configuration; 130 interrupted."""
+Exit codes: 0 ok; 1 REGRESSION (or WARN with --fail-on warn), a candidate on hold, or no
+case answered by the model; 2 bad input or configuration; 130 interrupted."""
 
 
 def _exit_code(outcome: EvalOutcome, fail_on: str) -> int:
@@ -118,6 +118,10 @@ class _Job:
         typer.echo(text, nl=False)
         _write_reports(outcome, kw["report_dir"], self.opts.window_s)  # type: ignore[arg-type]
         code = _exit_code(outcome, self.opts.fail_on)
+        if outcome.no_answer is not None:
+            err_console.print(
+                f"[red]eval failed:[/] {outcome.no_answer}", highlight=False, soft_wrap=True
+            )
         url = kw["notify"]
         if url and code != EXIT_OK and outcome.comparison is not None:
             try:
@@ -147,6 +151,7 @@ def register(app: typer.Typer) -> None:
         record: Annotated[bool, switch("record", "Store this run in the history (--no-record: do not).")] = True,
         compare: Annotated[bool, switch("compare", "Compare with the rolling window and give a verdict.")] = False,
         window: Annotated[str, typer.Option(help="Rolling window for --compare.")] = "7d",
+        any_target: Annotated[bool, typer.Option("--any-target", help="Compare with runs of any target and model request (default: only the same ones).")] = False,
         baseline_since: Annotated[str | None, typer.Option(help="Compare only with runs since this time (ISO date or date-time, UTC unless given), e.g. once a model update is accepted.")] = None,
         threshold: Annotated[float, typer.Option(help="Drop (points) that counts as a regression.")] = 3.0,
         alpha: Annotated[float, typer.Option(help="Significance level of the paired test.")] = 0.01,
@@ -188,6 +193,7 @@ def register(app: typer.Typer) -> None:
             history_days=max(30.0, window_s / DAY),
             baseline_since=_parse_since(baseline_since),
             fail_on=fail_on,
+            same_target=not any_target,
         )
         loaded = load_suite(suite)
         if target is None and feature is None and provider is None and config is None:

@@ -25,7 +25,7 @@ from llmops.engine.engine_state import StateMethods
 from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
-from llmops.engine.result import CallResult
+from llmops.engine.result import CallResult, cause_of
 from llmops.engine.sinks import JsonlSink
 from llmops.engine.transport import Transport
 from llmops.engine.upstream import Upstream
@@ -428,6 +428,7 @@ class Engine(StateMethods):
                     attempts=attempts,
                     latency_s=self.clock.now() - start,
                     queue_wait_s=queue_wait,
+                    cause=cause_of(err) if err is not None else None,
                 )
             )
 

@@ -60,6 +60,9 @@ class ModelCall:
     input_tokens: int | None
     output_tokens: int | None
     retry_after_s: float | None
+    #: the requests / tokens per minute the provider advertised in this attempt's headers
+    limit_requests: int | None = None
+    limit_tokens: int | None = None
 
     kind = "model_call"
 
@@ -85,7 +88,8 @@ class ModelCall:
 
 @dataclass(frozen=True, slots=True)
 class CallFinished:
-    """The outcome the caller saw: ``ok``, ``degraded:<strategy>`` or ``error``."""
+    """The outcome the caller saw: ``ok``, ``degraded:<strategy>`` or ``error``; ``cause`` is
+    the upstream failure behind a degraded answer or an error, in words."""
 
     request_id: str
     feature: str
@@ -94,6 +98,7 @@ class CallFinished:
     attempts: int
     latency_s: float
     queue_wait_s: float
+    cause: str | None = None
 
     kind = "call_finished"
 
@@ -107,6 +112,7 @@ class CallFinished:
             "llmops.attempts": self.attempts,
             "llmops.latency_s": round(self.latency_s, 6),
             "llmops.queue_wait_s": round(self.queue_wait_s, 6),
+            "llmops.cause": self.cause,
         }
 
 

@@ -20,6 +20,7 @@ from llmops.core.budget import RetryBudget
 from llmops.core.retry import next_retry_delay
 from llmops.engine.clock import Clock
 from llmops.engine.events import BreakerTransition, ModelCall, Observer
+from llmops.engine.result import describe_failure
 from llmops.engine.transport import Transport
 from llmops.errors import (
     CallError,
@@ -88,6 +89,9 @@ class Upstream:
         self._rng = rng
         #: where this upstream's events go; None while nobody listens (no event is built then)
         self.emit = emit
+        #: the last upstream failure that counts against its health, in words: the cause the
+        #: breaker's refusals carry (``CallError.upstream_cause``)
+        self.last_failure: str | None = None
 
     async def call(
         self,
@@ -127,9 +131,11 @@ class Upstream:
                 if delay is None:
                     raise
                 if not self.budget.try_spend(now):
-                    raise RetryBudgetExhausted(
+                    spent = RetryBudgetExhausted(
                         f"retry budget spent; last error: {err}", retry_after=err.retry_after
-                    ) from err
+                    )
+                    spent.upstream_cause = err.upstream_cause
+                    raise spent from err
                 await clock.sleep(delay)
 
     async def _attempt(
@@ -149,9 +155,14 @@ class Upstream:
             permit = await breaker.allow()
             if not permit.allowed:
                 self._flush_transitions()
-                raise CircuitOpen(
+                refused = CircuitOpen(
                     f"circuit open for provider {self.name}", retry_after=permit.retry_after
                 )
+                refused.upstream_cause = self.last_failure or (
+                    "no upstream failure seen here: the breaker was opened by hand "
+                    "or by another instance"
+                )
+                raise refused
         try:
             await self._admit(estimated_tokens, deadline)
         except BaseException:
@@ -221,6 +232,9 @@ class Upstream:
 
     async def _failed(self, err: CallError, at: _AttemptInfo) -> None:
         now = self.clock.now()
+        err.upstream_cause = describe_failure(err, getattr(self.provider, "base_url", None))
+        if not isinstance(err, _NOT_HEALTH):
+            self.last_failure = err.upstream_cause
         # A failed attempt consumed (almost) no tokens upstream: give the reservation back.
         await self.limiter.reconcile(at.reserved, 0)
         rate_limits = getattr(err, "rate_limits", None)
@@ -241,6 +255,7 @@ class Upstream:
         self, at: _AttemptInfo, now: float, response: LLMResponse | None, err: CallError | None
     ) -> ModelCall:
         usage = response.usage if response is not None else None
+        limits = response.rate_limits if response is not None else getattr(err, "rate_limits", None)
         return ModelCall(
             request_id=at.request_id,
             feature=at.feature,
@@ -255,6 +270,8 @@ class Upstream:
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
             retry_after_s=err.retry_after if err is not None else None,
+            limit_requests=limits.requests_limit if limits is not None else None,
+            limit_tokens=limits.tokens_limit if limits is not None else None,
         )
 
     def _flush_transitions(self) -> None:

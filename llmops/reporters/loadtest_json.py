@@ -8,19 +8,27 @@ Top level::
     options           what was asked (levels or rates, requests, duration_s, warmup, stream, ...)
     levels[]          one object per level run, in order:
         concurrency (closed loop) | rate_rps (open loop), load
-        requests, successes, ok, degraded, success_rate, success_ci95 [low, high]
+        requests, successes (= ok: answered by the model), ok, degraded (answered by the
+        feature's fallback instead: not a success), success_rate, degraded_rate,
+        success_ci95 [low, high]
         upstream_attempts, upstream_success_rate, retries, amplification
         errors_by_class {class: n}   user-visible failures (shed, timeout, overloaded, ...)
         upstream_errors_by_class {class: n}, errors_by_status {"429": n, "503": n, ...}
+        causes {cause in words: n}  the upstream failure behind each failure or degraded
+                          answer ("connection refused to 127.0.0.1:9", "HTTP 503 (overloaded)")
+        breaker_refusals  requests the engine's own circuit breaker refused
         rate_429          share of upstream attempts answered 429
-        latency_ms        {p50, p90, p95, p99, max, mean} of answered requests (open loop:
+        latency_ms        {p50, p90, p95, p99, max, mean} of requests the model answered (open loop:
                           from the intended start), null when nothing was answered
         service_latency_ms (open loop: from the actual send), queue_wait_ms (engine queue)
         ttft_ms, itl_ms, tpot_ms  (with --stream)
         throughput_rps (answers/s), request_rate_rps, output_tokens_per_s, in_flight_mean
-        elapsed_s, warmup, stopped_early, breaker [transitions], client_bound, self_check
+        elapsed_s, warmup, stopped_early, breaker [transitions], client_bound, self_check,
+        advertised_limits {requests_per_minute, tokens_per_minute} seen in rate-limit headers
+    advertised_limits the highest of the levels' (what ``llmops runbook check`` compares the
+                      declared limits with); {} when the responses carried no such headers
     skipped_levels, stop_reason
-    knee              null | {load, signal: success|latency|throughput, reason, numbers,
+    knee              null | {load, signal: success|latency|throughput|efficiency, reason, numbers,
                               last_good_load, in_flight}
     throughput_ceiling_rps, ceiling_load, recommended_queue_limit, littles_law_limit
     dominant_failure, dominant_failure_share, client_bound_levels
@@ -122,6 +130,7 @@ def to_dict(result: LoadtestResult) -> dict[str, Any]:
             "throughput_elasticity": o.throughput_elasticity,
         },
         "levels": [level_dict(lv) for lv in result.levels],
+        "advertised_limits": advertised_limits(result),
         "skipped_levels": result.skipped_loads,
         "stop_reason": result.stop_reason,
         "knee": knee,
@@ -138,6 +147,17 @@ def to_dict(result: LoadtestResult) -> dict[str, Any]:
         "verdict": list(v.lines),
         "cost": None if result.cost is None else dataclasses.asdict(result.cost),
     }
+
+
+def advertised_limits(result: LoadtestResult) -> dict[str, int]:
+    """The highest per-minute limits the provider advertised at any level (``{}`` when its
+    responses carried no rate-limit headers); ``llmops runbook check`` compares the declared
+    limits with these."""
+    found: dict[str, int] = {}
+    for level in result.levels:
+        for key, value in level.advertised_limits.items():
+            found[key] = max(value, found.get(key, 0))
+    return found
 
 
 def render_json(result: LoadtestResult) -> str:

@@ -18,7 +18,8 @@ def load_header(result: LoadtestResult) -> str:
 
 def table_header(result: LoadtestResult) -> list[str]:
     """Column names of the level table (shared by the terminal, Markdown and HTML reports)."""
-    cols = [load_header(result), "requests", "success", "upstream ok", "amplif.", "p50 ms"]
+    cols = [load_header(result), "requests", "success", "degraded", "upstream ok", "amplif."]
+    cols.append("p50 ms")
     cols += ["p95 ms", "p99 ms", "answers/s", "tokens/s", "errors"]
     if result.options.stream:
         cols += ["TTFT p99 ms", "ITL p99 ms", "TPOT p50 ms"]
@@ -41,6 +42,7 @@ def level_cells(result: LoadtestResult, level: LevelResult) -> list[str]:
         f"{level.load:g}",
         str(level.requests),
         f"{level.success_rate:.1%}",
+        f"{level.degraded_rate:.1%}" if level.degraded else "-",
         f"{level.upstream_success_rate:.1%}" if level.upstream_attempts else "-",
         f"{level.amplification:.2f}",
         _ms(level.latency_ms, "p50"),

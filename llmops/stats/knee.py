@@ -14,7 +14,13 @@ coping, by any of three signals, each compared with what came before:
   terms), and at least ``min_latency_growth`` so noise on a small step does not trigger it;
 - **throughput**: answers per second grow much slower than the load (elasticity below
   ``throughput_elasticity``): the same saturation seen from the other side of Little's law,
-  and robust when p99 is dominated by a few long answers rather than by queueing.
+  and robust when p99 is dominated by a few long answers rather than by queueing;
+- **efficiency**: answers per second *per unit of load* (per client; per offered request/s in
+  open loop) fall more than ``efficiency_margin`` below the best so far. Below capacity each
+  client is served at the same pace; past it the same answers are shared by more clients, so
+  this falls as ``capacity / load``. Unlike the step-to-step signals it compares with the
+  best level so far, so it also fires when the capacity lies between two steps and neither
+  step alone bends far enough (measured: ``benchmarks/knee_accuracy.py``).
 """
 
 from __future__ import annotations
@@ -61,15 +67,18 @@ def knee_of(
     latency_elasticity: float = 0.6,
     min_latency_growth: float = 1.2,
     throughput_elasticity: float = 0.5,
+    efficiency_margin: float = 0.2,
 ) -> Knee | None:
-    """The first point where success drops, p99 bends upward or throughput stops growing;
-    ``None`` when none does.
+    """The first point where success drops, p99 bends upward, throughput stops growing or
+    the throughput per unit of load falls below the best so far; ``None`` when none does.
 
     ``points`` must be in increasing ``load``. When several signals fire at the same point
-    the first of success, latency, throughput is reported (a failing user is worse than a
-    slow one). A point with no successes has no latency or throughput signal of its own.
+    the first of success, latency, throughput, efficiency is reported (a failing user is
+    worse than a slow one). A point with no successes has no latency or throughput signal of
+    its own.
     """
     best = -1.0
+    best_pace: tuple[float, LoadPoint] | None = None
     for i, point in enumerate(points):
         if i > 0 and point.load <= points[i - 1].load:
             raise ValueError("points must be in increasing load")
@@ -84,14 +93,21 @@ def knee_of(
             )
         best = max(best, point.success_rate)
         if i == 0:
+            if point.throughput_rps > 0:
+                best_pace = (point.throughput_rps / point.load, point)
             continue
         prev = points[i - 1]
         load_growth = point.load / prev.load
         found = _latency_knee(i, point, prev, load_growth, latency_elasticity, min_latency_growth)
         if found is None:
             found = _throughput_knee(i, point, prev, load_growth, throughput_elasticity)
+        if found is None and best_pace is not None:
+            found = _efficiency_knee(i, point, best_pace, efficiency_margin)
         if found is not None:
             return found
+        pace = point.throughput_rps / point.load
+        if pace > 0 and (best_pace is None or pace > best_pace[0]):
+            best_pace = (pace, point)
     return None
 
 
@@ -152,6 +168,32 @@ def _throughput_knee(
             "elasticity": elasticity,
             "throughput_rps": point.throughput_rps,
             "previous_throughput_rps": prev.throughput_rps,
+        },
+    )
+
+
+def _efficiency_knee(
+    i: int, point: LoadPoint, best: tuple[float, LoadPoint], margin: float
+) -> Knee | None:
+    pace, at = best
+    if point.throughput_rps <= 0:
+        return None
+    ratio = point.throughput_rps / point.load / pace
+    if ratio >= 1 - margin:
+        return None
+    return Knee(
+        i,
+        point.load,
+        "efficiency",
+        f"answers/s per unit of load fell to {ratio:.0%} of the best so far "
+        f"({pace:.3g} at {at.load:g} -> {point.throughput_rps / point.load:.3g} at "
+        f"{point.load:g}): more than {margin:.0%} less each, so the target serves at its "
+        "capacity and added load shares the same answers",
+        {
+            "efficiency": ratio,
+            "best_per_load": pace,
+            "per_load": point.throughput_rps / point.load,
+            "best_load": at.load,
         },
     )
 

@@ -170,3 +170,12 @@ def test_run_eval_spawns_the_mock_and_records_under_the_configured_identity(
     # two spawned servers on two ports, one identity: the second run sees the first
     assert first == second == config_hash(target.config, target.feature, target.label)
     assert seen == "2"
+
+
+def test_a_dead_target_is_not_a_pass_and_the_cause_is_named(tmp_path: Path) -> None:
+    # nothing listens on the discard port: every call is refused (no retries, to stay quick)
+    (tmp_path / "llmops.yaml").write_text("retry:\n  max_attempts: 1\n")
+    proc = llmops("--target", "http://127.0.0.1:9/v1", "--model", "m", "--no-reports", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "no case got an answer from the model" in proc.stderr
+    assert "connection refused to 127.0.0.1:9" in proc.stderr

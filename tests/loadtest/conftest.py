@@ -48,11 +48,16 @@ def target() -> Target:
 
 
 async def run(
-    options: LoadtestOptions, mock: MockProfile | None = None, **kw: Any
+    options: LoadtestOptions,
+    mock: MockProfile | None = None,
+    *,
+    at: Target | None = None,
+    **kw: Any,
 ) -> LoadtestResult:
-    """The ladder over an in-process MockTransport on the (virtual) anyio clock."""
+    """The ladder over an in-process MockTransport on the (virtual) anyio clock, against
+    ``at`` (by default the mock's URL with default settings)."""
     clock = AnyioClock()
     transport = MockTransport(mock or profile(), clock=clock)
     return await run_loadtest(
-        options, target(), transport=transport, clock=clock, cpu_clock=lambda: 0.0, **kw
+        options, at or target(), transport=transport, clock=clock, cpu_clock=lambda: 0.0, **kw
     )

@@ -38,6 +38,7 @@ def llmops(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["--duration", "soon"], "--duration"),
         (["--slo", "p95<=2x"], "--slo"),
         (["--slo", ""], "--slo"),
+        (["--slo", "p95<=500"], "a latency needs its unit, ms or s"),
         (["--levels", "2,4", "--slo", "success>=99%", "--peak", "3"], "--peak"),
         (["--stop-on-success-below", "1.5"], "--stop-on-success-below"),
         (["--target", "http://127.0.0.1:9/v1"], "--provider"),

@@ -61,3 +61,22 @@ def test_queue_limit_is_slightly_below_the_knee() -> None:
 
 def test_queue_limit_never_below_a_level_that_coped() -> None:
     assert queue_limit_below(10, 9.5) == 9
+
+
+def test_capacity_between_two_steps_is_caught_against_the_best_pace() -> None:
+    # capacity 29 clients at 1 answer/s each: 20 -> 40 clients gives x1.45 throughput
+    # (elasticity 0.54, not below 0.5) and p99 x1.3 (0.38), but each client now gets 72%
+    # of the pace it got at 10 and 20 clients
+    points = [
+        LoadPoint(10, 1.0, 1.0, 10.0),
+        LoadPoint(20, 1.0, 1.0, 20.0),
+        LoadPoint(40, 1.0, 1.3, 29.0),
+    ]
+    knee = knee_of(points)
+    assert knee is not None and (knee.load, knee.signal) == (40, "efficiency")
+    assert knee.numbers["efficiency"] == pytest.approx(0.725)
+
+
+def test_pace_within_the_margin_is_not_a_knee() -> None:
+    points = [LoadPoint(10, 1.0, 1.0, 10.0), LoadPoint(20, 1.0, 1.0, 17.0)]
+    assert knee_of(points) is None

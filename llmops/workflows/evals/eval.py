@@ -11,6 +11,7 @@ the window.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +25,12 @@ from llmops.engine.transport import Transport
 from llmops.errors import InputError
 from llmops.stores.history import HistoryStore, open_history
 from llmops.workflows.evals.compare import DAY, Comparison, compare
+from llmops.workflows.evals.identity import (
+    SETTINGS_KEY,
+    config_changes,
+    flat_settings,
+    same_target,
+)
 from llmops.workflows.evals.judge import engine_judge
 from llmops.workflows.evals.promote import Promotion, compare_candidate
 from llmops.workflows.evals.records import EvalRun
@@ -58,6 +65,8 @@ class EvalOptions:
     #: has been accepted); the history chart still shows the earlier ones
     baseline_since: float | None = None
     fail_on: str = "regression"
+    #: compare only with runs of the same target and model request (``--any-target``: all)
+    same_target: bool = True
 
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_ON:
@@ -83,13 +92,20 @@ class EvalOutcome:
     history: list[EvalRun] = field(default_factory=list)
     candidate_run: EvalRun | None = None
     promotion: Promotion | None = None
+    #: why the run is no measurement of the model: no case got an answer from it (then it is
+    #: neither compared nor recorded, and it fails)
+    no_answer: str | None = None
 
     def failed(self, fail_on: str = "regression") -> bool:
-        """True for a REGRESSION (and a WARN with ``fail_on="warn"``), or a candidate on hold:
-        what makes ``llmops eval`` exit 1."""
+        """True for a REGRESSION (and a WARN with ``fail_on="warn"``), a candidate on hold, or
+        a run in which the model answered no case: what makes ``llmops eval`` exit 1."""
         c, p = self.comparison, self.promotion
         failing = {"REGRESSION"} | ({"WARN"} if fail_on == "warn" else set())
-        return (c is not None and c.status in failing) or (p is not None and p.verdict == "hold")
+        return (
+            self.no_answer is not None
+            or (c is not None and c.status in failing)
+            or (p is not None and p.verdict == "hold")
+        )
 
 
 async def run_eval(
@@ -156,17 +172,21 @@ async def evaluate(
     run = await _run(
         suite, target, transport, clock, observers, now, on_progress, suite_dir, opts, digest, sha
     )
-    outcome = EvalOutcome(run)
+    outcome = EvalOutcome(run, no_answer=_no_answer(run))
     if history is not None:
         earlier = history.query(suite.name, since=run.started_at - opts.history_days * DAY)
         earlier = [r for r in earlier if r.started_at < run.started_at]
-        if opts.compare:
+        if opts.same_target:
+            earlier = [r for r in earlier if same_target(run, r)]
+        if opts.compare and outcome.no_answer is None:
             since = opts.baseline_since
             baseline = earlier if since is None else [r for r in earlier if r.started_at >= since]
-            outcome.comparison = compare(
+            comparison = compare(
                 run, baseline, window_s=opts.window_s, threshold=opts.threshold, alpha=opts.alpha
             )
-        if opts.record:
+            _name_config_change(comparison, run, baseline)
+            outcome.comparison = comparison
+        if opts.record and outcome.no_answer is None:
             history.append(run)
         outcome.history = [*earlier, run]
     if opts.candidate_model is not None:
@@ -215,6 +235,34 @@ async def _run(
             commit=sha,
         )
     run.config_hash = digest
+    settings = flat_settings(target.config, target.feature)
+    if target.mock_profile is not None:  # a spawned mock's port is no setting of the user's
+        settings = {k: v for k, v in settings.items() if not k.endswith(".base_url")}
+    run.meta[SETTINGS_KEY] = settings
     if target.mock_profile is not None:
         run.meta["mock_profile"] = target.mock_profile
     return run
+
+
+def _no_answer(run: EvalRun) -> str | None:
+    """Why ``run`` measured nothing about the model (no trial got its answer), or None."""
+    if run.total == 0 or run.answered > 0:
+        return None
+    causes = Counter(c.error for c in run.cases if c.error)
+    top = f": {causes.most_common(1)[0][0]}" if causes else ""
+    return (
+        f"no case got an answer from the model (0 of {run.total} trials){top}; "
+        "not a pass, not compared and not recorded"
+    )
+
+
+def _name_config_change(comparison: Comparison, run: EvalRun, baseline: list[EvalRun]) -> None:
+    """Put a config change in words (which keys changed) in the comparison's changes and
+    attribution, instead of two hashes."""
+    named = config_changes(comparison.changes, run, baseline)
+    if named == comparison.changes:
+        return
+    old = next((c for c in comparison.changes if c.startswith("config changed")), None)
+    comparison.changes = named
+    if old is not None and comparison.attribution == old:
+        comparison.attribution = next(c for c in named if c.startswith("config changed"))

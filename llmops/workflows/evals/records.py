@@ -73,6 +73,11 @@ class EvalRun:
         return len(self.cases)
 
     @property
+    def answered(self) -> int:
+        """Trials the model answered (a failed call or a fallback's answer records an error)."""
+        return sum(1 for c in self.cases if c.error is None)
+
+    @property
     def pass_rate(self) -> float:
         return self.passed / self.total if self.total else 0.0
 

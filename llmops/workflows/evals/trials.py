@@ -18,7 +18,8 @@ import orjson
 
 from llmops.config import LlmopsConfig
 from llmops.engine.engine import Engine
-from llmops.errors import LlmopsError
+from llmops.engine.result import cause_of
+from llmops.errors import CallError, LlmopsError
 from llmops.redact import redact_urls
 from llmops.workflows.evals.checks import Judge, run_checks
 from llmops.workflows.evals.promptfoo_format import PromptfooSuite
@@ -150,12 +151,17 @@ async def _trial(
             messages, feature=feature, max_tokens=case.max_tokens or suite.defaults.max_tokens
         )
     except LlmopsError as exc:
-        record.error = redact_urls(f"{type(exc).__name__}: {exc}")
+        cause = f" (cause: {cause_of(exc)})" if isinstance(exc, CallError) else ""
+        record.error = redact_urls(f"{type(exc).__name__}: {exc}{cause}")
         return record
     record.latency_s = result.latency_s
     if not result.ok or result.text is None or result.response is None:
         record.output = result.text
-        error = f"{result.outcome}: {result.error}" if result.error else result.outcome
+        error = (
+            f"{result.outcome}: {result.error} (cause: {result.cause})"
+            if result.error
+            else result.outcome
+        )
         record.error = redact_urls(error)
         return record
     response = result.response

@@ -8,6 +8,7 @@ only its per-attempt ``ModelCall`` events, straight to the recorder.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,10 +16,12 @@ from llmops.config import LlmopsConfig
 from llmops.engine.clock import Clock
 from llmops.engine.engine import Engine
 from llmops.engine.events import BreakerTransition, ModelCall
+from llmops.engine.result import cause_of, describe_failure
 from llmops.engine.transport import Transport
 from llmops.errors import CallError, DeadlineExceeded, FeatureUnavailable
 from llmops.providers.registry import make_provider
 from llmops.types import LLMRequest, LLMResponse
+from llmops.workflows.loadtest.levels import isolated_config
 from llmops.workflows.loadtest.metrics import LevelRecorder
 from llmops.workflows.loadtest.prompts import PromptSet
 from llmops.workflows.target import Target
@@ -36,6 +39,10 @@ def error_class(err: CallError) -> str:
     if isinstance(err, FeatureUnavailable):
         return err.cause.error_type
     return err.error_type
+
+
+def _refused(err: CallError) -> bool:
+    return error_class(err) == "circuit_open"
 
 
 def _record_answer(
@@ -103,6 +110,8 @@ class EngineCaller(Caller):
             rec = self.warmup_rec if warm else self.rec
             if rec is not None:
                 rec.attempt(event.status, event.error_type)
+                if event.limit_requests is not None or event.limit_tokens is not None:
+                    rec.advertise(event.limit_requests, event.limit_tokens)
         elif type(event) is BreakerTransition:
             self.transitions.append(f"{event.old} -> {event.new}: {event.reason}")
 
@@ -119,6 +128,8 @@ class EngineCaller(Caller):
         except CallError as err:
             end = clock.now()
             rec.failure(error_class(err), end - t0)
+            if err.upstream_cause is not None:
+                rec.cause(cause_of(err), _refused(err))
             wait = err.retry_after
             if self._honour_retry_after and wait is not None and wait > 0:
                 # A user told to come back later (shed, breaker open, rate limited) waits as
@@ -128,6 +139,8 @@ class EngineCaller(Caller):
             return end
         end = clock.now()
         _record_answer(rec, result.response, end - t0, result.outcome != "ok")
+        if result.error is not None:
+            rec.cause(cause_of(result.error), _refused(result.error))
         rec.queue_wait.add(result.queue_wait_s)
         return end
 
@@ -189,6 +202,7 @@ class RawCaller(Caller):
         end = clock.now()
         rec.attempt(getattr(err, "status", None), err.error_type)
         rec.failure(err.error_type, end - t0)
+        rec.cause(describe_failure(err, getattr(self.provider, "base_url", None)))
         return end
 
 
@@ -208,7 +222,8 @@ async def open_caller(
     shared_state: bool = False,
 ) -> AsyncIterator[Caller]:
     """A caller for one level: a fresh engine (fresh breaker, limiter and budget) per level,
-    over the run's shared transport (its connections stay warm between levels). In closed loop
+    over the run's shared transport (its connections stay warm between levels), its
+    reprocess queues in a temporary directory and no events log. In closed loop
     a client told to come back later by the engine waits as told (at most
     ``MAX_RETRY_AFTER_WAIT_S``) before its next request. The engine keeps its limiter and
     breaker to itself unless ``shared_state`` (then ``config.state`` says where they live)."""
@@ -223,18 +238,20 @@ async def open_caller(
             timeout_s=timeout_s,
         )
         return
-    async with Engine(
-        config,
-        transport=transport,
-        clock=clock,
-        call_events=False,
-        isolate_state=not shared_state,
-    ) as engine:
-        yield EngineCaller(
-            engine,
-            target,
-            prompts,
-            max_tokens=max_tokens,
-            stream=stream,
-            honour_retry_after=closed_loop,
-        )
+    # synthetic traffic never writes into the user's stores (reprocess queue, events log)
+    with tempfile.TemporaryDirectory(prefix="llmops-loadtest-") as scratch:
+        async with Engine(
+            isolated_config(config, scratch),
+            transport=transport,
+            clock=clock,
+            call_events=False,
+            isolate_state=not shared_state,
+        ) as engine:
+            yield EngineCaller(
+                engine,
+                target,
+                prompts,
+                max_tokens=max_tokens,
+                stream=stream,
+                honour_retry_after=closed_loop,
+            )

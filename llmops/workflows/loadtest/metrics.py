@@ -83,6 +83,9 @@ class LevelRecorder:
         self.attempts = 0
         self.upstream_ok = 0
         self.failures: dict[str, int] = {}
+        self.causes: dict[str, int] = {}
+        #: requests our own circuit breaker refused (failed or answered by a fallback)
+        self.refusals = 0
         self.upstream_errors: dict[str, int] = {}
         self.statuses: dict[str, int] = {}
         self.latency = Samples()
@@ -92,15 +95,25 @@ class LevelRecorder:
         self.itl = Samples() if stream else None
         self.tpot = Samples() if stream else None
         self.latency_sum = 0.0
+        #: the highest per-minute limits the provider advertised in its rate-limit headers
+        self.advertised: dict[str, int] = {}
+
+    def advertise(self, requests_per_minute: int | None, tokens_per_minute: int | None) -> None:
+        """Limits a response's rate-limit headers advertised (``None`` when absent)."""
+        for key, value in (("requests_per_minute", requests_per_minute),
+                           ("tokens_per_minute", tokens_per_minute)):  # fmt: skip
+            if value is not None and value > self.advertised.get(key, 0):
+                self.advertised[key] = value
 
     def success(self, latency_s: float, output_tokens: int, degraded: bool = False) -> None:
-        """One request answered (by the model, or by a fallback when ``degraded``)."""
+        """One request answered by the model; with ``degraded``, by the feature's fallback
+        instead (not a success: counted apart, its latency not among the model's)."""
         self.requests += 1
         self.latency_sum += latency_s
         if degraded:
             self.degraded += 1
-        else:
-            self.ok += 1
+            return
+        self.ok += 1
         self.latency.add(latency_s)
         self.output_tokens += output_tokens
 
@@ -109,6 +122,13 @@ class LevelRecorder:
         self.requests += 1
         self.latency_sum += latency_s
         self.failures[error_class] = self.failures.get(error_class, 0) + 1
+
+    def cause(self, text: str, refused: bool = False) -> None:
+        """The upstream cause (in words) behind one failure or degraded answer; ``refused``
+        when the engine's own breaker refused the request (no attempt was made)."""
+        self.causes[text] = self.causes.get(text, 0) + 1
+        if refused:
+            self.refusals += 1
 
     def attempt(self, status: int | None, error_class: str | None) -> None:
         """One upstream attempt: its HTTP status (``None`` when none came) and error class."""
@@ -137,7 +157,8 @@ class LevelRecorder:
 
     @property
     def successes(self) -> int:
-        return self.ok + self.degraded
+        """Requests the model answered (a fallback's answer is not one)."""
+        return self.ok
 
     def current_p99_s(self) -> float | None:
         """p99 of successful latencies so far (for the live display)."""
@@ -163,6 +184,7 @@ class LevelRecorder:
             ok=self.ok,
             degraded=self.degraded,
             success_rate=self.successes / n if n else 0.0,
+            degraded_rate=self.degraded / n if n else 0.0,
             success_ci95=(round(low, 4), round(high, 4)),
             upstream_attempts=self.attempts,
             upstream_success_rate=self.upstream_ok / self.attempts if self.attempts else 0.0,
@@ -173,6 +195,8 @@ class LevelRecorder:
                 sorted(self.upstream_errors.items(), key=lambda kv: -kv[1])
             ),
             errors_by_status=dict(sorted((k, v) for k, v in self.statuses.items() if k != "200")),
+            causes=dict(sorted(self.causes.items(), key=lambda kv: -kv[1])),
+            breaker_refusals=self.refusals,
             rate_429=status_429 / self.attempts if self.attempts else 0.0,
             latency_ms=ms_percentiles(self.latency),
             service_latency_ms=ms_percentiles(self.service) if self.open_loop else None,
@@ -185,13 +209,18 @@ class LevelRecorder:
             output_tokens_per_s=self.output_tokens / elapsed,
             in_flight_mean=self.latency_sum / elapsed,
             elapsed_s=elapsed_s,
+            advertised_limits=dict(self.advertised),
             **extra,
         )
 
 
 @dataclass(slots=True)
 class LevelResult:
-    """Everything measured at one level; see the README (llmops loadtest) for each field's meaning."""
+    """Everything measured at one level; see docs/loadtest.md for each field's meaning.
+
+    ``successes``/``ok`` count requests the model answered; ``degraded`` those a fallback
+    answered instead (not successes); ``causes`` the upstream failures behind the failures
+    and degraded answers, in words."""
 
     load: float
     mode: str
@@ -200,6 +229,7 @@ class LevelResult:
     ok: int
     degraded: int
     success_rate: float
+    degraded_rate: float
     success_ci95: tuple[float, float]
     upstream_attempts: int
     upstream_success_rate: float
@@ -208,6 +238,8 @@ class LevelResult:
     errors_by_class: dict[str, int]
     upstream_errors_by_class: dict[str, int]
     errors_by_status: dict[str, int]
+    causes: dict[str, int]
+    breaker_refusals: int
     rate_429: float
     latency_ms: dict[str, float] | None
     service_latency_ms: dict[str, float] | None
@@ -224,6 +256,8 @@ class LevelResult:
     stopped_early: bool = False
     breaker: list[str] = field(default_factory=list)
     self_check: dict[str, Any] = field(default_factory=dict)
+    #: per-minute limits the provider advertised in its rate-limit headers at this level
+    advertised_limits: dict[str, int] = field(default_factory=dict)
 
     @property
     def client_bound(self) -> bool:

@@ -39,6 +39,7 @@ SLO_METRICS = (
     "ttft_p95",
     "ttft_p99",
     "success",
+    "degraded",
     "upstream_success",
     "rate_429",
     "throughput",
@@ -100,7 +101,9 @@ class SloClause:
 
 
 def parse_slo(text: str) -> list[SloClause]:
-    """``"p95<=2s,success>=99%"``: latencies take ``s``/``ms``, rates ``%`` or a fraction."""
+    """``"p95<=2s,success>=99%,degraded<=1%"``: latencies take ``s`` or ``ms`` (a bare number
+    is refused: the table shows ms, a duration elsewhere means s, so neither reading is safe),
+    rates ``%`` or a fraction."""
     clauses: list[SloClause] = []
     for raw in (p.strip() for p in text.split(",")):
         m = _SLO.match(raw)
@@ -119,7 +122,12 @@ def parse_slo(text: str) -> list[SloClause]:
         if is_latency:
             if unit == "%":
                 raise InputError(f"--slo: {raw!r}: a latency takes s or ms, not %")
-            value = parse_duration(m.group(3) + (unit or "s"), where="--slo", allow_zero=True)
+            if unit is None:
+                raise InputError(
+                    f"--slo: {raw!r}: a latency needs its unit, ms or s "
+                    f"(e.g. {metric}{op}{m.group(3)}ms or {metric}{op}{m.group(3)}s)"
+                )
+            value = parse_duration(m.group(3) + unit, where="--slo", allow_zero=True)
         elif metric == "throughput":
             if unit is not None:
                 raise InputError(f"--slo: {raw!r}: throughput is requests/s, without a unit")

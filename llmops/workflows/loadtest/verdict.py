@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from llmops.stats.knee import Knee, LoadPoint, knee_of, littles_law_limit, queue_limit_below
+from llmops.workflows.loadtest.explain import breaker_lines, cause_clause, degraded_line
 from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.options import LoadtestOptions, SloClause
 
@@ -54,6 +55,8 @@ def slo_value(level: LevelResult, metric: str) -> float | None:
     """The measured value an SLO metric names, in seconds or as a fraction."""
     if metric == "success":
         return level.success_rate
+    if metric == "degraded":
+        return level.degraded_rate
     if metric == "upstream_success":
         return level.upstream_success_rate if level.upstream_attempts else None
     if metric == "rate_429":
@@ -120,8 +123,11 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
             if dominant
             else "Past the knee nothing failed: latency absorbed the load (queueing)."
         )
+        refusing = breaker_lines(levels, unit)
         opened = next((lv for lv in levels[knee.index :] if lv.breaker), None)
-        if opened is not None:
+        if refusing:
+            lines += refusing
+        elif opened is not None:
             lines.append(
                 f"The engine's circuit breaker moved at {opened.load:g} {unit}: {opened.breaker[0]}."
             )
@@ -140,6 +146,11 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
         lines.append(
             f"No knee up to {levels[-1].load:g} {unit}: the ceiling is above the highest level tried."
         )
+    if knee is None:
+        lines += breaker_lines(levels, unit)
+    fallback = degraded_line(levels, unit)
+    if fallback is not None:
+        lines.append(fallback)
     if ceiling is not None and ceiling.throughput_rps > 0:
         lines.append(
             f"Throughput ceiling: {ceiling.throughput_rps:.1f} answers/s (at {ceiling.load:g} {unit})."
@@ -227,10 +238,12 @@ def _dominant_failure(levels: Sequence[LevelResult]) -> tuple[str | None, float 
         if counts:
             name, count = counts.most_common(1)[0]
             total = sum(counts.values())
+            cause = cause_clause(levels)
             return (
                 name,
                 count / total,
-                f"{where} were mostly {name} ({count / total:.0%} of {total})",
+                f"{where} were mostly {name} ({count / total:.0%} of {total})"
+                + (f"; {cause}" if cause else ""),
             )
     return None, None, ""
 
