@@ -81,6 +81,10 @@ class Engine:
         self._rng = rng or random.Random()
         self._detect_language = detect_language
         self._call_events = call_events
+        if config.telemetry.opentelemetry:
+            self._observers.append(_otel_observer(config, lambda: self.clock.now(), call_events))
+        #: an observer asked for message content (OpenTelemetry's opt-in); off by default
+        self._content = any(getattr(o, "wants_content", False) for o in self._observers)
         self._fallbacks = Fallbacks(answer_cache)
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
@@ -140,7 +144,9 @@ class Engine:
             self._sink.close()
 
     def add_observer(self, observer: Observer) -> None:
+        """Attach an observer (e.g. :class:`llmops.telemetry.otel.OtelObserver`) to every event."""
         self._observers.append(observer)
+        self._content = self._content or getattr(observer, "wants_content", False)
         for upstream in self._upstreams.values():
             upstream.emit = self._emit
 
@@ -233,10 +239,12 @@ class Engine:
             if cfg.validation is not None and (problem := cfg.validation.problem(text)):
                 raise ValidationFailed(problem)
         except CapacityExceeded as err:
-            self._finish(rid, name, "error", err, attempts, start, queue_wait)
+            self._finish(rid, name, "error", err, attempts, start, queue_wait, request, upstream)
             raise
         except CallError as err:
-            return await self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
+            return await self._degrade(
+                cfg, name, rid, request, err, attempts, start, queue_wait, upstream
+            )
         if cfg.fallback.strategy == "cached":
             self._fallbacks.remember(name, msgs, text)
         result = CallResult(
@@ -249,7 +257,7 @@ class Engine:
             latency_s=clock.now() - start,
             queue_wait_s=queue_wait,
         )
-        self._finish(rid, name, "ok", None, attempts, start, queue_wait)
+        self._finish(rid, name, "ok", None, attempts, start, queue_wait, request, upstream, text)
         return result
 
     async def stream(
@@ -329,21 +337,25 @@ class Engine:
         cfg: FeatureConfig,
         name: str,
         rid: str,
-        msgs: list[dict[str, str]],
+        request: LLMRequest,
         err: CallError,
         attempts: int,
         start: float,
         queue_wait: float,
+        upstream: Upstream,
     ) -> CallResult:
+        msgs = request.messages
         try:
             answer = await self._fallbacks.answer(
                 cfg.fallback, name, msgs, err, at=self.clock.wall(), clock=self.clock
             )
         except CallError:
-            self._finish(rid, name, "error", err, attempts, start, queue_wait)
+            self._finish(rid, name, "error", err, attempts, start, queue_wait, request, upstream)
             raise
         outcome = f"degraded:{cfg.fallback.strategy}"
-        self._finish(rid, name, outcome, err, attempts, start, queue_wait)
+        self._finish(
+            rid, name, outcome, err, attempts, start, queue_wait, request, upstream, answer.text
+        )
         return CallResult(
             request_id=rid,
             feature=name,
@@ -366,8 +378,12 @@ class Engine:
         attempts: int,
         start: float,
         queue_wait: float,
+        request: LLMRequest,
+        upstream: Upstream | None = None,
+        text: str | None = None,
     ) -> None:
         if self._observers and self._call_events:
+            content = self._content
             self._emit(
                 CallFinished(
                     request_id=rid,
@@ -377,9 +393,28 @@ class Engine:
                     attempts=attempts,
                     latency_s=self.clock.now() - start,
                     queue_wait_s=queue_wait,
+                    provider=upstream.provider.name if upstream is not None else None,
+                    model=request.model,
+                    input_messages=tuple(request.messages) if content else None,
+                    output_text=text if content else None,
                 )
             )
 
     def _emit(self, event: Event) -> None:
         for observer in self._observers:
             observer(event)
+
+
+def _otel_observer(config: LlmopsConfig, now: Callable[[], float], call_events: bool) -> Observer:
+    """The OpenTelemetry observer ``telemetry.opentelemetry: true`` asks for (imported only then)."""
+    try:
+        from llmops.telemetry.otel import OtelObserver
+    except ImportError as exc:
+        raise ConfigError(
+            "telemetry.opentelemetry: true needs the otel extra: pip install 'llmops-toolkit[otel]'"
+        ) from exc
+    return OtelObserver(
+        capture_content=config.telemetry.capture_content,
+        now=now,
+        per_call=call_events,
+    )
