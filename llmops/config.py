@@ -309,9 +309,9 @@ class RunbookWaiver(_Strict):
 
 
 class RunbookConfig(_Strict):
-    """The ``runbook:`` section: answers per feature, evidence, deployment, waivers."""
+    """The ``runbook:`` section: answers per feature, evidence, waivers (the instance count is
+    ``state.instances``)."""
 
-    instances: int = Field(default=1, ge=1, description="Instances the service runs as.")
     evidence: RunbookEvidence = Field(default_factory=RunbookEvidence)
     features: dict[str, RunbookFeature] = Field(default_factory=dict)
     waivers: list[RunbookWaiver] = Field(default_factory=list)

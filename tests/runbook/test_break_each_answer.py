@@ -249,11 +249,11 @@ def test_declared_limits_above_the_advertised_fail_question_2(
 
 
 def test_several_instances_without_shared_state_fail_question_2(config: dict[str, Any]) -> None:
-    config["runbook"]["instances"] = 3
+    config["state"] = {"instances": 3}
     result = run_check(config)
     a = answer(result, "classify", 2)
     assert a.status == "fail" and "3 instances with memory state" in a.message
-    assert "state: redis" in a.fix
+    assert "state.backend: redis" in a.fix
     assert {s for (_, q), s in statuses(result).items() if q != 2} == {"pass"}
 
 

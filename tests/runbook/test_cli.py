@@ -142,8 +142,8 @@ runbook:
             "llmops.yaml:10: runbook.waivers[0].expires: got '2026-13-01', expected a valid date",
         ),
         (
-            BAD.replace("  features:\n", "  instancs: 2\n  features:\n"),
-            "llmops.yaml:6: runbook.instancs: unknown key; did you mean 'instances'?",
+            BAD.replace("  features:\n", "  waiver: []\n  features:\n"),
+            "llmops.yaml:6: runbook.waiver: unknown key; did you mean 'waivers'?",
         ),
     ],
 )

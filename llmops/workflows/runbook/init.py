@@ -31,7 +31,6 @@ _SECTION = """\
 # (loadtest report, eval history) and drills (in-process, virtual time, isolated state).
 # Fill in the TODOs; `llmops runbook render` writes RUNBOOK.md for on-call people.
 runbook:
-  instances: 1                 # instances the service runs as (more than 1 needs shared state)
   evidence:
     loadtest: reports/loadtest-latest.json   # written by `llmops loadtest`
     max_age: 7d                # older evidence is stale

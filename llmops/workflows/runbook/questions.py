@@ -53,12 +53,6 @@ def api_down(cfg: LlmopsConfig, feature: str, rb: RunbookFeature, *, drills: boo
     return _from_drill(1, drill, f"every call degraded to {strategy}: {rb.when_down}", fix)
 
 
-def _shared_state(cfg: LlmopsConfig) -> str:
-    state = getattr(cfg, "state", None)
-    backend = getattr(state, "backend", state)
-    return str(backend) if backend else "memory"
-
-
 def _advertised(path: Path) -> dict[str, float]:
     """The limits a loadtest report recorded from the provider's headers (may be none)."""
     try:
@@ -74,7 +68,6 @@ def rate_limit(
     feature: str,
     rb: RunbookFeature,
     evidence: RunbookEvidence,
-    instances: int,
     *,
     drills: bool,
 ) -> Answer:
@@ -89,10 +82,10 @@ def rate_limit(
         return Answer(2, "fail", "no rate limit declared",
                       fix="set limits.requests_per_minute (and/or tokens_per_minute), or "
                       f"runbook.features.{feature}.trust_provider_limits: true")  # fmt: skip
-    state = _shared_state(cfg)
+    instances, state = cfg.state.instances, cfg.state.backend
     if instances > 1 and state != "redis":
         return Answer(2, "fail", f"{instances} instances with {state} state: each instance gets "
-                      "the whole limit", fix="set state: redis (shared limiter) or runbook.instances: 1")  # fmt: skip
+                      "the whole limit", fix="set state.backend: redis (shared limiter) or state.instances: 1")  # fmt: skip
     report = Path(rb.loadtest_report or evidence.loadtest)
     advertised = _advertised(report)
     above = [

@@ -71,7 +71,7 @@ def _playbook(
         return [
             f"Declared: {_num(lim.requests_per_minute)} requests/min, {_num(lim.tokens_per_minute)} "
             f"tokens/min, {lim.max_concurrency} in flight, {lim.queue_limit} queued (beyond: shed with 429).",
-            f"Instances: {runbook.instances}. When callers see 429s or waits: check the provider's "
+            f"Instances: {cfg.state.instances} ({cfg.state.backend} state). When callers see 429s or waits: check the provider's "
             "console for the account's limits, lower `limits.*` or `max_concurrency`, then redeploy.",
         ]
     if q == 3:

@@ -118,9 +118,7 @@ def _asker(
     if q == 1:
         return lambda: questions.api_down(cfg, name, answers, drills=drills)
     if q == 2:
-        return lambda: questions.rate_limit(
-            cfg, name, answers, rb.evidence, rb.instances, drills=drills
-        )
+        return lambda: questions.rate_limit(cfg, name, answers, rb.evidence, drills=drills)
     if q == 3:
         return lambda: loadtest_answer(
             cfg, name, answers, rb.evidence, now=now, config_path=config_path
