@@ -25,6 +25,7 @@ from llmops.workflows.profile.formats_native import (
     from_llmops,
     from_structured,
 )
+from llmops.workflows.profile.formats_otlp import from_otlp, is_otlp, record_calls
 from llmops.workflows.profile.formats_platforms import (
     from_helicone,
     from_langfuse,
@@ -33,7 +34,7 @@ from llmops.workflows.profile.formats_platforms import (
     is_otel_span,
 )
 
-__all__ = ["FORMATS", "RecordReader", "sniff"]
+__all__ = ["FORMATS", "RecordReader", "calls_counted", "sniff"]
 
 FORMATS = (
     "llmops",
@@ -63,6 +64,8 @@ def sniff(obj: Mapping[str, Any]) -> str:
     """The format a record looks like; ``structured`` when nothing more specific matches."""
     if "llmops.request_id" in obj:
         return "llmops"
+    if is_otlp(obj):
+        return "otel"
     if "custom_id" in obj and ("body" in obj or "response" in obj or "error" in obj):
         return "openai-batch"
     request = obj.get("request")
@@ -93,7 +96,15 @@ class RecordReader:
             return "not-an-object", []
         fmt = self.forced or sniff(obj)
         if fmt == "otel":
-            return fmt, from_otel(obj)
+            return fmt, from_otlp(obj) if is_otlp(obj) else from_otel(obj)
         parse = _SINGLE_CALL.get(fmt)
         call = parse(obj) if parse is not None else from_structured(obj, self.fields, self.rule)
         return fmt, [] if call is None else [call]
+
+
+def calls_counted(fmt: str, obj: Any, calls: list[Call]) -> int:
+    """What one record adds to its format's count: 1, or for an OTLP export line (a batch) the
+    calls it holds (its spans; a line of log records adds prompts to them, not calls)."""
+    if fmt == "otel" and isinstance(obj, dict) and is_otlp(obj):
+        return record_calls(calls)
+    return 1

@@ -1,8 +1,8 @@
 """Observability records: OpenTelemetry GenAI spans, LiteLLM, Langfuse, Helicone.
 
-OpenTelemetry spans are read as OTLP/JSON exports (``resourceSpans`` → ``scopeSpans`` → ``spans``,
-attributes as ``[{key, value: {stringValue|intValue|…}}]``) or as one flat span per line with an
-``attributes`` object. Both the current GenAI attribute names (``gen_ai.provider.name``,
+OpenTelemetry: OTLP/JSON export lines (spans and log records) are read by
+:mod:`llmops.workflows.profile.formats_otlp`; here, one flat span per line with an
+``attributes`` object (or list). Both the current GenAI attribute names (``gen_ai.provider.name``,
 ``gen_ai.input.messages``, ``gen_ai.usage.input_tokens``/``output_tokens``) and the older ones
 (``gen_ai.system``, ``gen_ai.prompt``, ``gen_ai.prompt.N.content``,
 ``gen_ai.usage.prompt_tokens``/``completion_tokens``, ``gen_ai.user.message`` span events) are read.
@@ -17,6 +17,7 @@ import orjson
 
 from llmops.workflows.profile.calls import Call, as_float, as_int, messages_text, parse_time
 from llmops.workflows.profile.formats_native import classify_outcome
+from llmops.workflows.profile.formats_otlp import from_otlp, is_otlp
 
 __all__ = ["from_helicone", "from_langfuse", "from_litellm", "from_otel", "is_otel_span"]
 
@@ -57,7 +58,7 @@ def _maybe_json(value: Any) -> Any:
 
 def is_otel_span(obj: Mapping[str, Any]) -> bool:
     """Whether ``obj`` is an OTLP export or a span carrying ``gen_ai.*`` attributes."""
-    if "resourceSpans" in obj:
+    if is_otlp(obj):
         return True
     attrs = obj.get("attributes")
     if isinstance(attrs, dict):
@@ -122,17 +123,12 @@ def _one_span(span: Mapping[str, Any]) -> Call | None:
 
 
 def from_otel(obj: Mapping[str, Any]) -> list[Call]:
-    """Every GenAI span in an OTLP export line, or the one span of a flat span line."""
-    if "resourceSpans" not in obj:
-        call = _one_span(obj)
-        return [] if call is None else [call]
-    calls: list[Call] = []
-    for resource in obj.get("resourceSpans") or []:
-        for scope in (resource or {}).get("scopeSpans") or []:
-            for span in (scope or {}).get("spans") or []:
-                if isinstance(span, dict) and (call := _one_span(span)) is not None:
-                    calls.append(call)
-    return calls
+    """Every GenAI call in an OTLP export line (see :mod:`.formats_otlp`), or the one span of a
+    flat span line."""
+    if is_otlp(obj):
+        return from_otlp(obj)
+    call = _one_span(obj)
+    return [] if call is None else [call]
 
 
 def from_litellm(obj: Mapping[str, Any]) -> Call | None:

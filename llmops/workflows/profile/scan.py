@@ -18,7 +18,7 @@ import orjson
 from llmops.workflows.profile import native
 from llmops.workflows.profile.calls import Call, merge_into
 from llmops.workflows.profile.fastpath import openai_call
-from llmops.workflows.profile.formats import RecordReader
+from llmops.workflows.profile.formats import RecordReader, calls_counted
 from llmops.workflows.profile.tally import Tally
 
 __all__ = [
@@ -177,7 +177,7 @@ class _Scanner:
         result.records += 1
         fmt, calls = self.calls(obj)
         formats = self.tally.formats
-        formats[fmt] = formats.get(fmt, 0) + 1
+        formats[fmt] = formats.get(fmt, 0) + calls_counted(fmt, obj, calls)
         if not calls:
             result.skip(f"no LLM call in record ({fmt})")
         for call in calls:
