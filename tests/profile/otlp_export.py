@@ -41,7 +41,7 @@ MODES = {
 }
 #: (first request, end request, status): the failures the mock injects, by request index
 FAULTS = [(4, 6, 429), (11, 13, 500), (20, 21, "reset")]
-BATCH = 4  # spans or log records per export line
+BATCH, LOG_BATCH = 4, 8  # spans, log records per export line
 
 
 def prompt(i: int) -> str:
@@ -101,11 +101,11 @@ async def _calls(n: int) -> list[dict[str, Any]]:
                     {"role": "user", "content": prompt(i)},
                 ],
             )
-            truth.append({"ok": True, "status": 200})
+            truth.append({"ok": True, "status": 200, "error": None})
         except openai.APIStatusError as exc:
-            truth.append({"ok": False, "status": exc.status_code})
-        except openai.APIConnectionError:
-            truth.append({"ok": False, "status": None})
+            truth.append({"ok": False, "status": exc.status_code, "error": type(exc).__name__})
+        except openai.APIConnectionError as exc:
+            truth.append({"ok": False, "status": None, "error": type(exc).__name__})
     await client.close()
     return truth
 
@@ -136,8 +136,12 @@ def main(mode: str, out: Path, n: int) -> dict[str, Any]:
     )
     truth = asyncio.run(_calls(n))
     finished, records = list(spans.get_finished_spans()), list(logs.get_finished_logs())
-    span_lines = [_line(encode_spans(finished[i : i + BATCH])) for i in range(0, len(finished), BATCH)]
-    log_lines = [_line(encode_logs(records[i : i + BATCH])) for i in range(0, len(records), BATCH)]
+    span_lines = [
+        _line(encode_spans(finished[i : i + BATCH])) for i in range(0, len(finished), BATCH)
+    ]
+    log_lines = [
+        _line(encode_logs(records[i : i + LOG_BATCH])) for i in range(0, len(records), LOG_BATCH)
+    ]
     lines: list[str] = []
     for i in range(max(len(span_lines), len(log_lines))):  # logs first: a join must wait
         lines += log_lines[i : i + 1] + span_lines[i : i + 1]
@@ -146,6 +150,7 @@ def main(mode: str, out: Path, n: int) -> dict[str, Any]:
         "calls": len(truth),
         "failed": sum(not t["ok"] for t in truth),
         "statuses": [t["status"] for t in truth],
+        "errors": [t["error"] for t in truth],
         "spans": len(finished),
         "log_records": len(records),
         "lines": len(lines),
