@@ -95,6 +95,50 @@ class LimitsConfig(_Strict):
     attempt_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of one attempt.")
     stream_stall_s: float = Field(default=15.0, gt=0, description="Longest gap between chunks.")
     max_input_chars: int | None = Field(default=100_000, ge=1)
+    headroom: float = Field(
+        default=0.1,
+        ge=0,
+        le=0.5,
+        description="Share of the token limit kept unused: new requests stop within it "
+        "(0.1 or '10%').",
+    )
+    burst: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How much of a minute's budget may go at once: seconds' worth (5, '5s') "
+        "or a share of the minute ('10%').",
+    )
+
+    @field_validator("headroom", mode="before")
+    @classmethod
+    def _headroom(cls, v: Any) -> Any:
+        return _percent(v) if isinstance(v, str) else v
+
+    @field_validator("burst", mode="before")
+    @classmethod
+    def _burst(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        if v.strip().endswith("%"):
+            return _percent(v) * 60.0
+        from llmops.durations import EXPECTED, parse_duration
+        from llmops.errors import InputError
+
+        try:
+            return parse_duration(v, where="burst")
+        except InputError:
+            raise ValueError(f"{EXPECTED}, or a share of the minute such as '10%'") from None
+
+
+def _percent(text: str) -> float:
+    """``'10%'`` -> 0.1 (a bare number string is read as a fraction)."""
+    body = text.strip()
+    scale = 100.0 if body.endswith("%") else 1.0
+    try:
+        return float(body.rstrip("%").strip()) / scale
+    except ValueError:
+        raise ValueError("a share such as 0.1 or '10%'") from None
 
 
 class RetryConfig(_Strict):

@@ -94,6 +94,7 @@ def _options(**kw: Any) -> LoadtestOptions:
             else None
         ),
         seed=kw["seed"],
+        shared_state=kw["shared_state"],
     )
 
 
@@ -170,6 +171,14 @@ def register(app: typer.Typer) -> None:
             switch(
                 "stream",
                 "Stream answers: measure TTFT, inter-token latency, time per output token.",
+            ),
+        ] = False,
+        shared_state: Annotated[
+            bool,
+            switch(
+                "shared-state",
+                "Use the config's shared state (state: redis): load-test the fleet's real limiter "
+                "and breaker. Default: state of the run's own, the fleet's is never touched.",
             ),
         ] = False,
         prompts: Annotated[

@@ -3,6 +3,11 @@
 A bucket refills at ``limit / 60`` per second all the time, rather than resetting every 60 s:
 a window reset wastes throughput after a quiet spell and lets two full bursts through around
 each window edge.
+
+Two knobs shape a limit (:func:`bucket_shape`): ``burst_s``, how many seconds' worth of the
+budget may go at once (the bucket's capacity), and ``headroom``, the fraction of the token limit
+kept unused (new requests stop within it). In any window of ``w`` seconds a bucket admits at
+most ``capacity + refill_per_s * w``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,22 @@ import math
 
 #: Slack for float rounding: after waiting exactly ``wait_time`` the bucket must admit.
 _EPSILON = 1e-9
+
+
+def bucket_shape(per_minute: float, burst_s: float, headroom: float = 0.0) -> tuple[float, float]:
+    """``(capacity, refill_per_s)`` of a bucket for a per-minute limit.
+
+    The refill is ``per_minute * (1 - headroom) / 60`` per second; the capacity holds
+    ``burst_s`` seconds of it, never less than one unit (a request must fit).
+    """
+    if not per_minute > 0:
+        raise ValueError(f"per_minute must be > 0, got {per_minute!r}")
+    if not 0 < burst_s <= 60:
+        raise ValueError(f"burst_s must be in (0, 60], got {burst_s!r}")
+    if not 0 <= headroom < 1:
+        raise ValueError(f"headroom must be in [0, 1), got {headroom!r}")
+    budget = per_minute * (1.0 - headroom)
+    return max(1.0, budget * burst_s / 60.0), budget / 60.0
 
 
 class TokenBucket:
@@ -77,8 +98,10 @@ class TokenBucket:
 class RateLimiter:
     """Requests per minute and tokens per minute, admitted together: all or nothing.
 
-    Each limit is a :class:`TokenBucket` holding one minute's worth (so a full minute's burst
-    may go at once) and refilling at ``limit / 60`` per second. ``None`` means unlimited.
+    Each limit is a :class:`TokenBucket` shaped by :func:`bucket_shape`: it holds ``burst_s``
+    seconds' worth (by default a full minute's) and refills at ``limit / 60`` per second, less
+    ``headroom`` for the token limit. ``None`` means unlimited. The provider's remaining-tokens
+    header is believed less the headroom, so new requests stop within it of the real limit.
 
     The token cost of a call is reserved up front (estimated input plus max output tokens) with
     :meth:`try_acquire` and corrected with :meth:`reconcile` once the response reports usage.
@@ -89,18 +112,22 @@ class RateLimiter:
         requests_per_minute: float | None,
         tokens_per_minute: float | None,
         now: float,
+        *,
+        burst_s: float = 60.0,
+        headroom: float = 0.0,
     ) -> None:
-        self.requests: TokenBucket | None = (
-            None
-            if requests_per_minute is None
-            else TokenBucket(requests_per_minute, requests_per_minute / 60.0, now)
-        )
-        self.tokens: TokenBucket | None = (
-            None
-            if tokens_per_minute is None
-            else TokenBucket(tokens_per_minute, tokens_per_minute / 60.0, now)
-        )
+        self.burst_s = burst_s
+        self.headroom = headroom
+        self.tokens_per_minute = tokens_per_minute
+        self.requests = self._bucket(requests_per_minute, 0.0, now)
+        self.tokens = self._bucket(tokens_per_minute, headroom, now)
         self._paused_until = -math.inf
+
+    def _bucket(self, per_minute: float | None, headroom: float, now: float) -> TokenBucket | None:
+        if per_minute is None:
+            return None
+        capacity, refill = bucket_shape(per_minute, self.burst_s, headroom)
+        return TokenBucket(capacity, refill, now)
 
     @property
     def paused_until(self) -> float:
@@ -166,7 +193,8 @@ class RateLimiter:
         if self.requests is not None and requests_remaining is not None:
             self.requests.clamp(requests_remaining, now)
         if self.tokens is not None and tokens_remaining is not None:
-            self.tokens.clamp(tokens_remaining, now)
+            reserve = self.headroom * (self.tokens_per_minute or 0.0)
+            self.tokens.clamp(tokens_remaining - reserve, now)
 
     def adopt_limits(
         self, requests_per_minute: int | None, tokens_per_minute: int | None, now: float
@@ -177,9 +205,10 @@ class RateLimiter:
         retry in herds; with the advertised one it paces calls. Configured limits are kept.
         """
         if self.requests is None and requests_per_minute:
-            self.requests = TokenBucket(requests_per_minute, requests_per_minute / 60.0, now)
+            self.requests = self._bucket(requests_per_minute, 0.0, now)
         if self.tokens is None and tokens_per_minute:
-            self.tokens = TokenBucket(tokens_per_minute, tokens_per_minute / 60.0, now)
+            self.tokens_per_minute = tokens_per_minute
+            self.tokens = self._bucket(tokens_per_minute, self.headroom, now)
 
     def pause_until(self, t: float) -> None:
         """Admit nothing before ``t`` (after a 429 with Retry-After). A later pause wins."""

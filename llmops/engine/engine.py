@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +35,8 @@ from llmops.errors import (
 )
 from llmops.providers.registry import make_provider
 from llmops.stores.answers import AnswerCache
+from llmops.stores.breaker_state import DONE
+from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.reprocess import SqliteReprocessQueue
 from llmops.types import LLMRequest
 
@@ -54,6 +56,10 @@ class Engine:
     ``call_events=False`` skips the per-call ``input_profile`` and ``call_finished`` events,
     keeping the per-attempt ones (a load generator observing only attempts does not pay for
     profiling every input).
+
+    Limiters and breakers live where ``config.state`` says (this process, or one Redis for a
+    fleet); ``isolate_state=True`` keeps them in this process whatever it says (load tests and
+    drills, so synthetic traffic never spends the fleet's budget or opens its breaker).
     """
 
     def __init__(
@@ -67,6 +73,7 @@ class Engine:
         answer_cache: AnswerCache | None = None,
         detect_language: bool = True,
         call_events: bool = True,
+        isolate_state: bool = False,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or AnyioClock()
@@ -85,6 +92,8 @@ class Engine:
             self._observers.append(_otel_observer(config, lambda: self.clock.now(), call_events))
         #: an observer asked for message content (OpenTelemetry's opt-in); off by default
         self._content = any(getattr(o, "wants_content", False) for o in self._observers)
+        self._isolate_state = isolate_state
+        self._state: RuntimeState | None = None
         self._fallbacks = Fallbacks(answer_cache)
         self._upstreams: dict[str, Upstream] = {}
         self._ids = itertools.count(1)
@@ -101,6 +110,9 @@ class Engine:
             from llmops.engine.default_transport import default_transport
 
             self._transport = default_transport(limit=self.config.limits.max_concurrency)
+        cfg = self.config
+        state = await open_runtime_state(cfg.state, self.clock.now, isolate=self._isolate_state)
+        self._state = state
         for name, provider_cfg in self.config.providers.items():
             provider = make_provider(
                 provider_cfg.kind,
@@ -113,9 +125,14 @@ class Engine:
                 provider,
                 self._transport,
                 self.clock,
-                limits=self.config.limits,
-                retry=self.config.retry,
-                breaker=self.config.breaker,
+                limits=cfg.limits,
+                retry=cfg.retry,
+                limiter=state.limiter(name, cfg.limits),
+                breaker=(
+                    state.breaker(name, cfg.breaker, probe_lease_s=cfg.limits.attempt_timeout_s + 1)
+                    if cfg.breaker.enabled
+                    else None
+                ),
                 rng=self._rng,
                 emit=self._emit if self._observers else None,
             )
@@ -130,12 +147,15 @@ class Engine:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the transport (if the engine made it), the reprocess queues and the events log
-        (every event written), off the event loop."""
+        """Close the transport (if the engine made it), the shared state, the reprocess queues
+        and the events log (every event written), off the event loop."""
         with anyio.CancelScope(shield=True):
             if self._owns_transport and self._transport is not None:
                 await self._transport.aclose()
                 self._transport = None
+            if self._state is not None:
+                await self._state.aclose()
+                self._state = None
             await run_blocking(self.clock, self._close_files)
 
     def _close_files(self) -> None:
@@ -163,18 +183,29 @@ class Engine:
         except KeyError:
             raise InputError(f"unknown provider {provider!r}") from None
 
-    def open_circuit(self, provider: str | None = None, *, hold_s: float | None = None) -> None:
-        """Force the breaker open (for drills) until :meth:`close_circuit` or ``hold_s``."""
-        up = self.upstream(provider)
-        if up.breaker is not None:
-            up.breaker.force_open(self.clock.now(), hold_s=hold_s)
-            up._flush_transitions()
+    def open_circuit(
+        self, provider: str | None = None, *, hold_s: float | None = None
+    ) -> Awaitable[None]:
+        """Force the breaker open until :meth:`close_circuit` or ``hold_s``, on every instance.
 
-    def close_circuit(self, provider: str | None = None) -> None:
+        It acts on this instance at once; await the result to be sure every instance sharing
+        the state sees it too (already done in process).
+        """
         up = self.upstream(provider)
-        if up.breaker is not None:
-            up.breaker.force_close(self.clock.now())
-            up._flush_transitions()
+        if up.breaker is None:
+            return DONE
+        done = up.breaker.force_open(hold_s)
+        up._flush_transitions()
+        return done
+
+    def close_circuit(self, provider: str | None = None) -> Awaitable[None]:
+        """Force the breaker closed with a fresh window, on every instance (see open_circuit)."""
+        up = self.upstream(provider)
+        if up.breaker is None:
+            return DONE
+        done = up.breaker.force_close()
+        up._flush_transitions()
+        return done
 
     def reprocess_queue(self, feature: str) -> SqliteReprocessQueue:
         """The durable queue of a feature whose fallback is ``queue``."""

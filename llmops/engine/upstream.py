@@ -1,8 +1,10 @@
 """One upstream (a configured provider) and the attempt loop that calls it.
 
-Per upstream: a rate limiter (RPM + TPM), a circuit breaker and a retry budget, all from core/.
-The loop: breaker -> limiter admission -> one attempt under its deadline -> classify ->
-retry with backoff or the server's Retry-After, within the retry budget and the call's deadline.
+Per upstream: a rate limiter (RPM + TPM) and a circuit breaker, each behind its store interface
+(in process, or shared by a fleet through Redis: :mod:`llmops.stores.redis_state`), and a retry
+budget from core/. The loop: breaker -> limiter admission -> one attempt under its deadline ->
+classify -> retry with backoff or the server's Retry-After, within the retry budget and the
+call's deadline.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from llmops.config import BreakerConfig, LimitsConfig, RetryConfig
-from llmops.core.breaker import CircuitBreaker
+import anyio
+
+from llmops.config import LimitsConfig, RetryConfig
 from llmops.core.budget import RetryBudget
-from llmops.core.ratelimit import RateLimiter
 from llmops.core.retry import next_retry_delay
 from llmops.engine.clock import Clock
 from llmops.engine.events import BreakerTransition, ModelCall, Observer
@@ -30,7 +32,9 @@ from llmops.errors import (
     ValidationFailed,
 )
 from llmops.providers.base import Provider
-from llmops.types import LLMRequest, LLMResponse, RateLimitInfo
+from llmops.stores.breaker_state import Breaker, Permit
+from llmops.stores.limits import Limiter
+from llmops.types import LLMRequest, LLMResponse
 
 # Failures that say nothing about the upstream's health do not move the breaker.
 _NOT_HEALTH = (ClientError, RateLimited, QuotaExhausted, ValidationFailed)
@@ -46,6 +50,7 @@ class _AttemptInfo:
     feature: str
     start: float
     reserved: int
+    permit: Permit | None
 
 
 @dataclass(slots=True)
@@ -55,7 +60,7 @@ class AttemptOutcome:
 
 
 class Upstream:
-    """A provider with its own limiter, breaker and retry budget."""
+    """A provider with its limiter, breaker (``None`` when disabled) and retry budget."""
 
     def __init__(
         self,
@@ -66,30 +71,19 @@ class Upstream:
         *,
         limits: LimitsConfig,
         retry: RetryConfig,
-        breaker: BreakerConfig,
+        limiter: Limiter,
+        breaker: Breaker | None,
         rng: random.Random,
         emit: Observer | None,
     ) -> None:
-        now = clock.now()
         self.name = name
         self.provider = provider
         self.transport = transport
         self.clock = clock
         self.limits = limits
         self.retry = retry
-        self.limiter = RateLimiter(limits.requests_per_minute, limits.tokens_per_minute, now)
-        self.breaker: CircuitBreaker | None = (
-            CircuitBreaker(
-                failure_rate_threshold=breaker.failure_rate_threshold,
-                window_s=breaker.window_s,
-                minimum_calls=breaker.minimum_calls,
-                open_s=breaker.open_s,
-                half_open_probes=breaker.half_open_probes,
-                slow_call_s=breaker.slow_call_s,
-            )
-            if breaker.enabled
-            else None
-        )
+        self.limiter = limiter
+        self.breaker = breaker
         self.budget = RetryBudget(retry.budget_ratio, retry.budget_min_per_s, retry.budget_window_s)
         self._rng = rng
         #: where this upstream's events go; None while nobody listens (no event is built then)
@@ -150,20 +144,23 @@ class Upstream:
     ) -> LLMResponse:
         clock = self.clock
         breaker = self.breaker
-        if breaker is not None and not breaker.allow(clock.now()):
-            self._flush_transitions()
-            raise CircuitOpen(
-                f"circuit open for provider {self.name}",
-                retry_after=breaker.retry_after(clock.now()),
-            )
+        permit = None
+        if breaker is not None:
+            permit = await breaker.allow()
+            if not permit.allowed:
+                self._flush_transitions()
+                raise CircuitOpen(
+                    f"circuit open for provider {self.name}", retry_after=permit.retry_after
+                )
         try:
             await self._admit(estimated_tokens, deadline)
-        except CallError:
-            if breaker is not None:
-                breaker.release(clock.now())
+        except BaseException:
+            if breaker is not None and permit is not None:
+                with anyio.CancelScope(shield=True):
+                    await breaker.release(permit)
             raise
         start = clock.now()
-        at = _AttemptInfo(request, attempt, request_id, feature, start, estimated_tokens)
+        at = _AttemptInfo(request, attempt, request_id, feature, start, estimated_tokens, permit)
         budget_s = min(self.limits.attempt_timeout_s, deadline - start)
         try:
             with clock.timeout(budget_s):
@@ -179,62 +176,63 @@ class Upstream:
                     response = await self.provider.send(self.transport, request, clock=clock)
         except TimeoutError:
             err: CallError = DeadlineExceeded(f"attempt {attempt} timed out after {budget_s:.3g}s")
-            self._failed(err, at)
+            await self._failed(err, at)
             raise err from None
         except CallError as exc:
-            self._failed(exc, at)
+            await self._failed(exc, at)
             raise
         except BaseException:
             # cancelled from outside: give back what we took, leave the breaker neutral
-            if breaker is not None:
-                breaker.release(clock.now())
-            self.limiter.reconcile(estimated_tokens, 0, clock.now())
+            with anyio.CancelScope(shield=True):
+                if breaker is not None and permit is not None:
+                    await breaker.release(permit)
+                await self.limiter.reconcile(estimated_tokens, 0)
             raise
-        self._succeeded(response, at)
+        await self._succeeded(response, at)
         return response
 
     async def _admit(self, tokens: int, deadline: float) -> None:
         clock = self.clock
         while True:
-            now = clock.now()
-            wait = self.limiter.try_acquire(tokens, now)
+            wait = await self.limiter.acquire(tokens)
             if wait <= 0:
                 return
+            now = clock.now()
             if now + wait > deadline:
                 raise DeadlineExceeded(
-                    f"rate limit of provider {self.name} admits this call only in {wait:.2f}s, "
-                    "after its deadline",
+                    f"{self.limiter.waiting_on} of provider {self.name} admits this call only "
+                    f"in {wait:.2f}s, after its deadline",
                     retry_after=wait,
                 )
             await clock.sleep(wait)
 
-    def _succeeded(self, response: LLMResponse, at: _AttemptInfo) -> None:
+    async def _succeeded(self, response: LLMResponse, at: _AttemptInfo) -> None:
         now = self.clock.now()
         if response.usage is not None:
             used = response.usage.input_tokens + response.usage.output_tokens
-            self.limiter.reconcile(at.reserved, used, now)
+            await self.limiter.reconcile(at.reserved, used)
         if response.rate_limits is not None:
-            self._observe_limits(response.rate_limits, now)
-        if self.breaker is not None:
-            self.breaker.record(True, now - at.start, now)
+            await self.limiter.observe(response.rate_limits)
+        if self.breaker is not None and at.permit is not None:
+            await self.breaker.record(at.permit, True, now - at.start)
             self._flush_transitions()
         if self.emit is not None:
             self.emit(self._model_call(at, now, response, None))
 
-    def _failed(self, err: CallError, at: _AttemptInfo) -> None:
+    async def _failed(self, err: CallError, at: _AttemptInfo) -> None:
         now = self.clock.now()
         # A failed attempt consumed (almost) no tokens upstream: give the reservation back.
-        self.limiter.reconcile(at.reserved, 0, now)
+        await self.limiter.reconcile(at.reserved, 0)
         rate_limits = getattr(err, "rate_limits", None)
         if rate_limits is not None:
-            self._observe_limits(rate_limits, now)
+            await self.limiter.observe(rate_limits)
         if isinstance(err, RateLimited) and err.retry_after is not None:
-            self.limiter.pause_until(now + err.retry_after)
-        if self.breaker is not None:
+            await self.limiter.pause(err.retry_after)
+        if self.breaker is not None and at.permit is not None:
             if isinstance(err, _NOT_HEALTH):
-                self.breaker.release(now)
+                await self.breaker.release(at.permit)
             else:
-                self.breaker.record(False, now - at.start, now)
+                await self.breaker.record(at.permit, False, now - at.start)
             self._flush_transitions()
         if self.emit is not None:
             self.emit(self._model_call(at, now, None, err))
@@ -258,11 +256,6 @@ class Upstream:
             output_tokens=usage.output_tokens if usage else None,
             retry_after_s=err.retry_after if err is not None else None,
         )
-
-    def _observe_limits(self, rl: RateLimitInfo, now: float) -> None:
-        """Believe the provider: adopt its advertised limits, clamp to what it says remains."""
-        self.limiter.adopt_limits(rl.requests_limit, rl.tokens_limit, now)
-        self.limiter.observe_remaining(rl.requests_remaining, rl.tokens_remaining, now)
 
     def _flush_transitions(self) -> None:
         if self.breaker is None:

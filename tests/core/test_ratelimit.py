@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from llmops.core.ratelimit import RateLimiter, TokenBucket
+from llmops.core.ratelimit import RateLimiter, TokenBucket, bucket_shape
 
 # -- TokenBucket ----------------------------------------------------------------------------
 
@@ -237,3 +237,45 @@ def test_adopt_limits_keeps_a_configured_limit() -> None:
     limiter = RateLimiter(6, None, now=0.0)
     limiter.adopt_limits(6000, None, 0.0)
     assert limiter.requests is not None and limiter.requests.capacity == 6
+
+
+# -- burst and headroom ---------------------------------------------------------------------
+
+
+def test_bucket_shape_holds_burst_seconds_of_the_refill() -> None:
+    assert bucket_shape(600, 5) == (50.0, 10.0)
+
+
+def test_bucket_shape_headroom_lowers_the_refill() -> None:
+    capacity, refill = bucket_shape(6000, 10, headroom=0.1)
+    assert refill == pytest.approx(90.0) and capacity == pytest.approx(900.0)
+
+
+def test_bucket_shape_always_fits_one_request() -> None:
+    assert bucket_shape(6, 1)[0] == 1.0
+
+
+@pytest.mark.parametrize("args", [(0, 5), (60, 0), (60, 61), (60, 5, 1.0), (60, 5, -0.1)])
+def test_bucket_shape_refuses_nonsense(args: tuple[float, ...]) -> None:
+    with pytest.raises(ValueError):
+        bucket_shape(*args)
+
+
+def test_burst_bounds_what_goes_at_once() -> None:
+    limiter = RateLimiter(600, None, now=0.0, burst_s=2)  # 20 at once, then 10/s
+    admitted = sum(limiter.try_acquire(0, now=0.0) == 0.0 for _ in range(100))
+    assert admitted == 20
+    assert limiter.try_acquire(0, now=0.0) == pytest.approx(0.1)
+
+
+def test_headroom_is_kept_below_the_providers_remaining_tokens() -> None:
+    limiter = RateLimiter(None, 1000, now=0.0, headroom=0.2)
+    limiter.observe_remaining(None, 500, now=0.0)
+    assert limiter.tokens is not None
+    assert limiter.tokens.available(0.0) == pytest.approx(300.0)  # 500 less 20% of 1000
+
+
+def test_an_adopted_token_limit_keeps_the_headroom() -> None:
+    limiter = RateLimiter(None, None, now=0.0, burst_s=60, headroom=0.5)
+    limiter.adopt_limits(None, 1200, now=0.0)
+    assert limiter.tokens is not None and limiter.tokens.capacity == pytest.approx(600.0)

@@ -167,7 +167,7 @@ async def test_requests_per_minute_spreads_calls_continuously() -> None:
 
     up = Upstream(handler)
     # capacity 2 per minute: the first two pass at once, the third waits for a refill (30 s)
-    cfg = make_config(limits={"requests_per_minute": 2, "timeout_s": 120})
+    cfg = make_config(limits={"requests_per_minute": 2, "burst": 60, "timeout_s": 120})
     async with Engine(cfg, transport=up.transport()) as engine:
         t0 = anyio.current_time()
         for _ in range(3):

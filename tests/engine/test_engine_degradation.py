@@ -17,6 +17,7 @@ from llmops import (
     FeatureUnavailable,
     ServerError,
 )
+from llmops.stores.limits import LocalLimiter
 from llmops.stores.reprocess import SqliteReprocessQueue
 from tests.engine.conftest import Upstream, error_response, make_config, ok_body
 
@@ -168,7 +169,9 @@ async def test_cancelled_call_leaves_no_slot_taken_and_no_reservation() -> None:
     up = Upstream(handler)
     cfg = make_config(limits={"max_concurrency": 1, "tokens_per_minute": 10_000})
     async with Engine(cfg, transport=up.transport()) as engine:
-        limiter = engine.upstream().limiter
+        local = engine.upstream().limiter
+        assert isinstance(local, LocalLimiter)
+        limiter = local.core
         assert limiter.tokens is not None
         before = limiter.tokens.available(anyio.current_time())
         with anyio.move_on_after(1):

@@ -94,7 +94,7 @@ class EngineCaller(Caller):
         what the target does at this load, not the tail of the warm-up (the opening is kept
         in the level's transitions)."""
         breaker = self.engine.upstream(self._provider).breaker
-        if breaker is not None and breaker.state(self.clock.now()).value != "closed":
+        if breaker is not None and breaker.known_state().value != "closed":
             self.engine.close_circuit(self._provider)
 
     def _on_event(self, event: object) -> None:
@@ -205,11 +205,13 @@ async def open_caller(
     stream: bool,
     timeout_s: float,
     closed_loop: bool = True,
+    shared_state: bool = False,
 ) -> AsyncIterator[Caller]:
     """A caller for one level: a fresh engine (fresh breaker, limiter and budget) per level,
     over the run's shared transport (its connections stay warm between levels). In closed loop
     a client told to come back later by the engine waits as told (at most
-    ``MAX_RETRY_AFTER_WAIT_S``) before its next request."""
+    ``MAX_RETRY_AFTER_WAIT_S``) before its next request. The engine keeps its limiter and
+    breaker to itself unless ``shared_state`` (then ``config.state`` says where they live)."""
     if raw:
         yield RawCaller(
             transport,
@@ -221,7 +223,13 @@ async def open_caller(
             timeout_s=timeout_s,
         )
         return
-    async with Engine(config, transport=transport, clock=clock, call_events=False) as engine:
+    async with Engine(
+        config,
+        transport=transport,
+        clock=clock,
+        call_events=False,
+        isolate_state=not shared_state,
+    ) as engine:
         yield EngineCaller(
             engine,
             target,

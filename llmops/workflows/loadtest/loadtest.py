@@ -154,6 +154,7 @@ async def _ladder(
             stream=options.stream,
             timeout_s=options.timeout_s,
             closed_loop=not options.open_loop,
+            shared_state=options.shared_state,
         ) as caller:
             _emit(
                 observers,

@@ -167,6 +167,8 @@ class LoadtestOptions:
     throughput_elasticity: float = 0.5
     seed: int = 0
     progress_interval_s: float = 0.25
+    #: use the config's shared state (``state: redis``) instead of state of the run's own
+    shared_state: bool = False
 
     def __post_init__(self) -> None:
         if self.rates and self.levels and self.levels != DEFAULT_LEVELS:

@@ -53,7 +53,7 @@ def failing_profile(base: MockProfile, rate: float, requests: int) -> MockProfil
 def _state(engine: Engine, provider: str) -> BreakerState:
     breaker = engine.upstream(provider).breaker
     assert breaker is not None
-    return breaker.state(engine.clock.now())
+    return breaker.known_state()
 
 
 async def _drill(cfg: LlmopsConfig, feature: str, workdir: Path) -> DrillResult:

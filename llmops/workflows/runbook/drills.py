@@ -149,6 +149,7 @@ def make_engine(
         answer_cache=MemoryAnswerCache(),
         detect_language=False,
         call_events=False,
+        isolate_state=True,
     )
 
 
