@@ -1,6 +1,6 @@
 """Make real OTLP/JSON exports: the official OpenAI instrumentation, the OpenAI SDK, the mock.
 
-Run as ``python -m tests.profile.otlp_export MODE OUT CALLS`` (the instrumentation reads its
+Run as ``python -m tests.profile.otlp_export MODE OUT CALLS [FAILURES]`` (the instrumentation reads its
 mode from the environment once per process, so each mode runs in its own interpreter):
 
 - ``legacy``: the instrumentation's default conventions with content capture on
@@ -74,14 +74,21 @@ def _line(message: Any) -> str:
     return json.dumps(_hex_ids(data), separators=(",", ":"))
 
 
-async def _calls(n: int) -> list[dict[str, Any]]:
+def spread_faults(n: int, failures: int) -> list[tuple[int, int, int | str]]:
+    """``failures`` single-request outages spread over ``n`` calls: 429, 500, reset in turn."""
+    kinds: list[int | str] = [429, 500, "reset"]
+    at = sorted({i * n // failures for i in range(failures)})
+    return [(i, i + 1, kinds[k % 3]) for k, i in enumerate(at)]
+
+
+async def _calls(n: int, faults: list[tuple[int, int, int | str]]) -> list[dict[str, Any]]:
     import httpx
     import openai
 
     from llmops.mock import MockHttpxTransport, MockTransport, load_profile, patch_profile
 
     outages = [
-        {"start_request": lo, "end_request": hi, "status": status} for lo, hi, status in FAULTS
+        {"start_request": lo, "end_request": hi, "status": status} for lo, hi, status in faults
     ]
     profile = patch_profile(load_profile("instant"), {"faults": {"outages": outages}})
     transport = MockHttpxTransport(MockTransport(profile, seed=1))
@@ -110,7 +117,7 @@ async def _calls(n: int) -> list[dict[str, Any]]:
     return truth
 
 
-def main(mode: str, out: Path, n: int) -> dict[str, Any]:
+def main(mode: str, out: Path, n: int, failures: int | None = None) -> dict[str, Any]:
     os.environ.update(MODES[mode])
     from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -134,7 +141,8 @@ def main(mode: str, out: Path, n: int) -> dict[str, Any]:
         logger_provider=logger_provider,
         meter_provider=MeterProvider(resource=resource),
     )
-    truth = asyncio.run(_calls(n))
+    faults = FAULTS if failures is None else spread_faults(n, failures)
+    truth = asyncio.run(_calls(n, faults))
     finished, records = list(spans.get_finished_spans()), list(logs.get_finished_logs())
     span_lines = [
         _line(encode_spans(finished[i : i + BATCH])) for i in range(0, len(finished), BATCH)
@@ -158,4 +166,5 @@ def main(mode: str, out: Path, n: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]))))
+    failures = int(sys.argv[4]) if len(sys.argv) > 4 else None
+    print(json.dumps(main(sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), failures)))
