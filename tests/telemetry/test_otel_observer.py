@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import anyio
 import httpx
@@ -154,17 +155,22 @@ async def test_breaker_state_is_a_gauge_per_state(telemetry: Telemetry) -> None:
 
 
 async def test_message_content_is_recorded_only_when_asked(
-    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", raising=False)
+    events_log = tmp_path / "events.jsonl"
     for capture in (False, True):
         telemetry.spans.clear()
         observer = telemetry.observer(capture_content=capture)
-        async with Engine(make_config(), transport=scripted().transport()) as engine:
+        cfg = make_config(events_log=str(events_log))
+        async with Engine(cfg, transport=scripted().transport()) as engine:
             engine.add_observer(observer)
             await engine.call(MSG)
         recorded = " ".join(str(dict(s.attributes or {})) for s in telemetry.finished())
         assert ("secret-ish" in recorded) is capture
+    # the opt-in is the span's only: the JSON-lines log never carries message content
+    assert "secret-ish" not in events_log.read_text()
+    assert events_log.read_text().count('"call_finished"') == 2
     (call,) = [s for s in telemetry.finished() if s.name == "chat mock-1"]
     sent = json.loads(call.attributes["gen_ai.input.messages"])  # type: ignore[index, arg-type]
     assert sent == [{"role": "user", "parts": [{"type": "text", "content": MSG[0]["content"]}]}]
