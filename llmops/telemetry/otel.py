@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +40,7 @@ from llmops.telemetry.metrics import BREAKER_STATES, EngineInstruments
 __all__ = ["OtelObserver"]
 
 CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+_log = logging.getLogger("llmops.telemetry")
 _SCOPE = "llmops"
 _Attrs = dict[str, Any]
 
@@ -78,12 +80,16 @@ class OtelObserver:
         self._pending: dict[str, list[tuple[ModelCall, int]]] = {}
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, ModelCall):
-            self._attempt(event)
-        elif isinstance(event, CallFinished):
-            self._call(event)
-        elif isinstance(event, BreakerTransition):
-            self._breaker(event)
+        """Record one engine event. Telemetry never fails a call: an error here is logged."""
+        try:
+            if isinstance(event, ModelCall):
+                self._attempt(event)
+            elif isinstance(event, CallFinished):
+                self._call(event)
+            elif isinstance(event, BreakerTransition):
+                self._breaker(event)
+        except Exception:
+            _log.exception("llmops telemetry: could not record a %s event", event.kind)
 
     # -- events ------------------------------------------------------------------------------
 

@@ -201,3 +201,18 @@ async def test_without_call_events_each_attempt_is_a_genai_span(telemetry: Telem
     assert [s.name for s in spans] == ["chat mock-1"] * 2
     assert [s.attributes["llmops.attempt"] for s in spans] == [1, 2]  # type: ignore[index]
     assert all(s.parent is None for s in spans)
+
+
+async def test_a_failing_exporter_never_fails_the_call(
+    telemetry: Telemetry, caplog: pytest.LogCaptureFixture
+) -> None:
+    observer = telemetry.observer()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("collector unreachable")
+
+    observer.instruments.calls.add = broken  # type: ignore[method-assign]
+    async with Engine(make_config(), transport=scripted().transport(), observers=[observer]) as e:
+        result = await e.call(MSG)
+    assert result.ok
+    assert "could not record a call_finished event" in caplog.text
