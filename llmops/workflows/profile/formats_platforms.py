@@ -13,33 +13,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 import orjson
 
 from llmops.workflows.profile.calls import Call, as_float, as_int, messages_text, parse_time
 from llmops.workflows.profile.formats_native import classify_outcome
-from llmops.workflows.profile.formats_otlp import from_otlp, is_otlp
+from llmops.workflows.profile.formats_otlp import KeyValue, from_otlp, is_otlp, otlp_attributes
 
 __all__ = ["from_helicone", "from_langfuse", "from_litellm", "from_otel", "is_otel_span"]
-
-
-def _otlp_value(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return value
-    for key in ("stringValue", "intValue", "doubleValue", "boolValue"):
-        if key in value:
-            return value[key]
-    if "arrayValue" in value:
-        return [_otlp_value(v) for v in value["arrayValue"].get("values", [])]
-    return None
 
 
 def _attributes(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     if isinstance(raw, list):
-        return {
-            a["key"]: _otlp_value(a.get("value")) for a in raw if isinstance(a, dict) and "key" in a
-        }
+        try:
+            return otlp_attributes(msgspec.convert(raw, list[KeyValue]))
+        except msgspec.ValidationError:
+            return {}
     return {}
 
 
