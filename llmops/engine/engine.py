@@ -89,7 +89,12 @@ class Engine:
         self._detect_language = detect_language
         self._call_events = call_events
         if config.telemetry.opentelemetry:
-            self._observers.append(_otel_observer(config, lambda: self.clock.now(), call_events))
+            from llmops.telemetry import observer_from_config
+
+            observer = observer_from_config(
+                config, lambda: self.clock.now(), call_events=call_events
+            )
+            self._observers.append(observer)
         #: an observer asked for message content (OpenTelemetry's opt-in); off by default
         self._content = any(getattr(o, "wants_content", False) for o in self._observers)
         self._isolate_state = isolate_state
@@ -434,18 +439,3 @@ class Engine:
     def _emit(self, event: Event) -> None:
         for observer in self._observers:
             observer(event)
-
-
-def _otel_observer(config: LlmopsConfig, now: Callable[[], float], call_events: bool) -> Observer:
-    """The OpenTelemetry observer ``telemetry.opentelemetry: true`` asks for (imported only then)."""
-    try:
-        from llmops.telemetry.otel import OtelObserver
-    except ImportError as exc:
-        raise ConfigError(
-            "telemetry.opentelemetry: true needs the otel extra: pip install 'llmops-toolkit[otel]'"
-        ) from exc
-    return OtelObserver(
-        capture_content=config.telemetry.capture_content,
-        now=now,
-        per_call=call_events,
-    )
