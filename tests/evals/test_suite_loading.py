@@ -72,35 +72,6 @@ def test_bad_regex_is_reported(tmp_path: Path) -> None:
         load_suite(write(tmp_path, text))
 
 
-def test_shipped_promptfoo_config_converts() -> None:
-    suite = load_suite(ROOT / "scenarios/evals/promptfoo-support/promptfooconfig.yaml")
-    assert [c.id for c in suite.cases][:2] == ["double-charge", "password-reset"]
-    assert suite.target.model == "gpt-4o-mini"
-    # defaultTest's assertion comes first, then the test's own
-    assert [c.type for c in suite.cases[0].checks] == ["not-contains", "equals"]
-
-
-def test_promptfoo_runs_each_test_per_prompt(tmp_path: Path) -> None:
-    text = (
-        "prompts: ['A {{q}}', 'B {{q}}']\ntests:\n  - vars: {q: x}\n"
-        "    assert: [{type: llm-rubric, value: be nice}]\n"
-    )
-    suite = load_suite(write(tmp_path, text, "promptfooconfig.yaml"))
-    assert [c.id for c in suite.cases] == ["test-1@p1", "test-1@p2"]
-    assert suite.cases[0].checks[0].type == "llm-judge"
-
-
-def test_promptfoo_unsupported_assertion_is_named_with_its_line(tmp_path: Path) -> None:
-    text = "prompts: ['{{q}}']\ntests:\n  - vars: {q: x}\n    assert:\n      - type: javascript\n        value: output.length > 1\n"
-    path = write(tmp_path, text, "promptfooconfig.yaml")
-    with pytest.raises(ConfigError) as err:
-        load_suite(path)
-    assert (
-        f"{path}:5: tests[0].assert[0].type: assertion type 'javascript' is not supported"
-        in str(err.value)
-    )
-
-
 def test_unimportable_python_check_is_a_located_error(tmp_path: Path) -> None:
     text = "name: s\ncases:\n  - input: hi\n    checks: [{type: python, function: 'nosuch:f'}]\n"
     with pytest.raises(ConfigError) as err:
@@ -123,40 +94,3 @@ def test_python_check_missing_function_is_a_located_error(tmp_path: Path) -> Non
     text = "name: s\ncases:\n  - input: hi\n    checks: [{type: python, function: 'my_checks:f'}]\n"
     with pytest.raises(ConfigError, match=r"suite.yaml:4: .*my_checks has no function 'f'"):
         load_suite(write(tmp_path, text))
-
-
-def test_promptfoo_missing_variable_points_at_the_test_in_the_users_file(tmp_path: Path) -> None:
-    text = (
-        "prompts: ['Ticket: {{ticket}}']\n"
-        "tests:\n"
-        "  - vars: {ticket: fine}\n"
-        "    assert: [{type: equals, value: billing}]\n"
-        "  - vars: {tickt: typo}\n"
-        "    assert: [{type: equals, value: billing}]\n"
-    )
-    path = write(tmp_path, text, "promptfooconfig.yaml")
-    with pytest.raises(ConfigError) as err:
-        load_suite(path)
-    assert str(err.value) == f"{path}:5: tests[1].vars: prompt variable 'ticket' is not set in vars"
-
-
-def test_promptfoo_bad_regex_reads_as_an_expectation(tmp_path: Path) -> None:
-    text = (
-        "prompts: ['{{q}}']\ntests:\n  - vars: {q: x}\n    assert: [{type: regex, value: '(bad'}]\n"
-    )
-    with pytest.raises(ConfigError) as err:
-        load_suite(write(tmp_path, text, "promptfooconfig.yaml"))
-    assert "got '(bad', expected a valid regular expression" in str(err.value)
-
-
-def test_promptfoo_python_assertion_in_a_subfolder_keeps_its_path(tmp_path: Path) -> None:
-    text = (
-        "prompts: ['A {{q}}']\ntests:\n  - vars: {q: x}\n"
-        "    assert: [{type: python, value: 'file://pf_checks/sub/rules.py:short'}]\n"
-    )
-    (tmp_path / "pf_checks" / "sub").mkdir(parents=True)
-    (tmp_path / "pf_checks" / "sub" / "rules.py").write_text(
-        "def short(output, context):\n    return True\n"
-    )
-    suite = load_suite(write(tmp_path, text, "promptfooconfig.yaml"))
-    assert suite.cases[0].checks[0].function == "pf_checks.sub.rules:short"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
-from llmops.workflows.profile.formats import RecordReader, sniff
-from llmops.workflows.profile.formats_native import FailureRule, FieldMap
-from llmops.workflows.profile.runner import scan_paths
-from llmops.workflows.profile.scan import ScanOptions, ScanResult
+from llmops.workflows.profile.files import scan_paths
+from llmops.workflows.profile.formats import Keys, RecordReader, sniff
+from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
+from llmops.workflows.profile.read import ScanOptions, ScanResult
 from llmops.workflows.profile.tally import FEATURES
 from tests.profile.helpers import SAMPLES
 
@@ -98,10 +99,8 @@ def test_pino_with_failure_rule_and_error_field() -> None:
      ("llmops.jsonl", "llmops"), ("openai_batch_output.jsonl", "openai-batch"), ("pino.jsonl", "structured")],
 )  # fmt: skip
 def test_format_is_recognised_from_keys(name: str, fmt: str) -> None:
-    import orjson
-
-    first = orjson.loads((SAMPLES / name).read_bytes().splitlines()[0])
-    assert sniff(first) == fmt
+    first = (SAMPLES / name).read_bytes().splitlines()[0]
+    assert sniff(msgspec.json.decode(first, type=Keys)) == fmt
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,19 @@ import msgspec
 import orjson
 
 from llmops.workflows.profile import profile_logs
-from llmops.workflows.profile.formats import RecordReader, calls_counted, sniff
-from llmops.workflows.profile.formats_otlp import AnyValue, decode_value
+from llmops.workflows.profile.calls import Call
+from llmops.workflows.profile.formats import Keys, RecordReader, calls_counted, sniff
+from llmops.workflows.profile.formats_otlp import decode_value
 
 TRACE, SPAN = "5b8aa5a2d2c872e8321cf37308d69df2", "051581bf3cb55c13"
 
 
 def kv(key: str, value: dict[str, Any]) -> dict[str, Any]:
     return {"key": key, "value": value}
+
+
+def read(line: dict[str, Any]) -> tuple[str, list[Call]]:
+    return RecordReader().read(orjson.dumps(line))
 
 
 def span_line(*attrs: dict[str, Any], status: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -52,7 +57,7 @@ def test_every_any_value_kind_is_decoded() -> None:
             ]
         }
     }
-    value = decode_value(msgspec.convert(raw, AnyValue))
+    value = decode_value(raw)
     assert value == {
         "s": "x",
         "b": True,
@@ -70,7 +75,7 @@ def test_a_failed_span_gives_its_status_from_the_message_and_a_short_error_type(
         kv("error.type", {"stringValue": "<class 'openai.RateLimitError'>"}),
         status={"code": 2, "message": "Error code: 429 - {'error': {'message': 'slow down'}}"},
     )
-    fmt, (call,) = RecordReader().calls(line)
+    fmt, (call,) = read(line)
     assert (fmt, call.outcome, call.error_type, call.status) == (
         "otel",
         "error",
@@ -87,7 +92,7 @@ def test_the_status_attribute_wins_over_the_message() -> None:
         kv("error.type", {"stringValue": "openai.InternalServerError"}),
         status={"code": 2, "message": "Error code: 500"},
     )
-    (call,) = RecordReader().calls(line)[1]
+    (call,) = read(line)[1]
     assert (call.status, call.error_type) == (503, "InternalServerError")
 
 
@@ -105,11 +110,10 @@ def test_an_export_line_counts_its_calls_and_a_log_line_none() -> None:
     two = span_line(kv("gen_ai.prompt", {"stringValue": "a"}))
     spans = two["resourceSpans"][0]["scopeSpans"][0]["spans"]
     spans.append({**spans[0], "spanId": "1111111111111111"})
-    reader = RecordReader()
-    assert sniff(two) == sniff(user_log_line("x")) == "otel"
-    assert calls_counted("otel", two, reader.calls(two)[1]) == 2
-    log = user_log_line("x")
-    assert calls_counted("otel", log, reader.calls(log)[1]) == 0
+    keys = [msgspec.json.decode(orjson.dumps(x), type=Keys) for x in (two, user_log_line("x"))]
+    assert [sniff(k) for k in keys] == ["otel", "otel"]
+    assert calls_counted("otel", read(two)[1]) == 2
+    assert calls_counted("otel", read(user_log_line("x"))[1]) == 0
 
 
 def test_spans_that_are_not_genai_inference_are_not_calls() -> None:
@@ -117,4 +121,4 @@ def test_spans_that_are_not_genai_inference_are_not_calls() -> None:
     line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"] = [
         kv("http.request.method", {"stringValue": "POST"})
     ]
-    assert RecordReader().calls(line)[1] == []
+    assert read(line)[1] == []

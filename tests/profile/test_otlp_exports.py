@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from llmops.workflows.profile import profile_logs
@@ -61,7 +60,7 @@ def joined_calls(path: Path) -> list[Call]:
     whole: list[Call] = []
     parts: dict[str, Call] = {}
     for line in path.read_bytes().splitlines():
-        for call in reader.calls(orjson.loads(line))[1]:
+        for call in reader.read(line)[1]:
             if call.join_key is None:
                 whole.append(call)
             elif call.join_key in parts:

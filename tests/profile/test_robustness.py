@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from llmops.errors import InputError
-from llmops.workflows.profile import ProfileOptions, profile_logs, runner
-from llmops.workflows.profile.runner import scan_paths
-from llmops.workflows.profile.scan import ScanOptions
+from llmops.workflows.profile import ProfileOptions, files, profile_logs
+from llmops.workflows.profile.files import scan_paths
+from llmops.workflows.profile.read import ScanOptions
 from tests.profile.helpers import openai_record, write_synthetic
 
 OFF = ProfileOptions(detect_language=False)
@@ -31,6 +31,15 @@ def test_bad_lines_are_counted_with_file_and_line(tmp_path: Path) -> None:
     assert result.requests == 2
     assert result.problems.counts == {"not JSON": 1, "truncated JSON": 1, "invalid UTF-8": 1}
     assert result.problems.examples[0] == (str(log), 2, "not JSON")
+
+
+def test_nesting_too_deep_and_numbers_out_of_range_are_not_json(tmp_path: Path) -> None:
+    log = tmp_path / "odd.jsonl"
+    deep = b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b"}\n"
+    log.write_bytes(GOOD + deep + b'{"x": 1e400}\n' + b'{"a": "\\ud800"}\n' + GOOD)
+    result = profile_logs([str(log)], OFF)
+    assert result.requests == 2
+    assert result.problems.counts == {"not JSON": 2, "invalid UTF-8": 1}
 
 
 def test_line_over_the_cap_is_skipped_and_reported(tmp_path: Path) -> None:
@@ -89,7 +98,7 @@ def test_split_scan_over_processes_counts_like_one_stream(
         f.write(b"broken line\n")
     options = ScanOptions(detect_language=False)
     single = scan_paths([str(log)], options, workers=1)
-    monkeypatch.setattr(runner, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(files, "SPLIT_MIN_BYTES", 1)
     split = scan_paths([str(log)], options, workers=2)
     assert split.tally.cells == single.tally.cells
     assert split.problems.examples == single.problems.examples == [(str(log), 2001, "not JSON")]

@@ -72,7 +72,7 @@ def test_format_p() -> None:
 def test_the_profile_path_loads_scipy_stats_only_for_the_first_test() -> None:
     probe = """
 import sys
-import llmops.cli.app, llmops.workflows.profile.api, llmops.workflows.profile.analysis
+import llmops.cli.app, llmops.workflows.profile.profile, llmops.workflows.profile.analysis
 import llmops.workflows.profile.shift, llmops.reporters.profile
 print("scipy.stats" in sys.modules)
 """

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmops.core.textprofile import (
+    INFORMAL_PREFIX_CHARS,
+    INFORMAL_PUNCTUATION,
+    INFORMAL_WORDS,
+    Measured,
     estimate_tokens,
-    language_detector_name,
+    measure_text,
     normalize_input,
     profile_text,
 )
+from llmops.language import language_detector_name
 
 needs_detector = pytest.mark.skipif(
     language_detector_name() is None, reason="no offline language detector installed"
@@ -126,3 +133,54 @@ def test_the_tidy_fast_path_agrees_with_full_normalisation(text: str) -> None:
         "\n\n", tp._INLINE_WS.sub(tp._one_space, tp._TRAILING_WS.sub("", text))
     ).strip()
     assert normalize_input(text) == (slow, slow != text, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "informal"),
+    [("a\u00a0u c", 3, 1), ("x\u3000thx", 2, 1), ("\u2003lead", 1, 0), ("\u212a thx", 2, 2),
+     ("¿qué tal? u", 3, 1), ("\u0434\u0432\u0430\u2028u", 2, 1), ("caf\u00e9\u00a0\u00a0k", 2, 1)],
+)  # fmt: skip
+def test_words_and_informal_markers_split_on_unicode_spaces(
+    text: str, words: int, informal: int
+) -> None:
+    profile = profile_text(text, detect_language=False)
+    assert (profile.words, profile.informal_markers) == (words, informal)
+
+
+def plain_measures(text: str) -> Measured:
+    """The text measures by their plain definitions (the reference for the byte-level ones)."""
+    head = text[:INFORMAL_PREFIX_CHARS].lower().split()
+    markers = sum(w.rstrip(INFORMAL_PUNCTUATION) in INFORMAL_WORDS and len(w) - len(w.rstrip(INFORMAL_PUNCTUATION)) <= 1 for w in head)  # fmt: skip
+    wide = sum(len(c.encode("utf-8", "surrogatepass")) for c in text if ord(c) >= 0x800)
+    narrow = sum(1 for c in text if ord(c) < 0x800)
+    return (
+        len(text),
+        len(text.split()),
+        text.count("\n") + 1 if text else 0,
+        (narrow + wide + 3) // 4,
+        measure_text(text)[4],  # code: one rule, tested above
+        None,
+        sum(1 for c in text if ord(c) > 127) / len(text) if text else 0.0,
+        markers + text.count("!!") + text.count("??"),
+    )
+
+
+_WORDY = st.lists(
+    st.sampled_from(["thx", "u", "U.", "w/", "lol!", "ok??", "!!", "k", "é", "\u00a0", " ", "\n",
+                     "\t", "\u3000", "请", "😀", "word", "\u212a", "\x1c", "b4,", "ya;"]),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.one_of(_WORDY, st.text(max_size=80)))
+def test_measures_agree_with_their_plain_definitions(text: str) -> None:
+    assert measure_text(text) == plain_measures(text)
+    assert estimate_tokens(text) == plain_measures(text)[3]
+
+
+def test_the_language_is_what_the_given_function_answers() -> None:
+    seen: list[str] = []
+    measured = measure_text("Bonjour tout le monde", lambda t: seen.append(t) or "xx")
+    assert (measured[5], seen) == ("xx", ["Bonjour tout le monde"])
+    assert measure_text("Bonjour tout le monde")[5] is None

@@ -25,6 +25,7 @@ def resolve_suite_path(suite: str | Path) -> Path:
 def load_suite(path: str | Path) -> Suite:
     """Load an llmops suite, or a promptfoo config (detected by name or by its keys)."""
     resolved = resolve_suite_path(path)
+    suite: Suite
     if is_promptfoo(resolved):
         suite = load_promptfoo(resolved)
     else:

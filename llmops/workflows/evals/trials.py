@@ -21,6 +21,7 @@ from llmops.engine.engine import Engine
 from llmops.errors import LlmopsError
 from llmops.redact import redact_urls
 from llmops.workflows.evals.checks import Judge, run_checks
+from llmops.workflows.evals.promptfoo_format import PromptfooSuite
 from llmops.workflows.evals.records import CaseRecord, EvalRun
 from llmops.workflows.evals.suite import PythonCheck, Suite, load_function
 
@@ -164,6 +165,9 @@ async def _trial(
     if response.usage is not None:
         record.input_tokens = response.usage.input_tokens
         record.output_tokens = response.usage.output_tokens
+    if isinstance(suite, PromptfooSuite):  # promptfoo's assertions, graded its way
+        record.checks, record.passed = await suite.grade(index, result, engine, feature)
+        return record
     checks = [*suite.defaults.checks, *case.checks]
     context = {"case_id": case_id, "vars": dict(case.vars), "suite_dir": suite_dir}
     record.checks = await run_checks(checks, result.text, messages, judge=judge, context=context)

@@ -15,9 +15,9 @@ from llmops._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from llmops.workflows.profile.analysis import Segment, Thresholds
-    from llmops.workflows.profile.api import ProfileOptions, ProfileResult, profile_logs
     from llmops.workflows.profile.formats import FORMATS
-    from llmops.workflows.profile.formats_native import FailureRule, FieldMap
+    from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
+    from llmops.workflows.profile.profile import ProfileOptions, ProfileResult, profile_logs
 
 __all__ = [
     "FORMATS",
@@ -32,13 +32,13 @@ __all__ = [
 
 _HOME = {
     "FORMATS": ".formats",
-    "FailureRule": ".formats_native",
-    "FieldMap": ".formats_native",
-    "ProfileOptions": ".api",
-    "ProfileResult": ".api",
+    "FailureRule": ".formats_logs",
+    "FieldMap": ".formats_logs",
+    "ProfileOptions": ".profile",
+    "ProfileResult": ".profile",
     "Segment": ".analysis",
     "Thresholds": ".analysis",
-    "profile_logs": ".api",
+    "profile_logs": ".profile",
 }
 
 

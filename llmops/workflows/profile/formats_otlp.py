@@ -27,92 +27,92 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import msgspec
-import orjson
 
 from llmops.workflows.profile.calls import (
+    UNSET,
     Call,
+    Scalar,
     as_float,
     as_int,
+    cached_time,
     content_text,
     messages_text,
-    parse_time,
 )
 
-__all__ = ["from_otlp", "is_otlp", "otlp_attributes", "record_calls"]
+T = TypeVar("T")
 
-
-class AnyValue(msgspec.Struct, rename="camel"):
-    """An OTLP ``AnyValue``: exactly one of the fields is set (none for an empty value)."""
-
-    string_value: str | None = None
-    bool_value: bool | None = None
-    int_value: int | str | None = None
-    double_value: float | str | None = None
-    array_value: ArrayValue | None = None
-    kvlist_value: KeyValueList | None = None
-    bytes_value: str | None = None
-
-
-class ArrayValue(msgspec.Struct):
-    values: list[AnyValue] = []
+__all__ = [
+    "Export",
+    "decode_export",
+    "decode_value",
+    "from_otlp",
+    "is_otlp",
+    "otlp_attributes",
+    "record_calls",
+]
 
 
 class KeyValue(msgspec.Struct):
-    key: str
-    value: AnyValue | None = None
+    """An attribute: its value stays the plain JSON ``AnyValue`` object, see :func:`decode_value`."""
+
+    key: Any = UNSET
+    value: Any = None
 
 
-class KeyValueList(msgspec.Struct):
-    values: list[KeyValue] = []
+Attributes: TypeAlias = list[KeyValue | Scalar | list[Any]] | Scalar | dict[str, Any]
 
 
 class Status(msgspec.Struct):
-    code: int | str | None = None
-    message: str | None = None
+    code: Any = None
+    message: Any = None
 
 
 class Span(msgspec.Struct, rename="camel"):
-    trace_id: str = ""
-    span_id: str = ""
-    name: str = ""
-    start_time_unix_nano: int | str | None = None
-    end_time_unix_nano: int | str | None = None
-    attributes: list[KeyValue] = []
-    status: Status | None = None
+    trace_id: Any = ""
+    span_id: Any = ""
+    name: Any = ""
+    start_time_unix_nano: Any = None
+    end_time_unix_nano: Any = None
+    attributes: Attributes = None
+    status: Status | Scalar | list[Any] = None
 
 
-class ScopeSpans(msgspec.Struct, rename="camel"):
-    spans: list[Span] = []
+class ScopeSpans(msgspec.Struct):
+    spans: list[Span | Scalar | list[Any]] | Scalar | dict[str, Any] = None
 
 
 class ResourceSpans(msgspec.Struct, rename="camel"):
-    scope_spans: list[ScopeSpans] = []
+    scope_spans: list[ScopeSpans | Scalar | list[Any]] | Scalar | dict[str, Any] = None
 
 
 class LogRecord(msgspec.Struct, rename="camel"):
-    trace_id: str = ""
-    span_id: str = ""
-    event_name: str | None = None
-    body: AnyValue | None = None
-    attributes: list[KeyValue] = []
+    trace_id: Any = ""
+    span_id: Any = ""
+    event_name: Any = None
+    body: Any = None
+    attributes: Attributes = None
 
 
 class ScopeLogs(msgspec.Struct, rename="camel"):
-    log_records: list[LogRecord] = []
+    log_records: list[LogRecord | Scalar | list[Any]] | Scalar | dict[str, Any] = None
 
 
 class ResourceLogs(msgspec.Struct, rename="camel"):
-    scope_logs: list[ScopeLogs] = []
+    scope_logs: list[ScopeLogs | Scalar | list[Any]] | Scalar | dict[str, Any] = None
 
 
 class Export(msgspec.Struct, rename="camel"):
-    """One line of the Collector's file exporter: a traces or a logs export request."""
+    """One line of the Collector's file exporter: a traces or a logs export request (both keys
+    absent: not an OTLP line)."""
 
-    resource_spans: list[ResourceSpans] = []
-    resource_logs: list[ResourceLogs] = []
+    resource_spans: list[ResourceSpans | Scalar | list[Any]] | Scalar | dict[str, Any] = UNSET
+    resource_logs: list[ResourceLogs | Scalar | list[Any]] | Scalar | dict[str, Any] = UNSET
+
+
+decode_export = msgspec.json.Decoder(Export).decode
 
 
 _STATUS_IN_MESSAGE = re.compile(r"\b(?:Error code|status(?: code)?)[:= ]+([1-5]\d\d)\b", re.I)
@@ -122,53 +122,71 @@ _ERROR_CODES = (2, "2", "ERROR", "STATUS_CODE_ERROR")
 _OPERATIONS = ("chat", "text_completion", "generate_content")
 
 
-def is_otlp(obj: Mapping[str, Any]) -> bool:
-    """Whether ``obj`` is an OTLP export request (traces or logs)."""
-    return "resourceSpans" in obj or "resourceLogs" in obj
+def is_otlp(export: Export) -> bool:
+    """Whether the decoded line is an OTLP export request (traces or logs)."""
+    return export.resource_spans is not UNSET or export.resource_logs is not UNSET
 
 
-def decode_value(value: AnyValue | None) -> Any:
-    """The Python value of an ``AnyValue``: str, bool, int, float, list, dict, bytes or None."""
-    if value is None:
-        return None
-    if value.string_value is not None:
-        return value.string_value
-    if value.bool_value is not None:
-        return value.bool_value
-    if value.int_value is not None:
-        return as_int(value.int_value)
-    if value.double_value is not None:
-        return as_float(value.double_value)
-    if value.array_value is not None:
-        return [decode_value(v) for v in value.array_value.values]
-    if value.kvlist_value is not None:
-        return {kv.key: decode_value(kv.value) for kv in value.kvlist_value.values}
-    if value.bytes_value is not None:
-        try:
-            return base64.b64decode(value.bytes_value)
-        except ValueError:
-            return None
+def decode_value(value: Any) -> Any:
+    """The Python value of an OTLP ``AnyValue`` object (as JSON holds it): str, bool, int,
+    float, list (``arrayValue``), dict (``kvlistValue``), bytes (``bytesValue``) or None."""
+    if not isinstance(value, dict):
+        return value
+    for key, found in value.items():
+        if key == "stringValue" or key == "boolValue":
+            return found
+        if key == "intValue":
+            return as_int(found)
+        if key == "doubleValue":
+            return as_float(found)
+        if key == "arrayValue":
+            items = found.get("values") if isinstance(found, dict) else None
+            return [decode_value(v) for v in items] if isinstance(items, list) else []
+        if key == "kvlistValue":
+            pairs = found.get("values") if isinstance(found, dict) else None
+            return {
+                kv["key"]: decode_value(kv.get("value"))
+                for kv in (pairs if isinstance(pairs, list) else ())
+                if isinstance(kv, dict) and isinstance(kv.get("key"), str)
+            }
+        if key == "bytesValue":
+            try:
+                return base64.b64decode(found)
+            except (ValueError, TypeError):
+                return None
     return None
 
 
-def otlp_attributes(raw: list[KeyValue]) -> dict[str, Any]:
-    """OTLP attributes (``[{key, value}]``) as a dict of decoded values."""
-    return {kv.key: decode_value(kv.value) for kv in raw}
+def otlp_attributes(raw: Any) -> dict[str, Any]:
+    """Attributes as a dict of decoded values: OTLP's ``[{key, value}]`` list (typed
+    :class:`KeyValue` items or plain dicts), or a flat span's object as it is."""
+    if isinstance(raw, dict):
+        return raw
+    out: dict[str, Any] = {}
+    for kv in raw if isinstance(raw, list) else ():
+        if type(kv) is KeyValue and isinstance(kv.key, str):
+            out[kv.key] = decode_value(kv.value)
+        elif isinstance(kv, dict) and isinstance(kv.get("key"), str):
+            out[kv["key"]] = decode_value(kv.get("value"))
+    return out
 
 
-def from_otlp(obj: Mapping[str, Any]) -> list[Call]:
+def _items(value: Any, kind: type[T]) -> list[T]:
+    return [v for v in value if type(v) is kind] if type(value) is list else []
+
+
+def from_otlp(export: Export) -> list[Call]:
     """The calls (whole, or partial to be joined) in one OTLP export line."""
-    try:
-        export = msgspec.convert(obj, Export)
-    except msgspec.ValidationError:
-        return []
     calls: list[Call] = []
-    for resource in export.resource_spans:
-        for scope in resource.scope_spans:
-            calls += [c for span in scope.spans if (c := _span_call(span)) is not None]
-    for resource_logs in export.resource_logs:
-        for scope_logs in resource_logs.scope_logs:
-            calls += [c for rec in scope_logs.log_records if (c := _log_call(rec)) is not None]
+    for resource in _items(export.resource_spans, ResourceSpans):
+        for scope in _items(resource.scope_spans, ScopeSpans):
+            calls += [
+                c for span in _items(scope.spans, Span) if (c := _span_call(span)) is not None
+            ]
+    for resource_logs in _items(export.resource_logs, ResourceLogs):
+        for scope_logs in _items(resource_logs.scope_logs, ScopeLogs):
+            records = _items(scope_logs.log_records, LogRecord)
+            calls += [c for rec in records if (c := _log_call(rec)) is not None]
     return calls
 
 
@@ -177,7 +195,7 @@ def record_calls(calls: list[Call]) -> int:
     return sum(call.outcome is not None for call in calls)
 
 
-def _join_key(trace_id: str, span_id: str) -> str:
+def _join_key(trace_id: Any, span_id: Any) -> str:
     return f"otlp:{trace_id}:{span_id}"
 
 
@@ -187,16 +205,17 @@ def _span_call(span: Span) -> Call | None:
     if operation is None:
         if not any(k.startswith("gen_ai.") for k in attrs):
             return None
-        operation = span.name.partition(" ")[0]
+        operation = str(span.name).partition(" ")[0]
     if operation not in _OPERATIONS:
         return None
     text, turns = _input_of(attrs)
-    code = span.status.code if span.status is not None else None
-    message = span.status.message if span.status is not None else None
+    status_ = span.status
+    code = status_.code if type(status_) is Status else status_
+    message = status_.message if type(status_) is Status else None
     error_type = _error_type(attrs.get("error.type"))
     failed = code in _ERROR_CODES or error_type is not None
     status = as_int(attrs.get("http.response.status_code", attrs.get("http.status_code")))
-    if status is None and message:
+    if status is None and isinstance(message, str):
         found = _STATUS_IN_MESSAGE.search(message)
         status = int(found.group(1)) if found else None
     start, end = as_float(span.start_time_unix_nano), as_float(span.end_time_unix_nano)
@@ -214,7 +233,7 @@ def _span_call(span: Span) -> Call | None:
         latency_s=(end - start) / 1e9
         if start is not None and end is not None and end >= start
         else None,
-        time=parse_time(start),
+        time=cached_time(start),
         # a span with its prompt is whole; one without waits for its log records
         join_key=None if text is not None else _join_key(span.trace_id, span.span_id),
     )
@@ -222,7 +241,7 @@ def _span_call(span: Span) -> Call | None:
 
 def _log_call(record: LogRecord) -> Call | None:
     """The prompt a log record carries, as a partial call joined to its span by id."""
-    if not record.span_id:
+    if not record.span_id or not isinstance(record.span_id, str):
         return None
     attrs = otlp_attributes(record.attributes)
     name = record.event_name or attrs.get("event.name")
@@ -275,8 +294,8 @@ def _error_type(value: Any) -> str | None:
 def _maybe_json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
+            return msgspec.json.decode(value)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             return value
     return value
 

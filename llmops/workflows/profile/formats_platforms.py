@@ -1,68 +1,128 @@
 """Observability records: OpenTelemetry GenAI spans, LiteLLM, Langfuse, Helicone.
 
-OpenTelemetry: OTLP/JSON export lines (spans and log records) are read by
-:mod:`llmops.workflows.profile.formats_otlp`; here, one flat span per line with an
-``attributes`` object (or list). Both the current GenAI attribute names (``gen_ai.provider.name``,
-``gen_ai.input.messages``, ``gen_ai.usage.input_tokens``/``output_tokens``) and the older ones
+OpenTelemetry: OTLP/JSON export lines (spans and their log records) are read by
+:mod:`~llmops.workflows.profile.formats_otlp`; here, one flat span per line with an
+``attributes`` object (or OTLP's key/value list). Both the current GenAI attribute names
+(``gen_ai.provider.name``, ``gen_ai.input.messages``, ``gen_ai.usage.input_tokens``/``output_tokens``) and the older ones
 (``gen_ai.system``, ``gen_ai.prompt``, ``gen_ai.prompt.N.content``,
 ``gen_ai.usage.prompt_tokens``/``completion_tokens``, ``gen_ai.user.message`` span events) are read.
+
+Each format is decoded straight from the line's bytes into the structs below; message lists that
+a platform stores as JSON text are decoded into the same typed :data:`Messages`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-import orjson
 
-from llmops.workflows.profile.calls import Call, as_float, as_int, messages_text, parse_time
-from llmops.workflows.profile.formats_native import classify_outcome
-from llmops.workflows.profile.formats_otlp import KeyValue, from_otlp, is_otlp, otlp_attributes
+from llmops.workflows.profile.calls import (
+    UNSET,
+    Call,
+    Messages,
+    Scalar,
+    as_float,
+    as_int,
+    cached_time,
+    messages_text,
+    user_text,
+)
+from llmops.workflows.profile.formats_logs import classify_outcome
 
-__all__ = ["from_helicone", "from_langfuse", "from_litellm", "from_otel", "is_otel_span"]
+__all__ = [
+    "HeliconeRecord",
+    "LangfuseRecord",
+    "LitellmRecord",
+    "OtelRecord",
+    "from_helicone",
+    "from_langfuse",
+    "from_litellm",
+    "from_otel",
+]
+
+_decode_any = msgspec.json.decode
+_decode_messages = msgspec.json.Decoder(Messages).decode
+
+
+def _maybe_json(value: Any) -> Any:
+    """A value a platform may hold as JSON text, decoded (untyped) when it is."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return _decode_any(value)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return value
+    return value
+
+
+def _messages(value: Any) -> tuple[str | None, int | None]:
+    """The input text of a typed message list, or of one stored as JSON text."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            value = _decode_messages(value)
+    return user_text(value)
+
+
+# ------------------------------------------------------------------------- OpenTelemetry
+
+
+class _KeyValue(msgspec.Struct):
+    key: Any = UNSET
+    value: Any = None
+
+
+#: span attributes: an object (flat span) or OTLP's list of key/value pairs
+Attributes = dict[str, Any] | list[_KeyValue | Scalar | list[Any]] | Scalar
+
+
+class Span(msgspec.Struct):
+    """One span, flat or inside an OTLP export."""
+
+    attributes: Attributes = None
+    events: Any = None
+    status: Any = None
+    startTimeUnixNano: Any = UNSET
+    start_time: Any = UNSET
+    endTimeUnixNano: Any = UNSET
+    end_time: Any = UNSET
+
+
+class OtelRecord(Span):
+    """One flat span per line (OTLP export lines are read by :mod:`.formats_otlp`)."""
+
+
+def _otlp_value(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    for key in ("stringValue", "intValue", "doubleValue", "boolValue"):
+        if key in value:
+            return value[key]
+    if "arrayValue" in value:
+        return [_otlp_value(v) for v in value["arrayValue"].get("values", [])]
+    return None
 
 
 def _attributes(raw: Any) -> dict[str, Any]:
     if isinstance(raw, dict):
         return raw
     if isinstance(raw, list):
-        try:
-            return otlp_attributes(msgspec.convert(raw, list[KeyValue]))
-        except msgspec.ValidationError:
-            return {}
+        out: dict[str, Any] = {}
+        for a in raw:
+            if type(a) is _KeyValue and a.key is not UNSET:
+                out[a.key] = _otlp_value(a.value)
+            elif isinstance(a, dict) and "key" in a:  # an event's attributes (untyped)
+                out[a["key"]] = _otlp_value(a.get("value"))
+        return out
     return {}
 
 
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("[", "{"):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
-
-def is_otel_span(obj: Mapping[str, Any]) -> bool:
-    """Whether ``obj`` is an OTLP export or a span carrying ``gen_ai.*`` attributes."""
-    if is_otlp(obj):
-        return True
-    attrs = obj.get("attributes")
-    if isinstance(attrs, dict):
-        return any(k.startswith("gen_ai.") for k in attrs)
-    return isinstance(attrs, list) and any(
-        isinstance(a, dict) and str(a.get("key", "")).startswith("gen_ai.") for a in attrs
-    )
-
-
-def _span_input(attrs: Mapping[str, Any], span: Mapping[str, Any]) -> tuple[str | None, int | None]:
+def _span_input(attrs: Mapping[str, Any], span: Span) -> tuple[str | None, int | None]:
     for key in ("gen_ai.input.messages", "gen_ai.prompt"):
-        if key in attrs:
-            return messages_text(_maybe_json(attrs[key]))
+        if key in attrs:  # JSON text as a rule; a flat span may hold the list itself
+            value = attrs[key]
+            return _messages(value) if isinstance(value, str) else messages_text(value)
     indexed = [
         (k, v)
         for k, v in attrs.items()
@@ -76,26 +136,28 @@ def _span_input(attrs: Mapping[str, Any], span: Mapping[str, Any]) -> tuple[str 
             {"role": roles[k[: -len(".content")]] or "user", "content": v} for k, v in indexed
         ]
         return messages_text(messages)
-    for event in span.get("events") or []:
+    for event in span.events if isinstance(span.events, list) else ():
         if isinstance(event, dict) and event.get("name") == "gen_ai.user.message":
             body = _attributes(event.get("attributes")).get("content", event.get("body"))
             return messages_text([{"role": "user", "content": _maybe_json(body)}])
     return None, None
 
 
-def _one_span(span: Mapping[str, Any]) -> Call | None:
-    attrs = _attributes(span.get("attributes"))
+def _one_span(span: Span) -> Call | None:
+    attrs = _attributes(span.attributes)
     if not any(k.startswith("gen_ai.") for k in attrs):
         return None
     text, turns = _span_input(attrs, span)
     if text is None:
         return None
-    status = span.get("status")
+    status = span.status
     code = status.get("code") if isinstance(status, dict) else status
     error_type = attrs.get("error.type")
     failed = code in (2, "2", "ERROR", "STATUS_CODE_ERROR") or error_type is not None
-    start = as_float(span.get("startTimeUnixNano", span.get("start_time")))
-    end = as_float(span.get("endTimeUnixNano", span.get("end_time")))
+    start = as_float(
+        span.startTimeUnixNano if span.startTimeUnixNano is not UNSET else span.start_time
+    )
+    end = as_float(span.endTimeUnixNano if span.endTimeUnixNano is not UNSET else span.end_time)
     return Call(
         text=text,
         turns=turns,
@@ -109,30 +171,49 @@ def _one_span(span: Mapping[str, Any]) -> Call | None:
         latency_s=(end - start) / 1e9
         if start is not None and end is not None and end >= start > 1e12
         else None,
-        time=parse_time(start),
+        time=cached_time(start),
     )
 
 
-def from_otel(obj: Mapping[str, Any]) -> list[Call]:
-    """Every GenAI call in an OTLP export line (see :mod:`.formats_otlp`), or the one span of a
-    flat span line."""
-    if is_otlp(obj):
-        return from_otlp(obj)
-    call = _one_span(obj)
+def from_otel(rec: OtelRecord) -> list[Call]:
+    """The one GenAI call of a flat span line."""
+    call = _one_span(rec)
     return [] if call is None else [call]
 
 
-def from_litellm(obj: Mapping[str, Any]) -> Call | None:
+# ------------------------------------------------------------------------- LiteLLM, Langfuse
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class LitellmRecord(msgspec.Struct):
+    """LiteLLM's ``StandardLoggingPayload``."""
+
+    messages: Messages = None
+    status: Any = None
+    error_information: Any = None
+    startTime: Any = None
+    endTime: Any = None
+    response: Any = None
+    model: Any = None
+    metadata: Any = None
+    completion_tokens: Any = None
+    model_group: Any = None
+
+
+def from_litellm(rec: LitellmRecord) -> Call | None:
     """A LiteLLM ``StandardLoggingPayload`` (custom callbacks, the logging proxies)."""
-    text, turns = messages_text(_maybe_json(obj.get("messages")))
+    text, turns = _messages(rec.messages)
     if text is None:
         return None
-    failed = obj.get("status") == "failure"
-    info = _mapping(obj.get("error_information"))
-    start, end = as_float(obj.get("startTime")), as_float(obj.get("endTime"))
-    response = obj.get("response")
+    failed = rec.status == "failure"
+    info = _mapping(rec.error_information)
+    start, end = as_float(rec.startTime), as_float(rec.endTime)
+    response = rec.response
     model = response.get("model") if isinstance(response, dict) else None
-    metadata = _mapping(obj.get("metadata"))
+    metadata = _mapping(rec.metadata)
     return Call(
         text=text,
         turns=turns,
@@ -141,54 +222,112 @@ def from_litellm(obj: Mapping[str, Any]) -> Call | None:
         if failed
         else None,
         status=as_int(info.get("error_code")) if failed else 200,
-        model=model or obj.get("model"),
-        output_tokens=as_int(obj.get("completion_tokens")),
+        model=model or rec.model,
+        output_tokens=as_int(rec.completion_tokens),
         latency_s=end - start if start is not None and end is not None else None,
-        time=parse_time(obj.get("startTime")),
-        feature=metadata.get("user_api_key_alias") or obj.get("model_group"),
+        time=cached_time(rec.startTime),
+        feature=metadata.get("user_api_key_alias") or rec.model_group,
     )
 
 
-def from_langfuse(obj: Mapping[str, Any]) -> Call | None:
+class LangfuseRecord(msgspec.Struct):
+    """A Langfuse observation (API or export)."""
+
+    type: Any = ""
+    input: Messages = None
+    level: Any = ""
+    usageDetails: Any = None
+    usage: Any = None
+    startTime: Any = None
+    endTime: Any = None
+    statusMessage: Any = None
+    model: Any = None
+    name: Any = None
+
+
+def from_langfuse(rec: LangfuseRecord) -> Call | None:
     """A Langfuse observation of type GENERATION (API or export); other types give None."""
-    if str(obj.get("type", "")).upper() != "GENERATION":
+    if str(rec.type).upper() != "GENERATION":
         return None
-    text, turns = messages_text(_maybe_json(obj.get("input")))
+    text, turns = _messages(rec.input)
     if text is None:
         return None
-    failed = str(obj.get("level", "")).upper() == "ERROR"
-    usage = obj.get("usageDetails") or obj.get("usage") or {}
-    start, end = parse_time(obj.get("startTime")), parse_time(obj.get("endTime"))
+    failed = str(rec.level).upper() == "ERROR"
+    usage = rec.usageDetails or rec.usage or {}
+    start, end = cached_time(rec.startTime), cached_time(rec.endTime)
     return Call(
         text=text,
         turns=turns,
         outcome="error" if failed else "ok",
-        error_type=str(obj.get("statusMessage") or "error") if failed else None,
-        model=obj.get("model"),
+        error_type=str(rec.statusMessage or "error") if failed else None,
+        model=rec.model,
         output_tokens=as_int(usage.get("output")) if isinstance(usage, dict) else None,
         latency_s=end - start if start is not None and end is not None else None,
         time=start,
-        feature=obj.get("name"),
+        feature=rec.name,
     )
 
 
-def from_helicone(obj: Mapping[str, Any]) -> Call | None:
+# ------------------------------------------------------------------------- Helicone
+
+
+class _HeliconeBody(msgspec.Struct):
+    messages: Messages = UNSET
+    prompt: Messages = UNSET
+    model: Any = None
+
+
+class _HeliconeResponse(msgspec.Struct):
+    error: Any = None
+
+
+_HeliconeBodyField = _HeliconeBody | Scalar | list[Any]
+_HeliconeResponseField = _HeliconeResponse | Scalar | list[Any]
+_decode_body = msgspec.json.Decoder(_HeliconeBodyField).decode
+_decode_response = msgspec.json.Decoder(_HeliconeResponseField).decode
+
+
+class HeliconeRecord(msgspec.Struct):
+    """A Helicone request record (its request API / export)."""
+
+    request_body: _HeliconeBodyField = None
+    response_status: Any = None
+    response_body: _HeliconeResponseField = None
+    request_properties: Any = None
+    delay_ms: Any = UNSET
+    latency: Any = None
+    response_model: Any = None
+    model: Any = None
+    completion_tokens: Any = None
+    request_created_at: Any = None
+
+
+def _json_text(value: Any, decode: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return decode(value)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            return value
+    return value
+
+
+def from_helicone(rec: HeliconeRecord) -> Call | None:
     """A Helicone request record (its request API / export: ``request_body``, ``response_status``)."""
-    body = _maybe_json(obj.get("request_body"))
-    if not isinstance(body, dict):
+    body = _json_text(rec.request_body, _decode_body)
+    if type(body) is not _HeliconeBody:
         return None
-    text, turns = messages_text(body.get("messages", body.get("prompt")))
+    text, turns = user_text(body.messages if body.messages is not UNSET else body.prompt)
     if text is None:
         return None
-    status = as_int(obj.get("response_status"))
+    status = as_int(rec.response_status)
     failed = status is None or status >= 400 or status <= 0
-    response = _maybe_json(obj.get("response_body"))
-    error = response.get("error") if isinstance(response, dict) else None
-    properties = _mapping(obj.get("request_properties"))
+    response = _json_text(rec.response_body, _decode_response)
+    error = response.error if type(response) is _HeliconeResponse else None
+    properties = _mapping(rec.request_properties)
     outcome, kind = ("error", None) if failed else ("ok", None)
     if "outcome" in properties:
         outcome, kind = classify_outcome(properties["outcome"])
-    latency_ms = as_float(obj.get("delay_ms", obj.get("latency")))
+    latency_ms = as_float(rec.delay_ms if rec.delay_ms is not UNSET else rec.latency)
     return Call(
         text=text,
         turns=turns,
@@ -200,9 +339,9 @@ def from_helicone(obj: Mapping[str, Any]) -> Call | None:
             else None
         ),
         status=status,
-        model=obj.get("response_model") or obj.get("model") or body.get("model"),
-        output_tokens=as_int(obj.get("completion_tokens")),
+        model=rec.response_model or rec.model or body.model,
+        output_tokens=as_int(rec.completion_tokens),
         latency_s=None if latency_ms is None else latency_ms / 1000.0,
-        time=parse_time(obj.get("request_created_at")),
+        time=cached_time(rec.request_created_at),
         feature=properties.get("feature") or properties.get("Helicone-Property-Feature"),
     )

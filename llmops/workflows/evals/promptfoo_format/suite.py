@@ -1,0 +1,307 @@
+"""A promptfoo config as an llmops :class:`~llmops.workflows.evals.suite.Suite`: one case per
+(test, prompt), its messages rendered when loaded, graded with promptfoo's assertions.
+
+:func:`load_promptfoo` reads the config; the eval's trials call :meth:`PromptfooSuite.grade`
+on each output; :func:`provider_target` maps ``providers:`` to an API when no target is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from pydantic import PrivateAttr
+
+from llmops.content import last_user_text
+from llmops.errors import ConfigError, InputError, LlmopsError
+from llmops.workflows.evals.promptfoo_format.asserts import (
+    CallFacts,
+    grade_test,
+    transform_output,
+)
+from llmops.workflows.evals.promptfoo_format.config import Prompt, TestPlan, read_config
+from llmops.workflows.evals.promptfoo_format.graders import http_embedder, model_grader
+from llmops.workflows.evals.promptfoo_format.scripts import ScriptError
+from llmops.workflows.evals.promptfoo_format.templates import TemplateProblem, render
+from llmops.workflows.evals.records import CheckVerdict
+from llmops.workflows.evals.suite import Suite
+
+if TYPE_CHECKING:
+    from llmops.engine.engine import Engine
+    from llmops.engine.result import CallResult
+
+__all__ = ["PromptfooSuite", "load_promptfoo", "provider_target"]
+
+#: a variable printed as is or through a filter (``| default(...)`` makes it optional)
+_OUTPUT_VAR = re.compile(r"\{\{-?\s*([A-Za-z_]\w*)\s*(?:-?\}\}|\|\s*(\w+))")
+
+
+@dataclass(frozen=True, slots=True)
+class CasePlan:
+    """One case: a test on one prompt, with its rendered messages."""
+
+    test: TestPlan
+    messages: tuple[tuple[str, str], ...]
+    prompt_label: str
+
+
+class PromptfooSuite(Suite):
+    """A suite read from a promptfoo config; grading follows promptfoo's semantics."""
+
+    _plans: list[CasePlan] = PrivateAttr(default_factory=list)
+    _providers: list[tuple[str, dict[str, Any]]] = PrivateAttr(default_factory=list)
+    _config_path: Path | None = PrivateAttr(default=None)
+
+    def messages_for(self, index: int) -> list[dict[str, str]]:
+        """The case's messages, rendered when the config was loaded."""
+        return [{"role": r, "content": c} for r, c in self._plans[index].messages]
+
+    def content_hash(self) -> str:
+        """SHA-256 (16 hex digits) of the cases, including their assertions."""
+        data = [
+            [p.messages, repr(p.test.asserts), p.test.options, p.test.threshold]
+            for p in self._plans
+        ]
+        digest = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(digest).hexdigest()[:16]
+
+    @property
+    def providers(self) -> list[tuple[str, dict[str, Any]]]:
+        """The config's ``providers`` as (id, options)."""
+        return list(self._providers)
+
+    async def grade(
+        self, index: int, result: CallResult, engine: Engine, feature: str | None
+    ) -> tuple[list[CheckVerdict], bool]:
+        """Grade case ``index``'s answer; returns the verdicts and whether the test passed."""
+        plan = self._plans[index]
+        test = plan.test
+        messages = self.messages_for(index)
+        facts = _facts(test, messages, result, self.source_dir or Path.cwd())
+        facts.clock = engine.clock
+        output: Any = result.text or ""
+        transform = test.options.get("transform")
+        if isinstance(transform, str):
+            try:
+                output = await transform_output(transform, output, facts)
+            except (ScriptError, TemplateProblem, OSError, ValueError) as exc:
+                return [CheckVerdict("transform", False, 0.0, str(exc))], False
+        judge_feature = self.judge.feature or feature  # by default the target grades
+        grader = model_grader(
+            _asker(engine, judge_feature, self.judge.max_tokens), _embedder(engine, feature)
+        )
+        asserts = test.asserts
+        rubric = test.options.get("rubricPrompt")
+        if rubric is not None:  # options.rubricPrompt: every rubric assertion without its own
+            asserts = tuple(
+                replace(a, rubric_prompt=rubric) if a.rubric_prompt is None else a for a in asserts
+            )
+        graded = await grade_test(asserts, output, facts, grader, threshold=test.threshold)
+        return graded.verdicts, graded.passed
+
+
+def _facts(
+    test: TestPlan, messages: list[dict[str, str]], result: CallResult, base: Path
+) -> CallFacts:
+    from llmops.workflows.loadtest.cost import DEFAULT_PRICES, price_for
+
+    response = result.response
+    cost: float | None = None
+    note = "no token usage reported"
+    if response is not None and response.usage is not None:
+        price = price_for(response.model, DEFAULT_PRICES)
+        if price is None:
+            note = f"no price known for model {response.model!r}"
+        else:
+            usage = response.usage
+            cost = (
+                usage.input_tokens * price.input_per_mtok
+                + usage.output_tokens * price.output_per_mtok
+            ) / 1e6
+    logprobs = getattr(response, "logprobs", None)
+    return CallFacts(
+        vars=test.vars,
+        prompt=last_user_text(messages),
+        base=base,
+        description=test.description,
+        latency_ms=result.latency_s * 1000,
+        cost=cost,
+        cost_note=note,
+        logprobs=logprobs,
+        metadata=test.metadata,
+    )
+
+
+def _asker(engine: Engine, feature: str | None, max_tokens: int) -> Any:
+    async def ask(messages: list[dict[str, str]]) -> str:
+        try:
+            result = await engine.call(messages, feature=feature, max_tokens=max_tokens)
+        except LlmopsError as exc:
+            raise ValueError(f"grader call failed: {exc}") from None
+        if not result.ok or result.text is None:
+            raise ValueError(f"grader call {result.outcome}")
+        return result.text
+
+    return ask
+
+
+def _embedder(engine: Engine, feature: str | None) -> Any:
+    config = engine.config
+    found = (
+        config.provider_for(config.features[feature])
+        if feature is not None and feature in config.features
+        else next(iter(config.providers.items()), None)
+        if len(config.providers) == 1
+        else None
+    )
+    if found is None or found[1].kind != "openai":
+        return None
+    return http_embedder(found[1].base_url, found[1].api_key())
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text.strip()).strip("-").lower()[:60]
+
+
+def _render_prompt(prompt: Prompt, test: TestPlan) -> tuple[tuple[str, str], ...]:
+    variables = test.vars
+    prefix, suffix = str(test.options.get("prefix", "")), str(test.options.get("suffix", ""))
+    if prompt.chat is not None:
+        return tuple((role, render(content, variables)) for role, content in prompt.chat)
+    text = prefix + render(prompt.text or "", variables) + suffix
+    return (("user", text),)
+
+
+def _missing(prompt: Prompt, test: TestPlan) -> list[str]:
+    templates = [prompt.text or ""] if prompt.chat is None else [c for _, c in prompt.chat]
+    used = {
+        m.group(1)
+        for t in templates
+        for m in _OUTPUT_VAR.finditer(t)
+        if m.group(2) not in ("default", "d")
+    }
+    return sorted(used - set(test.vars) - {"loop", "range"})
+
+
+def _scalar(value: Any) -> str | int | float | bool:
+    return value if isinstance(value, (str, int, float, bool)) else json.dumps(value, default=str)
+
+
+def load_promptfoo(path: Path | str) -> PromptfooSuite:
+    """Read a promptfoo config into a :class:`PromptfooSuite` (one case per test and prompt)."""
+    path = Path(path)
+    raw = read_config(path)
+    problems: list[str] = []
+    cases: list[dict[str, Any]] = []
+    plans: list[CasePlan] = []
+    seen: dict[str, int] = {}
+    for i, test in enumerate(raw.tests):
+        base_id = _slug(test.description) if test.description else f"test-{i + 1}"
+        for j, prompt in enumerate(raw.prompts):
+            for name in _missing(prompt, test):
+                problems.append(f"{test.where}.vars: prompt variable {name!r} is not set in vars")
+            try:
+                messages = _render_prompt(prompt, test)
+            except TemplateProblem as exc:
+                problems.append(f"{test.where}: prompt {prompt.label!r}: {exc}")
+                continue
+            case_id = base_id if len(raw.prompts) == 1 else f"{base_id}@p{j + 1}"
+            seen[case_id] = seen.get(case_id, 0) + 1
+            if seen[case_id] > 1:
+                case_id = f"{case_id}#{seen[case_id]}"
+            cases.append(
+                {
+                    "id": case_id,
+                    "description": test.description,
+                    "messages": [{"role": _role(r), "content": c} for r, c in messages],
+                    "vars": {k: _scalar(v) for k, v in test.vars.items()},
+                }
+            )
+            plans.append(CasePlan(test, messages, prompt.label))
+    if problems:
+        raise ConfigError(sorted(set(problems), key=problems.index))
+    name = _slug(raw.description) if raw.description else _slug(path.parent.resolve().name)
+    model = _model_hint(raw.providers)
+    try:
+        suite = PromptfooSuite.model_validate(
+            {
+                "name": name or "promptfoo",
+                "description": raw.description,
+                "target": {"model": model},
+                "judge": {"max_tokens": 512},
+                "defaults": {"max_tokens": _max_tokens(raw.providers)},
+                "cases": cases,
+            }
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    suite._plans = plans
+    suite._providers = raw.providers
+    suite._config_path = path
+    return suite
+
+
+def _max_tokens(providers: list[tuple[str, dict[str, Any]]]) -> int:
+    """The first provider's ``config.max_tokens``, else 1024 (promptfoo sets no cap of its own)."""
+    cfg = providers[0][1].get("config") if providers else None
+    value = cfg.get("max_tokens") if isinstance(cfg, dict) else None
+    return value if isinstance(value, int) and value > 0 else 1024
+
+
+def _role(role: str) -> str:
+    return (
+        role
+        if role in ("system", "user", "assistant")
+        else "system"
+        if role == "developer"
+        else "user"
+    )
+
+
+def _model_hint(providers: list[tuple[str, dict[str, Any]]]) -> str | None:
+    if not providers:
+        return None
+    parts = providers[0][0].split(":")
+    return parts[-1] if len(parts) >= 2 and parts[-1] else None
+
+
+_APIS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
+
+
+def provider_target(suite: PromptfooSuite) -> tuple[str, str, str] | None:
+    """``(base URL, kind, model)`` of the config's provider, for a run given no target.
+
+    ``openai:<model>`` / ``openai:chat:<model>`` call the OpenAI API (or the provider's
+    ``config.apiBaseUrl``), ``anthropic:messages:<model>`` the Anthropic API. Any other
+    provider, or several, raise one :class:`~llmops.errors.InputError` naming them.
+    """
+    providers = suite.providers
+    if not providers:
+        return None
+    if len(providers) > 1:
+        names = ", ".join(p for p, _ in providers)
+        raise InputError(
+            f"providers: {names}: llmops runs one target per run; give --target URL --model M "
+            "(or keep one provider)"
+        )
+    ident, options = providers[0]
+    parts = ident.split(":")
+    if parts[0] == "openai" and len(parts) in (2, 3) and (len(parts) == 2 or parts[1] == "chat"):
+        kind = "openai"
+    elif parts[:2] == ["anthropic", "messages"] and len(parts) == 3:
+        kind = "anthropic"
+    else:
+        raise InputError(
+            f"providers: {ident!r} is not supported without --target; llmops maps "
+            "openai:<model>, openai:chat:<model> and anthropic:messages:<model>, or give "
+            "--target URL --provider openai|anthropic --model M"
+        )
+    raw_cfg = options.get("config")
+    cfg: dict[str, Any] = raw_cfg if isinstance(raw_cfg, dict) else {}
+    url = str(cfg.get("apiBaseUrl") or cfg.get("apiHost") or _APIS[kind])
+    return url, kind, parts[-1]

@@ -1,0 +1,163 @@
+"""promptfoo-format configs (written here, in promptfoo's documented format) run against the
+loopback mock; each case's verdict is what promptfoo's documented semantics give."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from llmops.workflows.evals.records import CaseRecord
+from tests.evals.promptfoo.conftest import HERE, by_id, run_config
+
+pytestmark = pytest.mark.loopback
+
+
+@cache
+def _run(name: str, url: str) -> dict[str, CaseRecord]:
+    return by_id(run_config(HERE / name / "promptfooconfig.yaml", url))
+
+
+def verdicts(name: str, url: str) -> dict[str, bool]:
+    return {cid: rec.passed for cid, rec in _run(name, url).items()}
+
+
+def test_string_assertions_and_their_not_forms(mock_url: str) -> None:
+    got = verdicts("basic", mock_url)
+    assert got == {
+        "equals": True,
+        "equals-fails-on-a-different-text": False,
+        "contains-and-icontains": True,
+        "any-and-all": True,
+        "contains-all-fails-when-one-is-missing": False,
+        "starts-with-and-regex": True,
+        "templated-value": True,
+        "no-assertions-just-records-the-output": True,
+    }
+
+
+def test_a_test_without_assertions_records_its_output(mock_url: str) -> None:
+    rec = _run("basic", mock_url)["no-assertions-just-records-the-output"]
+    assert rec.output == "Paris is the capital of France."
+    # only defaultTest's assertion applies
+    assert [v.check for v in rec.checks] == ["not-icontains:as an AI"]
+
+
+def test_a_failing_not_assertion_says_what_it_expected_not_to_see(mock_url: str) -> None:
+    rec = _run("basic", mock_url)["equals-fails-on-a-different-text"]
+    assert rec.checks[1].reason == "expected output to equal 'Paris'"
+
+
+def test_prompts_and_tests_from_files_globs_and_csv(mock_url: str) -> None:
+    got = verdicts("files", mock_url)
+    # 3 prompts (a glob of two text files, a chat JSON file) x 4 tests (CSV rows, YAML glob)
+    assert len(got) == 12
+    for test in ("double-charge", "login", "crash"):
+        assert all(got[f"{test}@p{i}"] for i in (1, 2, 3)), test
+    assert not any(got[f"wrong-label@p{i}"] for i in (1, 2, 3))
+
+
+def test_csv_expected_columns_become_assertions(mock_url: str) -> None:
+    rec = _run("files", mock_url)["double-charge@p1"]
+    assert [v.check for v in rec.checks] == ["equals:billing", "not-contains:refund"]
+
+
+def test_json_assertions(mock_url: str) -> None:
+    got = verdicts("json", mock_url)
+    assert got == {
+        "is-json-with-an-inline-schema": True,
+        "is-json-with-a-schema-file-that-fails": False,
+        "contains-json-in-prose": True,
+        "contains-json-fails-on-plain-text": False,
+    }
+    reason = _run("json", mock_url)["is-json-with-a-schema-file-that-fails"].checks[0].reason
+    assert "'email' is a required property" in reason
+
+
+def test_text_metrics_latency_cost_and_perplexity(mock_url: str) -> None:
+    runs = _run("metrics", mock_url)
+    assert {cid: r.passed for cid, r in runs.items()} == {
+        "close-edits-pass-levenshtein": True,
+        "rouge-and-bleu-on-a-summary": True,
+        "bleu-below-its-threshold": False,
+        "latency-and-cost": True,
+        "perplexity-without-logprobs": False,
+    }
+    assert "logprobs" in runs["perplexity-without-logprobs"].checks[0].reason
+
+
+@pytest.mark.usefixtures("node")
+def test_javascript_and_python_assertions_and_transforms(mock_url: str) -> None:
+    runs = _run("scripts", mock_url)
+    assert {cid: r.passed for cid, r in runs.items()} == {
+        "javascript-inline": True,
+        "javascript-files": True,
+        "javascript-that-fails": False,
+        "python-inline-and-files": True,
+        "python-that-raises-fails-the-assertion": False,
+        "test-level-transform-runs-before-every-assertion": True,
+    }
+    inline = runs["javascript-inline"].checks
+    assert inline[1].score == pytest.approx(1 / 6)  # {pass, score, reason} from JavaScript
+    assert "AttributeError" in runs["python-that-raises-fails-the-assertion"].checks[0].reason
+
+
+@pytest.mark.usefixtures("node")
+def test_model_graded_assertions_through_the_engine(mock_url: str) -> None:
+    runs = _run("graded", mock_url)
+    assert {cid: r.passed for cid, r in runs.items()} == {
+        "llm-rubric-pass": True,
+        "llm-rubric-fail": False,
+        "llm-rubric-under-its-threshold": False,
+        "custom-rubricprompt": True,
+        "closedqa": True,
+        "factuality": True,
+        "g-eval": True,
+        "context-metrics": True,
+        "context-faithfulness-under-its-threshold": False,
+        "answer-relevance": True,
+        "similar": True,
+        "a-failing-contexttransform-fails-the-assertion": False,
+        "context-from-the-output-with-contexttransform": True,
+        "rubricprompt-from-the-test-options": True,
+    }
+    assert runs["g-eval"].checks[0].score == pytest.approx(0.8)
+    assert runs["llm-rubric-fail"].checks[0].reason == "it is polite, not rude"
+    failing = runs["a-failing-contexttransform-fails-the-assertion"].checks[0]
+    assert "javascript raised" in failing.reason
+
+
+@pytest.mark.usefixtures("node")
+def test_weights_thresholds_assert_sets_expansion_and_scenarios(mock_url: str) -> None:
+    runs = _run("structure", mock_url)
+    assert {cid: r.passed for cid, r in runs.items()} == {
+        "weighted-score-reaches-the-test-threshold": True,
+        "weighted-score-misses-the-test-threshold": False,
+        "weight-zero-still-fails-the-test": False,
+        "assert-set-with-its-own-threshold": True,
+        "expanded": True,
+        "expanded#2": True,
+        "expanded#3": True,
+        "expanded#4": True,
+        "labels": True,
+    }
+    assert runs["weighted-score-reaches-the-test-threshold"].checks[0].check == (
+        "contains:Paris [accuracy]"
+    )
+
+
+def test_cli_runs_a_config_as_it_is_with_target(
+    mock_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from llmops.cli.app import app
+
+    monkeypatch.chdir(tmp_path)
+    config = HERE / "json" / "promptfooconfig.yaml"
+    args = ["eval", str(config), "--target", mock_url, "--model", "gpt-4o-mini", "--no-record"]
+    result = CliRunner().invoke(app, [*args, "--report-dir", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+    assert "2/4 passed" in result.output
+    assert (tmp_path / "reports" / "eval-json-assertions.json").is_file()
