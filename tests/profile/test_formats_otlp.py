@@ -122,3 +122,16 @@ def test_spans_that_are_not_genai_inference_are_not_calls() -> None:
         kv("http.request.method", {"stringValue": "POST"})
     ]
     assert read(line)[1] == []
+
+
+def test_values_of_unexpected_types_never_make_a_line_unreadable() -> None:
+    good = span_line(kv("gen_ai.prompt", {"stringValue": "still read"}))
+    scope = good["resourceSpans"][0]["scopeSpans"][0]
+    scope["spans"] = [None, 3, ["x"], {"status": "weird", "attributes": 7}, *scope["spans"]]
+    good["resourceSpans"] = [5, *good["resourceSpans"]]
+    logs = user_log_line("x")
+    logs["resourceLogs"][0]["scopeLogs"][0]["logRecords"].insert(0, {"spanId": 12, "body": []})
+    fmt, calls = read({**good, **logs})
+    assert fmt == "otel"
+    assert [c.text for c in calls if c.outcome is not None] == ["still read"]
+    assert [c.text for c in calls if c.outcome is None] == ["x"]
