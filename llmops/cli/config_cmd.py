@@ -22,18 +22,22 @@ def register(app: typer.Typer) -> None:
     @config_app.command("check")
     @guarded
     def check(
-        file: Annotated[Path, typer.Argument(help="The configuration file to validate.")] = Path(
-            DEFAULT_CONFIG_FILE
-        ),
+        files: Annotated[
+            list[Path] | None,
+            typer.Argument(help="The configuration files to validate (default llmops.yaml)."),
+        ] = None,
     ) -> None:
-        """Validate FILE: one line per problem (file:line: key.path: got ..., expected ...).
+        """Validate FILE…: one line per problem (file:line: key.path: got ..., expected ...).
 
-        Exit codes: 0 valid; 2 not valid or not readable.
+        Several files (as the pre-commit hook passes them) are checked in turn, up to the first
+        that is not valid. Exit codes: 0 valid; 2 not valid or not readable.
         """
         from llmops.config import load_config  # pydantic: loaded when a command needs it
 
-        cfg = load_config(file)
-        typer.echo(f"{file}: ok ({len(cfg.providers)} provider(s), {len(cfg.features)} feature(s))")
+        for file in files or [Path(DEFAULT_CONFIG_FILE)]:
+            cfg = load_config(file)
+            counts = f"{len(cfg.providers)} provider(s), {len(cfg.features)} feature(s)"
+            typer.echo(f"{file}: ok ({counts})")
 
     @config_app.command("schema")
     @guarded
