@@ -415,6 +415,20 @@ class RunbookConfig(_Strict):
     waivers: list[RunbookWaiver] = Field(default_factory=list)
 
 
+class TelemetryConfig(_Strict):
+    """The ``telemetry:`` section: OpenTelemetry spans and metrics from every engine call.
+
+    Needs the ``otel`` extra (``pip install 'llmops-toolkit[otel]'``); the spans and metrics go
+    to the application's own OpenTelemetry SDK set-up (the global tracer and meter providers).
+    Message content is recorded only with ``capture_content: true``.
+    """
+
+    opentelemetry: bool = Field(default=False, description="Emit OpenTelemetry spans and metrics.")
+    capture_content: bool = Field(
+        default=False, description="Record prompts and answers on the spans (off by default)."
+    )
+
+
 class LlmopsConfig(_Strict):
     """The whole ``llmops.yaml``."""
 
@@ -426,6 +440,7 @@ class LlmopsConfig(_Strict):
     features: dict[str, FeatureConfig] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=StateConfig)
     events_log: str | None = Field(default=None, description="JSON-lines file for engine events.")
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     runbook: RunbookConfig | None = None
 
     def _model_for(self, feature: FeatureConfig) -> str | None:
