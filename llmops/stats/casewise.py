@@ -1,0 +1,239 @@
+"""Per-case drift statistics: did the cases fail more than their own history says they should?
+
+Why per case, and why this test (the measured defects are in issue 12):
+
+- **Each case has its own pass probability.** A model at temperature passes some cases always and
+  others half the time. The history's per-case pass counts are shrunk towards the suite with an
+  empirical-Bayes Beta prior (:func:`beta_prior`, method of moments on the baseline's per-case
+  rates), so a case seen 7/7 is expected to fail rarely but not never, and nothing is rounded to
+  0 or 1. Under "nothing changed" a case's failures in ``k`` new trials follow the Beta-binomial
+  predictive (:data:`scipy.stats.betabinom`).
+- **A drop is a few cases that broke, more often than all cases a little.** The statistic is a
+  weighted count of failures, ``T = sum(w_i * fails_i)``, where a case's weight grows with how
+  surprising its failure is (``w = round(log2(0.5 / q))`` clipped to 1..:data:`MAX_WEIGHT`, ``q``
+  the predictive failure rate): a reliable case failing counts up to 5 times a flaky one failing.
+  The weights are fixed before the new outcomes are looked at, so the test stays exact.
+- **Exact, not asymptotic.** The null distribution of ``T`` is the convolution of the cases'
+  predictive distributions (:func:`scipy.signal.convolve`, a pairwise tree), and the p-value is
+  its upper tail. Failures of reliable cases are rare events, so a normal approximation would
+  raise too many alarms.
+- **Two stages** (:func:`two_stage_p`): when the scheduled run's evidence is suggestive but not
+  conclusive, cases are re-run at once and a second, independent p-value (the re-run trials
+  against the predictive conditioned on all data before them) is combined with the first by
+  Bauer and Koehne's (1994) product rule, whose size is exactly the level spent.
+- **Repeated looks** (:func:`look_alpha`): the k-th look after a change point spends
+  ``alpha / 2**k``, so the chance of any false alarm over all looks stays below ``alpha``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import signal  # type: ignore[import-untyped]
+from scipy import stats as sps
+
+__all__ = [
+    "LOOK_SHARES",
+    "MAX_WEIGHT",
+    "RERUN_BELOW",
+    "BetaPrior",
+    "WeightedTest",
+    "beta_prior",
+    "look_alpha",
+    "two_stage_p",
+    "weighted_fail_test",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: the largest weight a single failure can carry
+MAX_WEIGHT = 5
+#: a first-stage p-value below this (but not yet conclusive) asks for an immediate re-run
+RERUN_BELOW = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class BetaPrior:
+    """The suite's spread of per-case pass probabilities: Beta(``a``, ``b``)."""
+
+    a: float
+    b: float
+
+    @property
+    def mean(self) -> float:
+        """The prior mean pass probability."""
+        return self.a / (self.a + self.b)
+
+
+def beta_prior(passed: Sequence[int], total: Sequence[int]) -> BetaPrior:
+    """Fit Beta(a, b) to per-case pass counts by the method of moments.
+
+    The between-case variance is the observed variance of the per-case rates minus the binomial
+    part expected from ``total`` trials each; ``a + b`` (the prior's weight in trials) is
+    clipped to [2, 1000] so a handful of cases cannot make it degenerate.
+    """
+    x = np.asarray(passed, dtype=np.float64)
+    m = np.asarray(total, dtype=np.float64)
+    keep = m > 0
+    if not keep.any():
+        return BetaPrior(1.0, 1.0)
+    x, m = x[keep], m[keep]
+    mu = float(np.clip(x.sum() / m.sum(), 0.01, 0.99))
+    between = float(np.var(x / m)) - float(np.mean(mu * (1.0 - mu) / m))
+    strength = 1000.0 if between <= 0 else mu * (1.0 - mu) / between - 1.0
+    strength = min(1000.0, max(2.0, strength))
+    return BetaPrior(mu * strength, (1.0 - mu) * strength)
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedTest:
+    """The weighted failure-count test of one set of new trials against a predictive.
+
+    ``statistic`` is the observed ``T``; ``null_pmf[t]`` is P(T = t) when nothing changed;
+    ``p_value`` is P(T >= statistic). ``fail_rate`` holds each case's predictive failure rate,
+    ``weights`` its weight and ``trials`` its new trials, in the order given.
+    """
+
+    statistic: int
+    p_value: float
+    null_pmf: FloatArray
+    fail_rate: FloatArray
+    weights: IntArray
+    trials: IntArray
+
+    def critical(self, level: float) -> int:
+        """The smallest ``t`` with P(T >= t) <= ``level`` under the null."""
+        tail = np.cumsum(self.null_pmf[::-1])[::-1]
+        above = np.nonzero(tail <= level)[0]
+        return int(above[0]) if above.size else len(self.null_pmf)
+
+    def null_median(self) -> int:
+        """The median of ``T`` under the null."""
+        return int(np.searchsorted(np.cumsum(self.null_pmf), 0.5))
+
+    def detectable_drop(self, level: float) -> float:
+        """The drop (a fraction of trials) that this test flags at ``level`` half the time.
+
+        The drop is modelled as cases that break outright (fail every trial), chosen at random:
+        each moves ``T`` by ``w * k * (1 - q)`` and the pass rate by ``k * (1 - q)`` trials, so
+        ``T``'s median moves by the drop times the trials times the pass-weighted mean weight,
+        and the test fires half the time once that median reaches the critical value.
+        """
+        passes = self.trials * (1.0 - self.fail_rate)
+        if passes.sum() <= 0:
+            return math.inf
+        mean_weight = float((self.weights * passes).sum() / passes.sum())
+        need = self.critical(level) - self.null_median()
+        if need > (self.weights * passes).sum():
+            return math.inf
+        return max(0.0, need) / (float(self.trials.sum()) * mean_weight)
+
+
+def _weights(fail_rate: FloatArray) -> IntArray:
+    raw = np.rint(np.log2(0.5 / np.maximum(fail_rate, 1e-9)))
+    return np.clip(raw, 1, MAX_WEIGHT).astype(np.int64)
+
+
+def _null_pmf(pmfs: list[FloatArray], weights: IntArray) -> FloatArray:
+    arrays: list[FloatArray] = []
+    for pmf, w in zip(pmfs, weights, strict=True):
+        spread = np.zeros((len(pmf) - 1) * int(w) + 1)
+        spread[:: int(w)] = pmf
+        arrays.append(spread)
+    if not arrays:
+        return np.ones(1)
+    while len(arrays) > 1:
+        paired = [
+            np.asarray(signal.convolve(arrays[i], arrays[i + 1]), dtype=np.float64)
+            for i in range(0, len(arrays) - 1, 2)
+        ]
+        arrays = paired + ([arrays[-1]] if len(arrays) % 2 else [])
+    out = np.clip(arrays[0], 0.0, None)
+    return np.asarray(out / out.sum(), dtype=np.float64)
+
+
+def weighted_fail_test(
+    prior: BetaPrior,
+    passed_before: npt.ArrayLike,
+    total_before: npt.ArrayLike,
+    failed_now: npt.ArrayLike,
+    trials_now: npt.ArrayLike,
+) -> WeightedTest:
+    """Test whether the new trials fail more than each case's predictive says.
+
+    Per case ``i``: ``passed_before[i]`` of ``total_before[i]`` earlier trials passed (the data
+    the predictive is conditioned on), and ``failed_now[i]`` of ``trials_now[i]`` new trials
+    failed. The predictive is Beta-binomial with the posterior Beta(a + passes, b + fails) of
+    the fitted prior or, when it expects more failures, of a weak prior with the same mean and
+    one trial's weight. The method-of-moments fit is noisy on tens of cases; an over-confident
+    fit shrinks a flaky case's history towards the suite's mean and makes its failures look
+    surprising. Taking the posterior that expects more failures, case by case, keeps the test's
+    false-alarm rate at or below its level whichever way the fit errs (measured in
+    ``benchmarks/drift_power.py``), at some cost in power on flaky cases.
+    """
+    x = np.asarray(passed_before, dtype=np.float64)
+    m = np.asarray(total_before, dtype=np.float64)
+    f = np.asarray(failed_now, dtype=np.int64)
+    k = np.asarray(trials_now, dtype=np.int64)
+    # Beta parameters of each case's failure probability: the fitted prior's posterior, or the
+    # weak prior's (same mean, one trial's weight) when that one expects more failures
+    fail_a = prior.b + m - x
+    pass_b = prior.a + x
+    weak_fail = (1.0 - prior.mean) + m - x
+    weak_pass = prior.mean + x
+    weak = weak_fail / (weak_fail + weak_pass) > fail_a / (fail_a + pass_b)
+    fail_a = np.where(weak, weak_fail, fail_a)
+    pass_b = np.where(weak, weak_pass, pass_b)
+    rate = fail_a / (fail_a + pass_b)
+    weights = _weights(rate)
+    pmfs = [
+        np.asarray(sps.betabinom.pmf(np.arange(int(ki) + 1), int(ki), ai, bi), dtype=np.float64)
+        for ki, ai, bi in zip(k, fail_a, pass_b, strict=True)
+    ]
+    null = _null_pmf(pmfs, weights)
+    t = int((weights * f).sum())
+    p = float(min(1.0, null[t:].sum())) if t < len(null) else 0.0
+    return WeightedTest(t, p, null, rate, weights, k)
+
+
+#: the share of ``alpha`` each look after a change point spends: looks 1, 2, 3, then halving
+LOOK_SHARES = (0.5, 0.25, 0.125)
+
+
+def look_alpha(alpha: float, look: int) -> float:
+    """The level the ``look``-th look (1-based) after a change point may spend
+    (:data:`LOOK_SHARES`, then half the previous), so every look together spends at most
+    ``alpha``."""
+    if look < 1:
+        raise ValueError(f"looks count from 1, got {look}")
+    if look <= len(LOOK_SHARES):
+        return alpha * LOOK_SHARES[look - 1]
+    return alpha * LOOK_SHARES[-1] / 2.0 ** (look - len(LOOK_SHARES))
+
+
+def two_stage_p(
+    first: float, second: float | None, *, level: float, rerun: bool, below: float = RERUN_BELOW
+) -> float:
+    """The overall p-value of the two-stage design (Bauer & Koehne 1994).
+
+    Stage one stops with a regression when ``first < level / 2`` and asks for a re-run when
+    ``level / 2 <= first < below``; stage two rejects when ``first * second`` is small. The
+    returned p is the null probability (``first``, ``second`` independent uniforms) of a result
+    at least as extreme, so comparing it with ``level`` is the whole decision. Without a
+    re-run design (``rerun`` false) the first p-value stands alone. When the design planned a
+    re-run that did not happen (``second`` None: refused by the cost guard), only stage one's
+    half of the level was available: ``2 * first``.
+    """
+    stop = level / 2.0
+    if not rerun or first < stop or first >= below:
+        return first
+    if second is None:
+        return min(1.0, 2.0 * first)
+    c = first * second
+    # P(p1 < stop) + P(stop <= p1 < below, p1 * p2 <= c), p1 and p2 independent uniforms
+    return min(1.0, stop + max(0.0, c - stop) + c * math.log(below / max(c, stop)))
