@@ -123,7 +123,12 @@ class Replicate:
             return c, 0
         plan = plan_rerun(run, [t for t in {x.case_id for x in run.cases}], seed=len(history))
         idx = np.array([self.ids.index(k) for k in plan.cases], dtype=np.int64)
-        again = make_run((run.started_at - T0) / DAY, self.draw_n(p_now[idx], [plan.repeats[self.ids[i]] for i in idx]), run.model_reported or "", [self.ids[i] for i in idx])
+        again = make_run(
+            (run.started_at - T0) / DAY,
+            self.draw_n(p_now[idx], [plan.repeats[self.ids[i]] for i in idx]),
+            run.model_reported or "",
+            [self.ids[i] for i in idx],
+        )
         return compare(run, history, rerun=Rerun(plan, again, 0.0), advice=False), plan.calls
 
 
@@ -216,7 +221,7 @@ def legacy_compare() -> Compare | None:
         return None
     module = types.ModuleType("legacy_compare")
     sys.modules["legacy_compare"] = module
-    exec(compile(src, "legacy_compare.py", "exec"), module.__dict__)  # noqa: S102
+    exec(compile(src, "legacy_compare.py", "exec"), module.__dict__)
     fn: Compare = module.compare
     return fn
 
@@ -264,7 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "quiet_regression": float(np.mean([r["quiet_regression"] for r in rows])),
         "quiet_warn": float(np.mean([r["quiet_warn"] for r in rows])),
     }
-    print(f"pooled quiet runs: REGRESSION {summary['quiet_regression']:.2%}, WARN {summary['quiet_warn']:.2%}")
+    print(
+        f"pooled quiet runs: REGRESSION {summary['quiet_regression']:.2%}, WARN {summary['quiet_warn']:.2%}"
+    )
     elapsed = time.monotonic() - started
     print(f"{len(cells)} cells x {args.reps} replicates in {elapsed:.0f} s")
     if args.out and args.out.name:

@@ -161,6 +161,7 @@ def register(app: typer.Typer) -> None:
         threshold: Annotated[float, typer.Option(help="Drop (points) that counts as a regression.")] = 3.0,
         alpha: Annotated[float, typer.Option(help="Significance level of the paired test.")] = 0.01,
         fail_on: Annotated[str, typer.Option(help="Exit 1 on: regression | warn.")] = "regression",
+        no_rerun: Annotated[bool, typer.Option("--no-rerun", help="With --compare: do not re-run suspect cases when a drop is not yet conclusive (by default at most one more suite's worth of calls).")] = False,
         every: Annotated[str | None, typer.Option(help="Keep running on this schedule, e.g. 24h.")] = None,
         jitter: Annotated[str | None, typer.Option(help="Random delay added to each scheduled run (default 5% of --every).")] = None,
         max_runs: Annotated[int | None, typer.Option(min=1, help="With --every: stop after this many runs.")] = None,
@@ -205,6 +206,7 @@ def register(app: typer.Typer) -> None:
             candidate_model=candidate_model,
             history_days=max(30.0, parse_duration(window, where="--window") / DAY),
             baseline_since=_parse_since(baseline_since),
+            rerun=not no_rerun,
         )
         job = _Job(
             loaded, resolved, opts, history=history, seed=seed, all_cases=all_cases,

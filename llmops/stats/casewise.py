@@ -8,13 +8,13 @@ Why per case, and why this test (the measured defects are in issue 12):
   rates), so a case seen 7/7 is expected to fail rarely but not never, and nothing is rounded to
   0 or 1. Under "nothing changed" a case's failures in ``k`` new trials follow the Beta-binomial
   predictive (:data:`scipy.stats.betabinom`).
-- **A drop is a few cases that broke, more often than all cases a little.** The statistic is a
-  weighted count of failures, ``T = sum(w_i * fails_i)``, where a case's weight grows with how
-  surprising its failure is (``w = round(log2(0.5 / q))`` clipped to 1..:data:`MAX_WEIGHT`, ``q``
-  the predictive failure rate): a reliable case failing counts up to 5 times a flaky one failing.
-  The weights are fixed before the new outcomes are looked at, so the test stays exact.
-- **Exact, not asymptotic.** The null distribution of ``T`` is the convolution of the cases'
-  predictive distributions (:func:`scipy.signal.convolve`, a pairwise tree), and the p-value is
+- **A drop is a few cases that broke, more often than all cases a little.** The statistic sums
+  each case's *surprise*, ``-ln P(F >= f)`` under its predictive (Fisher's combination, case by
+  case): a reliable case failing counts more than a flaky one, and a case failing every trial of
+  the pooled runs counts far more than the same failures spread over several cases. The scores
+  are fixed by the history before the new outcomes are looked at, so the test stays exact.
+- **Exact, not asymptotic.** The null distribution of the total (scores rounded to a lattice of
+  :data:`SCORE_UNIT` nats) is the convolution of the cases' predictive distributions (:func:`scipy.signal.convolve`, a pairwise tree), and the p-value is
   its upper tail. Failures of reliable cases are rare events, so a normal approximation would
   raise too many alarms.
 - **Two stages** (:func:`two_stage_p`): when the scheduled run's evidence is suggestive but not
@@ -38,8 +38,9 @@ from scipy import stats as sps
 
 __all__ = [
     "LOOK_SHARES",
-    "MAX_WEIGHT",
+    "MAX_SURPRISE",
     "RERUN_BELOW",
+    "SCORE_UNIT",
     "BetaPrior",
     "WeightedTest",
     "beta_prior",
@@ -51,8 +52,10 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: the largest weight a single failure can carry
-MAX_WEIGHT = 5
+#: the resolution of the surprise score (nats per unit of the exact null's lattice)
+SCORE_UNIT = 0.25
+#: a case's surprise is capped here (nats): one case cannot outweigh the suite on its own
+MAX_SURPRISE = 12.0
 #: a first-stage p-value below this (but not yet conclusive) asks for an immediate re-run
 RERUN_BELOW = 0.5
 
@@ -83,7 +86,8 @@ def beta_prior(passed: Sequence[int], total: Sequence[int]) -> BetaPrior:
     if not keep.any():
         return BetaPrior(1.0, 1.0)
     x, m = x[keep], m[keep]
-    mu = float(np.clip(x.sum() / m.sum(), 0.01, 0.99))
+    half = 0.5 / m.sum()  # a suite that never failed is not certain never to fail
+    mu = float(np.clip(x.sum() / m.sum(), half, 1.0 - half))
     between = float(np.var(x / m)) - float(np.mean(mu * (1.0 - mu) / m))
     strength = 1000.0 if between <= 0 else mu * (1.0 - mu) / between - 1.0
     strength = min(1000.0, max(2.0, strength))
@@ -92,58 +96,58 @@ def beta_prior(passed: Sequence[int], total: Sequence[int]) -> BetaPrior:
 
 @dataclass(frozen=True, slots=True)
 class WeightedTest:
-    """The weighted failure-count test of one set of new trials against a predictive.
+    """The per-case surprise test of one set of new trials against each case's predictive.
 
-    ``statistic`` is the observed ``T``; ``null_pmf[t]`` is P(T = t) when nothing changed;
-    ``p_value`` is P(T >= statistic). ``fail_rate`` holds each case's predictive failure rate,
-    ``weights`` its weight and ``trials`` its new trials, in the order given.
+    A case's *surprise* at ``f`` failures is ``-ln P(F >= f)`` under its predictive (0 for no
+    failure), counted in units of :data:`SCORE_UNIT` nats; ``statistic`` is the suite's total.
+    ``null_pmf[t]`` is P(total = t) when nothing changed, ``p_value`` P(total >= statistic).
+    ``fail_rate`` holds each case's predictive failure rate, ``trials`` its new trials,
+    ``scores[i][f]`` its surprise at ``f`` failures and ``expected`` its mean surprise.
     """
 
     statistic: int
     p_value: float
     null_pmf: FloatArray
     fail_rate: FloatArray
-    weights: IntArray
     trials: IntArray
+    scores: list[IntArray]
+    expected: FloatArray
 
     def critical(self, level: float) -> int:
-        """The smallest ``t`` with P(T >= t) <= ``level`` under the null."""
+        """The smallest ``t`` with P(total >= t) <= ``level`` under the null."""
         tail = np.cumsum(self.null_pmf[::-1])[::-1]
         above = np.nonzero(tail <= level)[0]
         return int(above[0]) if above.size else len(self.null_pmf)
 
     def null_median(self) -> int:
-        """The median of ``T`` under the null."""
+        """The median of the total under the null."""
         return int(np.searchsorted(np.cumsum(self.null_pmf), 0.5))
 
     def detectable_drop(self, level: float) -> float:
         """The drop (a fraction of trials) that this test flags at ``level`` half the time.
 
         The drop is modelled as cases that break outright (fail every trial), chosen at random:
-        each moves ``T`` by ``w * k * (1 - q)`` and the pass rate by ``k * (1 - q)`` trials, so
-        ``T``'s median moves by the drop times the trials times the pass-weighted mean weight,
-        and the test fires half the time once that median reaches the critical value.
+        breaking case ``i`` raises the total by ``scores[i][k] - expected[i]`` and lowers the
+        pass rate by ``k * (1 - q)`` trials. The test fires half the time once the median total
+        reaches the critical value; the total's rise per point of drop is the suite's ratio of
+        the two sums.
         """
         passes = self.trials * (1.0 - self.fail_rate)
         if passes.sum() <= 0:
             return math.inf
-        mean_weight = float((self.weights * passes).sum() / passes.sum())
+        rise = np.array([sc[-1] for sc in self.scores], dtype=np.float64) - self.expected
+        per_drop = float(rise.sum() / passes.sum())
         need = self.critical(level) - self.null_median()
-        if need > (self.weights * passes).sum():
+        if per_drop <= 0 or need > rise.sum():
             return math.inf
-        return max(0.0, need) / (float(self.trials.sum()) * mean_weight)
+        return max(0.0, need) / per_drop / float(self.trials.sum())
 
 
-def _weights(fail_rate: FloatArray) -> IntArray:
-    raw = np.rint(np.log2(0.5 / np.maximum(fail_rate, 1e-9)))
-    return np.clip(raw, 1, MAX_WEIGHT).astype(np.int64)
-
-
-def _null_pmf(pmfs: list[FloatArray], weights: IntArray) -> FloatArray:
+def _null_pmf(pmfs: list[FloatArray], scores: list[IntArray]) -> FloatArray:
     arrays: list[FloatArray] = []
-    for pmf, w in zip(pmfs, weights, strict=True):
-        spread = np.zeros((len(pmf) - 1) * int(w) + 1)
-        spread[:: int(w)] = pmf
+    for pmf, sc in zip(pmfs, scores, strict=True):
+        spread = np.zeros(int(sc[-1]) + 1)
+        np.add.at(spread, sc, pmf)
         arrays.append(spread)
     if not arrays:
         return np.ones(1)
@@ -175,6 +179,10 @@ def weighted_fail_test(
     surprising. Taking the posterior that expects more failures, case by case, keeps the test's
     false-alarm rate at or below its level whichever way the fit errs (measured in
     ``benchmarks/drift_power.py``), at some cost in power on flaky cases.
+
+    The statistic sums each case's surprise ``-ln P(F >= f)``: convex in the failures, so a
+    reliable case failing every new trial (what a broken case does) counts far more than the
+    same number of failures spread over cases, which is what noise does.
     """
     x = np.asarray(passed_before, dtype=np.float64)
     m = np.asarray(total_before, dtype=np.float64)
@@ -190,15 +198,23 @@ def weighted_fail_test(
     fail_a = np.where(weak, weak_fail, fail_a)
     pass_b = np.where(weak, weak_pass, pass_b)
     rate = fail_a / (fail_a + pass_b)
-    weights = _weights(rate)
-    pmfs = [
-        np.asarray(sps.betabinom.pmf(np.arange(int(ki) + 1), int(ki), ai, bi), dtype=np.float64)
-        for ki, ai, bi in zip(k, fail_a, pass_b, strict=True)
-    ]
-    null = _null_pmf(pmfs, weights)
-    t = int((weights * f).sum())
+    pmfs: list[FloatArray] = [np.ones(1)] * len(k)
+    scores: list[IntArray] = [np.zeros(1, dtype=np.int64)] * len(k)
+    for n in np.unique(k):  # one scipy call per number of trials, all such cases at once
+        idx = np.nonzero(k == n)[0]
+        support = np.arange(int(n) + 1)[None, :]
+        a, b = fail_a[idx, None], pass_b[idx, None]
+        pmf = np.asarray(sps.betabinom.pmf(support, int(n), a, b), dtype=np.float64)
+        tail = np.asarray(sps.betabinom.sf(support - 1, int(n), a, b), dtype=np.float64)
+        nats = np.minimum(-np.log(np.clip(tail, 1e-300, 1.0)), MAX_SURPRISE)
+        units = np.rint(nats / SCORE_UNIT).astype(np.int64)
+        for row, i in enumerate(idx):
+            pmfs[i], scores[i] = pmf[row], units[row]
+    null = _null_pmf(pmfs, scores)
+    t = int(sum(int(sc[fi]) for sc, fi in zip(scores, f, strict=True)))
     p = float(min(1.0, null[t:].sum())) if t < len(null) else 0.0
-    return WeightedTest(t, p, null, rate, weights, k)
+    expected = np.array([float((sc * pm).sum()) for sc, pm in zip(scores, pmfs, strict=True)])
+    return WeightedTest(t, p, null, rate, k, scores, expected)
 
 
 #: the share of ``alpha`` each look after a change point spends: looks 1, 2, 3, then halving

@@ -81,17 +81,21 @@ async def test_model_update_is_a_regression_attributed_to_the_model(drill: Drill
     assert c is not None
     assert (c.status, c.cause) == ("REGRESSION", "model")
     assert c.attribution == "model changed: mock-1-2026-01 → mock-1-2026-03"
-    assert c.test.name == "CMH" and c.test.p_value < 0.01
+    assert c.test.name == "per-case exact" and c.test.p_value < c.level
 
 
 @pytest.mark.anyio
-async def test_flipped_cases_are_listed_most_reliable_first(drill: Drill) -> None:
+async def test_flipped_cases_are_listed_once_credible_on_their_own(drill: Drill) -> None:
     await drill.week()
     drill.update_model()
-    c = (await drill.run(7)).comparison
+    same_day = (await drill.run(7)).comparison
+    assert same_day is not None and same_day.status == "REGRESSION"
+    # 7/7 before and 0/1 now is one failure, not yet credible for the case on its own
+    assert all(t.total_now >= 2 for t in same_day.flipped)
+    c = (await drill.run(8)).comparison
     assert c is not None
-    assert c.flipped[0].case_id == "shipping-delivery"  # 14/14 before: the most evidence
-    assert {t.case_id for t in c.flipped} >= {"shipping-parcel", "shipping-tracking", "probe-ping"}
+    assert c.flipped[0].case_id == "shipping-delivery"  # 14/14 before, 0/4 since: the most evidence
+    assert all(t.p_value < c.alpha for t in c.flipped)
 
 
 @pytest.mark.anyio
@@ -102,7 +106,8 @@ async def test_next_day_still_compares_with_the_old_version(drill: Drill) -> Non
     c = (await drill.run(8)).comparison
     assert c is not None
     assert (c.status, c.model_before) == ("REGRESSION", "mock-1-2026-01")
-    assert c.baseline_runs == 6  # days 1..6: the window's days on the old version
+    assert c.baseline_runs == 7  # days 0..6: the week before the change, on the old version
+    assert c.post_runs == 2 and c.look == 2  # days 7 and 8 pooled
 
 
 @pytest.mark.anyio

@@ -107,7 +107,9 @@ class Comparison:
     rerun_estimate: float | None = None
     fingerprint_before: str | None = None
     fingerprint_now: str | None = None
-    repeat_advice: dict[int, float] = field(default_factory=dict)
+    repeat_advice: list[tuple[int, float]] = field(default_factory=list)
+    cases_compared: list[str] = field(default_factory=list)
+    rerun_note: str = ""
 
     @property
     def drop(self) -> float:
@@ -282,7 +284,8 @@ def compare(
         rerun_estimate=rerun_estimate(rerun) if rerun is not None else None,
         fingerprint_before=fp_before,
         fingerprint_now=fp_now,
-        repeat_advice=first.repeat_advice() if advice else {},
+        repeat_advice=first.repeat_advice() if advice else [],
+        cases_compared=list(first.cases),
     )
 
 

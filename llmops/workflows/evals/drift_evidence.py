@@ -101,10 +101,10 @@ class Evidence:
         """The drop the first stage alone flags half the time at this look's level."""
         return self.first.detectable_drop(self.level)
 
-    def repeat_advice(self) -> dict[int, float]:
+    def repeat_advice(self) -> list[tuple[int, float]]:
         """The detectable drop of one run (look 1) with each of :data:`ADVICE_REPEATS`
         repetitions per case, the history scaled to the same repetitions."""
-        out: dict[int, float] = {}
+        out: list[tuple[int, float]] = []
         if not self.cases:
             return out
         per_case = np.array([n for _, n in self.now], dtype=np.float64) / self.runs_per_look
@@ -116,7 +116,7 @@ class Evidence:
             test = weighted_fail_test(
                 self.prior, np.rint(x * scale), np.rint(m * scale), np.zeros_like(k), k
             )
-            out[r] = test.detectable_drop(self.level * 2.0 ** (self.window.look - 1))
+            out.append((r, test.detectable_drop(self.level * 2.0 ** (self.window.look - 1))))
         return out
 
     def as_paired_test(self) -> PairedTest:
