@@ -242,3 +242,61 @@ async def test_baseline_since_an_accepted_update_compares_with_the_new_model_onl
     c = (await drill.run(9, baseline_since=accepted)).comparison
     assert c is not None and c.status == "OK"
     assert c.window_runs == 2 and c.model_before == "mock-1-2026-03"
+
+
+async def _flaky_week(drill: Drill) -> set[str]:
+    """Seven recorded days on the updated model in which the cases it breaks failed twice: a
+    failure of those cases today is suggestive, not conclusive. Returns those cases."""
+    from llmops.workflows.evals.records import CaseRecord, EvalRun
+
+    drill.update_model()
+    probe = (await drill.run(7, record=False)).run
+    failing = {c.case_id for c in probe.cases if not c.passed}
+    for day in range(7):
+        cases = [
+            CaseRecord(c.case_id, c.repeat, c.case_id not in failing or day >= 2, "x",
+                       model_reported=probe.model_reported)
+            for c in probe.cases
+        ]  # fmt: skip
+        at = T0 + day * DAY
+        drill.store.append(
+            EvalRun(f"h{day}", probe.suite, at, at + 1, probe.suite_hash, probe.config_hash,
+                    "c0ffee", probe.target, "mock-1", cases)
+        )  # fmt: skip
+    return failing
+
+
+@pytest.mark.anyio
+async def test_a_suggestive_drop_is_rerun_at_once_and_reported(drill: Drill) -> None:
+    failing = await _flaky_week(drill)
+    requests = drill.mock.app.stats.requests
+    out = await drill.run(7)
+    c = out.comparison
+    assert c is not None and c.status == "REGRESSION"
+    assert "the provider may have changed behaviour behind the same model id" in c.attribution
+    assert 0 < c.rerun_calls <= out.run.total  # one more suite's worth at most
+    assert drill.mock.app.stats.requests - requests == out.run.total + c.rerun_calls
+    assert out.run.meta["rerun"]["suspects"] == len(failing)
+    assert c.rerun_estimate is not None and c.rerun_estimate < c.baseline.rate
+    assert [r.run_id for r in drill.store.query("support-classifier")][-1] == out.run.run_id
+
+
+@pytest.mark.anyio
+async def test_no_rerun_makes_no_extra_call_and_says_the_drop_is_not_conclusive(
+    drill: Drill,
+) -> None:
+    await _flaky_week(drill)
+    requests = drill.mock.app.stats.requests
+    out = await drill.run(7, rerun=False)
+    c = out.comparison
+    assert c is not None and c.status != "REGRESSION" and c.rerun_calls == 0
+    assert drill.mock.app.stats.requests - requests == out.run.total
+
+
+@pytest.mark.anyio
+async def test_a_rerun_beyond_the_call_budget_is_not_made_and_says_why(drill: Drill) -> None:
+    await _flaky_week(drill)
+    out = await drill.run(7, rerun_max_calls=0)
+    c = out.comparison
+    assert c is not None and c.rerun_calls == 0 and c.needs_rerun
+    assert out.run.meta["rerun"]["skipped"] == "no case to re-run within the call budget"

@@ -134,10 +134,10 @@ def rerun_cost(
 
 
 def rerun_suite(suite: Suite, plan: RerunPlan) -> Suite:
-    """The suite cut to the planned cases, each keeping its id and repetitions."""
+    """The suite cut to the planned cases, each keeping its id, with the planned repetitions."""
     wanted = set(plan.cases)
     cases = [
-        case.model_copy(update={"id": suite.case_id(i)})
+        case.model_copy(update={"id": suite.case_id(i), "repeat": plan.repeats[suite.case_id(i)]})
         for i, case in enumerate(suite.cases)
         if suite.case_id(i) in wanted
     ]
