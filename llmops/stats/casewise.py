@@ -205,7 +205,7 @@ def weighted_fail_test(
         support = np.arange(int(n) + 1)[None, :]
         a, b = fail_a[idx, None], pass_b[idx, None]
         pmf = np.asarray(sps.betabinom.pmf(support, int(n), a, b), dtype=np.float64)
-        tail = np.asarray(sps.betabinom.sf(support - 1, int(n), a, b), dtype=np.float64)
+        tail = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]  # P(F >= f), summed from the far end
         nats = np.minimum(-np.log(np.clip(tail, 1e-300, 1.0)), MAX_SURPRISE)
         units = np.rint(nats / SCORE_UNIT).astype(np.int64)
         for row, i in enumerate(idx):
