@@ -9,9 +9,9 @@ around the mean, as a model at temperature does), lays out 7 daily runs, then
   trial from then on, until the suite's expected pass rate fell by about 8 points; the verdict of
   the same day, the next day and the third day (each day's run joins the history);
 - **-4 points**: the same with 4 points, up to the third daily run;
-- **MDD check**: drops drawn uniformly from 0 to 25 points, the re-run switched off, the same day:
-  the drop caught half the time (linear interpolation of the binned detection rate) against the
-  minimum detectable drop the verdict printed.
+- **MDD check**: drops drawn uniformly from 0 to 40 points (three times as many replicates), the
+  re-run switched off, the same day: the drop caught half the time (linear interpolation of the
+  binned detection rate) against the median minimum detectable drop the verdict printed.
 
 Every verdict comes from :func:`llmops.workflows.evals.compare.compare` (what the CLI calls),
 with the immediate re-run simulated as the eval workflow does it (:func:`plan_rerun`, the planned
@@ -50,6 +50,9 @@ LEGACY_COMMIT = "507e287"
 #: Beta concentration of the per-case pass probabilities (a + b)
 CONCENTRATION = 5.0
 HISTORY_DAYS = 7
+#: the MDD check draws drops uniformly from 0 to this, on this many times the replicates
+MDD_RANGE = 0.4
+MDD_FACTOR = 3
 T0 = 1_767_225_600.0
 
 Compare = Callable[..., Any]
@@ -169,9 +172,10 @@ def run_cell(cell: Cell, reps: int, seed: int, legacy: Compare | None) -> dict[s
                 if legacy is not None:
                     add(f"old_{key}_day{k + 1}", legacy(run, history).status == "REGRESSION")
                 history.append(run)
-        # MDD check: the first stage alone (no re-run design), a random drop, the same day
-        drop = float(rng.uniform(0.0, 0.25))
-        broken = broken_cases(rep.p, drop, rng)
+    # MDD check: the first stage alone (no re-run design), a random drop, the same day
+    for _ in range(MDD_FACTOR * reps):
+        rep = Replicate(cell, rng)
+        broken = broken_cases(rep.p, float(rng.uniform(0.0, MDD_RANGE)), rng)
         p_new = rep.p.copy()
         p_new[broken] = 0.0
         run = rep.day(HISTORY_DAYS, p_new, "m-2")
@@ -183,6 +187,7 @@ def run_cell(cell: Cell, reps: int, seed: int, legacy: Compare | None) -> dict[s
         if key in ("mdd_drop", "mdd_caught"):
             continue
         out[key] = float(np.mean(values))
+    out["mdd_printed_no_rerun"] = float(np.median(tally["mdd_printed_no_rerun"]))
     out["mdd_simulated"] = half_point(tally["mdd_drop"], tally["mdd_caught"])
     out["_mdd_points"] = list(zip(tally["mdd_drop"], tally["mdd_caught"], strict=True))
     return out

@@ -102,7 +102,8 @@ class WeightedTest:
     failure), counted in units of :data:`SCORE_UNIT` nats; ``statistic`` is the suite's total.
     ``null_pmf[t]`` is P(total = t) when nothing changed, ``p_value`` P(total >= statistic).
     ``fail_rate`` holds each case's predictive failure rate, ``trials`` its new trials,
-    ``scores[i][f]`` its surprise at ``f`` failures and ``expected`` its mean surprise.
+    ``scores[i][f]`` its surprise at ``f`` failures, ``expected`` its mean surprise and
+    ``pmfs[i]`` its predictive distribution of failures.
     """
 
     statistic: int
@@ -112,6 +113,7 @@ class WeightedTest:
     trials: IntArray
     scores: list[IntArray]
     expected: FloatArray
+    pmfs: list[FloatArray]
 
     def critical(self, level: float) -> int:
         """The smallest ``t`` with P(total >= t) <= ``level`` under the null."""
@@ -123,24 +125,45 @@ class WeightedTest:
         """The median of the total under the null."""
         return int(np.searchsorted(np.cumsum(self.null_pmf), 0.5))
 
-    def detectable_drop(self, level: float) -> float:
+    def detectable_drop(self, level: float, *, draws: int = 400, seed: int = 0) -> float:
         """The drop (a fraction of trials) that this test flags at ``level`` half the time.
 
-        The drop is modelled as cases that break outright (fail every trial), chosen at random:
-        breaking case ``i`` raises the total by ``scores[i][k] - expected[i]`` and lowers the
-        pass rate by ``k * (1 - q)`` trials. The test fires half the time once the median total
-        reaches the critical value; the total's rise per point of drop is the suite's ratio of
-        the two sums.
+        A drop is modelled as cases that break outright (fail every trial), drawn at random
+        until the expected passes lost come closest to the drop (each case's pass rate is its
+        predictive one). The power at a drop is simulated (``draws`` seeded draws of every
+        case's outcome from its predictive, the broken cases' replaced by failures) and the
+        drop where it reaches one half is found by bisection. Common random numbers make the
+        result a deterministic function of the history.
         """
+        n = len(self.scores)
         passes = self.trials * (1.0 - self.fail_rate)
-        if passes.sum() <= 0:
+        if n == 0 or passes.sum() <= 0:
             return math.inf
-        rise = np.array([sc[-1] for sc in self.scores], dtype=np.float64) - self.expected
-        per_drop = float(rise.sum() / passes.sum())
-        need = self.critical(level) - self.null_median()
-        if per_drop <= 0 or need > rise.sum():
+        crit = self.critical(level)
+        rng = np.random.default_rng(seed)
+        u = rng.random((draws, n))
+        noise = np.empty((draws, n))
+        for i, (pmf, sc) in enumerate(zip(self.pmfs, self.scores, strict=True)):
+            fails = np.minimum(np.searchsorted(np.cumsum(pmf), u[:, i]), len(pmf) - 1)
+            noise[:, i] = sc[fails]
+        full = np.array([sc[-1] for sc in self.scores], dtype=np.float64)
+        order = np.argsort(rng.random((draws, n)), axis=1)
+        lost = np.cumsum(passes[order], axis=1) / float(self.trials.sum())
+        gain = np.cumsum(full[order] - np.take_along_axis(noise, order, axis=1), axis=1)
+        base = noise.sum(axis=1)
+        rows = np.arange(draws)
+
+        def power(drop: float) -> float:
+            j = np.argmin(np.abs(lost - drop), axis=1)
+            return float(np.mean(base + gain[rows, j] >= crit))
+
+        low, high = 0.0, float(lost[:, -1].min())
+        if power(high) < 0.5:
             return math.inf
-        return max(0.0, need) / per_drop / float(self.trials.sum())
+        for _ in range(14):
+            mid = (low + high) / 2
+            low, high = (low, mid) if power(mid) >= 0.5 else (mid, high)
+        return high
 
 
 def _null_pmf(pmfs: list[FloatArray], scores: list[IntArray]) -> FloatArray:
@@ -214,7 +237,7 @@ def weighted_fail_test(
     t = int(sum(int(sc[fi]) for sc, fi in zip(scores, f, strict=True)))
     p = float(min(1.0, null[t:].sum())) if t < len(null) else 0.0
     expected = np.array([float((sc * pm).sum()) for sc, pm in zip(scores, pmfs, strict=True)])
-    return WeightedTest(t, p, null, rate, k, scores, expected)
+    return WeightedTest(t, p, null, rate, k, scores, expected, pmfs)
 
 
 #: the share of ``alpha`` each look after a change point spends: looks 1, 2, 3, then halving
