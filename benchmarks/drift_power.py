@@ -215,18 +215,33 @@ def half_point(drops: Sequence[float], caught: Sequence[float], width: float = 0
     return float(x0 + (0.5 - y0) * (x1 - x0) / (y1 - y0)) if y1 > y0 else float(x1)
 
 
+def _legacy_module(
+    path: str, name: str, replace: tuple[str, str] | None = None
+) -> types.ModuleType:
+    src = subprocess.run(
+        ["git", "show", f"{LEGACY_COMMIT}:{path}"], cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    if replace is not None:
+        src = src.replace(*replace)
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(src, f"{name}.py", "exec"), module.__dict__)
+    return module
+
+
 def legacy_compare() -> Compare | None:
-    """The old rule's ``compare`` (commit 507e287), or None outside a git checkout."""
+    """The old rule's ``compare`` (commit 507e287, with its statistics module), or None outside
+    a git checkout."""
     try:
-        src = subprocess.run(
-            ["git", "show", f"{LEGACY_COMMIT}:llmops/workflows/evals/compare.py"],
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        _legacy_module("llmops/stats/drift.py", "legacy_drift")
+        module = _legacy_module(
+            "llmops/workflows/evals/compare.py",
+            "legacy_compare",
+            ("from llmops.stats.drift import", "from legacy_drift import"),
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
-    module = types.ModuleType("legacy_compare")
-    sys.modules["legacy_compare"] = module
-    exec(compile(src, "legacy_compare.py", "exec"), module.__dict__)
     fn: Compare = module.compare
     return fn
 
