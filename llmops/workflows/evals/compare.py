@@ -284,7 +284,7 @@ def compare(
         rerun_estimate=rerun_estimate(rerun) if rerun is not None else None,
         fingerprint_before=fp_before,
         fingerprint_now=fp_now,
-        repeat_advice=first.repeat_advice() if advice else [],
+        repeat_advice=[(r, max(threshold, d)) for r, d in first.repeat_advice()] if advice else [],
         cases_compared=list(first.cases),
     )
 
