@@ -246,6 +246,26 @@ def legacy_compare() -> Compare | None:
     return fn
 
 
+def markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The results as a Markdown table (the new rule, and the old one when measured)."""
+    legacy = "old_quiet_warn" in rows[0]
+    head = "| cases:mean:repeat | quiet REGRESSION | quiet WARN | -8 same day | -8 by next day | -4 by day 3 | MDD printed / simulated | re-run calls (-8, day 1) |"
+    if legacy:
+        head += " old rule: quiet WARN, -8 same day, -4 by day 3 |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        line = (
+            f"| {r['cell']} | {r['quiet_regression']:.0%} | {r['quiet_warn']:.0%} | "
+            f"{r['drop8_day1']:.0%} | {r['drop8_day2']:.0%} | {r['drop4_day3']:.0%} | "
+            f"{r['mdd_printed_no_rerun'] * 100:.1f} / {r['mdd_simulated'] * 100:.1f} | "
+            f"{r['drop8_day1_rerun_calls']:.0f} |"
+        )
+        if legacy:
+            line += f" {r['old_quiet_warn']:.0%}, {r['old_drop8_day1']:.0%}, {r['old_drop4_day3']:.0%} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 GRID = [Cell(n, m, r) for n in (30, 60, 200) for m in (0.70, 0.89, 0.98) for r in (1, 3)]
 
 
@@ -256,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cells", nargs="*", help="cells as CASES:MEAN:REPEAT (default: grid)")
     parser.add_argument("--legacy", action="store_true", help="also judge with the old rule")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
     args = parser.parse_args(argv)
     cells = (
         [Cell(int(a), float(b), int(c)) for a, b, c in (x.split(":") for x in args.cells)]
@@ -294,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     elapsed = time.monotonic() - started
     print(f"{len(cells)} cells x {args.reps} replicates in {elapsed:.0f} s")
+    if args.markdown:
+        print(markdown(rows))
     if args.out and args.out.name:
         for r in rows:
             r.pop("_mdd_points", None)
