@@ -24,7 +24,7 @@ from llmops.stats.casewise import (
     two_stage_p,
     weighted_fail_test,
 )
-from llmops.stats.drift import PairedTest, PassRate, pass_rate
+from llmops.stats.drift import PairedTest, PassRate, pass_rate, rate_difference
 from llmops.stats.significance import adjust_bh
 from llmops.workflows.evals.records import EvalRun
 from llmops.workflows.evals.rerun import Rerun
@@ -171,7 +171,8 @@ def evidence(
     overall = two_stage_p(first.p_value, second_p, level=level, rerun=design)
     cur = pass_rate(sum(p for p, _ in now), sum(n for _, n in now))
     base = pass_rate(sum(p for p, _ in before), sum(n for _, n in before))
-    regression = overall < level and base.rate - cur.rate >= threshold
+    # a significant drop that may be as large as the threshold (the interval's far end reaches it)
+    regression = overall < level and -rate_difference(cur, base).low >= threshold
     needs = design and rerun is None and not regression and level / 2 <= first.p_value < RERUN_BELOW
     return Evidence(
         window, cases, before, now, prior, first, second_p, overall, level, regression, needs,
