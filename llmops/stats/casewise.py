@@ -42,11 +42,11 @@ __all__ = [
     "RERUN_BELOW",
     "SCORE_UNIT",
     "BetaPrior",
-    "WeightedTest",
+    "SurpriseTest",
     "beta_prior",
     "look_alpha",
+    "surprise_test",
     "two_stage_p",
-    "weighted_fail_test",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -95,7 +95,7 @@ def beta_prior(passed: Sequence[int], total: Sequence[int]) -> BetaPrior:
 
 
 @dataclass(frozen=True, slots=True)
-class WeightedTest:
+class SurpriseTest:
     """The per-case surprise test of one set of new trials against each case's predictive.
 
     A case's *surprise* at ``f`` failures is ``-ln P(F >= f)`` under its predictive (0 for no
@@ -184,13 +184,13 @@ def _null_pmf(pmfs: list[FloatArray], scores: list[IntArray]) -> FloatArray:
     return np.asarray(out / out.sum(), dtype=np.float64)
 
 
-def weighted_fail_test(
+def surprise_test(
     prior: BetaPrior,
     passed_before: npt.ArrayLike,
     total_before: npt.ArrayLike,
     failed_now: npt.ArrayLike,
     trials_now: npt.ArrayLike,
-) -> WeightedTest:
+) -> SurpriseTest:
     """Test whether the new trials fail more than each case's predictive says.
 
     Per case ``i``: ``passed_before[i]`` of ``total_before[i]`` earlier trials passed (the data
@@ -237,7 +237,7 @@ def weighted_fail_test(
     t = int(sum(int(sc[fi]) for sc, fi in zip(scores, f, strict=True)))
     p = float(min(1.0, null[t:].sum())) if t < len(null) else 0.0
     expected = np.array([float((sc * pm).sum()) for sc, pm in zip(scores, pmfs, strict=True)])
-    return WeightedTest(t, p, null, rate, k, scores, expected, pmfs)
+    return SurpriseTest(t, p, null, rate, k, scores, expected, pmfs)
 
 
 #: the share of ``alpha`` each look after a change point spends: looks 1, 2, 3, then halving

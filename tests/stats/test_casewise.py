@@ -12,8 +12,8 @@ from llmops.stats.casewise import (
     BetaPrior,
     beta_prior,
     look_alpha,
+    surprise_test,
     two_stage_p,
-    weighted_fail_test,
 )
 
 
@@ -32,7 +32,7 @@ def test_a_suite_that_never_failed_still_may_fail() -> None:
 
 
 def test_no_failure_now_is_no_evidence() -> None:
-    test = weighted_fail_test(BetaPrior(4.0, 1.0), [7, 5, 3], [7, 7, 7], [0, 0, 0], [1, 1, 1])
+    test = surprise_test(BetaPrior(4.0, 1.0), [7, 5, 3], [7, 7, 7], [0, 0, 0], [1, 1, 1])
     assert (test.statistic, test.p_value) == (0, 1.0)
     assert test.null_pmf.sum() == pytest.approx(1.0)
 
@@ -40,15 +40,15 @@ def test_no_failure_now_is_no_evidence() -> None:
 def test_one_case_failing_every_trial_weighs_more_than_the_same_failures_spread() -> None:
     prior = BetaPrior(8.0, 1.0)
     before = ([7] * 30, [7] * 30)
-    together = weighted_fail_test(prior, *before, [3] + [0] * 29, [3] * 30)
-    spread = weighted_fail_test(prior, *before, [1, 1, 1] + [0] * 27, [3] * 30)
+    together = surprise_test(prior, *before, [3] + [0] * 29, [3] * 30)
+    spread = surprise_test(prior, *before, [1, 1, 1] + [0] * 27, [3] * 30)
     assert together.p_value < spread.p_value
 
 
 def test_a_flaky_case_failing_is_less_surprising_than_a_reliable_one() -> None:
     prior = BetaPrior(8.0, 1.0)
-    flaky = weighted_fail_test(prior, [3, 7], [7, 7], [1, 0], [1, 1])
-    reliable = weighted_fail_test(prior, [3, 7], [7, 7], [0, 1], [1, 1])
+    flaky = surprise_test(prior, [3, 7], [7, 7], [1, 0], [1, 1])
+    reliable = surprise_test(prior, [3, 7], [7, 7], [0, 1], [1, 1])
     assert reliable.p_value < flaky.p_value
 
 
@@ -63,15 +63,15 @@ def test_the_test_holds_its_level_when_nothing_changed() -> None:
     for _ in range(draws):
         q = rng.beta(prior.b + m - x, prior.a + x)  # weak posterior only fails more: conservative
         fails = rng.binomial(2, q)
-        low += weighted_fail_test(prior, x, m, fails, np.full(40, 2)).p_value <= 0.05
+        low += surprise_test(prior, x, m, fails, np.full(40, 2)).p_value <= 0.05
     assert low / draws <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / draws)
 
 
 def test_detectable_drop_shrinks_with_more_trials() -> None:
     prior = BetaPrior(8.0, 1.0)
     x, m = [7] * 60, [7] * 60
-    one = weighted_fail_test(prior, x, m, [0] * 60, [1] * 60).detectable_drop(0.005)
-    three = weighted_fail_test(prior, x, m, [0] * 60, [3] * 60).detectable_drop(0.005)
+    one = surprise_test(prior, x, m, [0] * 60, [1] * 60).detectable_drop(0.005)
+    three = surprise_test(prior, x, m, [0] * 60, [3] * 60).detectable_drop(0.005)
     assert 0 < three < one < 0.5
 
 

@@ -10,7 +10,7 @@ How the verdict is decided (the figures are in ``docs/eval.md`` and ``benchmarks
    days ago without a new model id is still found, with the days since pooled).
 2. **Per-case test** (:mod:`llmops.stats.casewise`): each case's failures in the pooled runs
    against its own history's pass rate (Beta-binomial predictive with an empirical-Bayes prior),
-   a weighted count with an exact null distribution.
+   each case scored by how surprising its failures are, summed, with an exact null distribution.
 3. **Repeated looks.** Look ``k`` (or the ``k``-run change point) spends ``alpha / 2**k``
    (:func:`~llmops.stats.casewise.look_alpha`): all looks after one update, or the three change
    points of one quiet run, together raise a false REGRESSION less often than ``alpha``.

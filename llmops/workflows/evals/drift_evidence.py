@@ -18,11 +18,11 @@ from scipy import stats as sps  # type: ignore[import-untyped]
 from llmops.stats.casewise import (
     RERUN_BELOW,
     BetaPrior,
-    WeightedTest,
+    SurpriseTest,
     beta_prior,
     look_alpha,
+    surprise_test,
     two_stage_p,
-    weighted_fail_test,
 )
 from llmops.stats.drift import PairedTest, PassRate, pass_rate, rate_difference
 from llmops.stats.significance import adjust_bh
@@ -87,7 +87,7 @@ class Evidence:
     before: list[tuple[int, int]]
     now: list[tuple[int, int]]
     prior: BetaPrior
-    first: WeightedTest
+    first: SurpriseTest
     second_p: float | None
     overall_p: float
     level: float
@@ -113,7 +113,7 @@ class Evidence:
         for r in ADVICE_REPEATS:
             scale = r / np.maximum(per_case, 1.0)
             k = np.full(len(self.cases), r)
-            test = weighted_fail_test(
+            test = surprise_test(
                 self.prior, np.rint(x * scale), np.rint(m * scale), np.zeros_like(k), k
             )
             out.append((r, test.detectable_drop(self.level * 2.0 ** (self.window.look - 1))))
@@ -146,7 +146,7 @@ def evidence(
     before = [before_t[k] for k in cases]
     now = [now_t[k] for k in cases]
     prior = beta_prior([p for p, _ in before], [n for _, n in before])
-    first = weighted_fail_test(
+    first = surprise_test(
         prior,
         [p for p, _ in before],
         [n for _, n in before],
@@ -159,7 +159,7 @@ def evidence(
         suspects = set(rerun.plan.suspects)
         idx = [i for i, k in enumerate(cases) if k in again and k in suspects]
         if idx:
-            second = weighted_fail_test(
+            second = surprise_test(
                 prior,
                 [before[i][0] + now[i][0] for i in idx],
                 [before[i][1] + now[i][1] for i in idx],
