@@ -271,7 +271,7 @@ GRID = [Cell(n, m, r) for n in (30, 60, 200) for m in (0.70, 0.89, 0.98) for r i
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=150, help="replicates per cell")
+    parser.add_argument("--reps", type=int, default=100, help="replicates per cell")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--cells", nargs="*", help="cells as CASES:MEAN:REPEAT (default: grid)")
     parser.add_argument("--legacy", action="store_true", help="also judge with the old rule")
