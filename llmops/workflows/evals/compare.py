@@ -78,7 +78,12 @@ class Comparison:
     ``current`` is the pooled pass rate of the ``post_runs`` runs since the change point (this
     one included), ``baseline`` that of the ``baseline_runs`` before it, over the cases both
     have. ``look`` is the look's number (runs pooled), ``level`` the false-alarm rate it may
-    spend. ``needs_rerun``: the evidence is suggestive; re-run and compare again with ``rerun``.
+    spend. ``needs_rerun``: the evidence is suggestive; re-run and compare again with ``rerun``
+    (``rerun_calls``, ``rerun_cost_usd`` and ``rerun_estimate``, today's pass rate from the re-run
+    trials alone, describe the re-run made; ``rerun_note`` why none was). ``fingerprint_before``
+    and ``fingerprint_now`` are the ``system_fingerprint`` most responses reported;
+    ``repeat_advice`` pairs a ``repeat`` value with the detectable drop it would give;
+    ``cases_compared`` are the cases both sides have.
     """
 
     status: Status
