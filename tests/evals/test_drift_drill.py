@@ -300,3 +300,19 @@ async def test_a_rerun_beyond_the_call_budget_is_not_made_and_says_why(drill: Dr
     c = out.comparison
     assert c is not None and c.rerun_calls == 0 and c.needs_rerun
     assert out.run.meta["rerun"]["skipped"] == "no case to re-run within the call budget"
+
+
+@pytest.mark.anyio
+async def test_the_cost_guard_refuses_a_rerun_it_cannot_price(drill: Drill) -> None:
+    await _flaky_week(drill)
+    paid = replace(mock_target(LlmopsConfig()), local=False)  # as if billed; no list price
+    requests = drill.mock.app.stats.requests
+    out = await evaluate(
+        drill.suite, paid, history=drill.store, transport=drill.mock, clock=drill.clock,
+        options=EvalOptions(compare=True, max_cost=1.0), now=lambda: T0 + 7 * DAY,
+        commit="c0ffee",
+    )  # fmt: skip
+    c = out.comparison
+    assert c is not None and c.needs_rerun and c.rerun_calls == 0
+    assert c.rerun_note == "cost guard: re-run would cost unknown > --max-cost $1"
+    assert drill.mock.app.stats.requests - requests == out.run.total
