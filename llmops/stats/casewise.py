@@ -103,7 +103,10 @@ class SurpriseTest:
     ``null_pmf[t]`` is P(total = t) when nothing changed, ``p_value`` P(total >= statistic).
     ``fail_rate`` holds each case's predictive failure rate, ``trials`` its new trials,
     ``scores[i][f]`` its surprise at ``f`` failures, ``expected`` its mean surprise and
-    ``pmfs[i]`` its predictive distribution of failures.
+    ``pmfs[i]`` its (cautious) predictive distribution of failures, the one the test assumes.
+    ``likely[i]`` and ``likely_fail_rate`` are the fitted prior's predictive, the best guess of
+    what the case will do: the detectable drop is simulated with it, since the cautious one
+    expects more failures than will come and would make a drop look easier to see.
     """
 
     statistic: int
@@ -114,6 +117,8 @@ class SurpriseTest:
     scores: list[IntArray]
     expected: FloatArray
     pmfs: list[FloatArray]
+    likely: list[FloatArray]
+    likely_fail_rate: FloatArray
 
     def critical(self, level: float) -> int:
         """The smallest ``t`` with P(total >= t) <= ``level`` under the null."""
@@ -130,20 +135,20 @@ class SurpriseTest:
 
         A drop is modelled as cases that break outright (fail every trial), drawn at random
         until the expected passes lost come closest to the drop (each case's pass rate is its
-        predictive one). The power at a drop is simulated (``draws`` seeded draws of every
-        case's outcome from its predictive, the broken cases' replaced by failures) and the
+        likely one). The power at a drop is simulated (``draws`` seeded draws of every case's
+        outcome from its likely predictive, the broken cases' replaced by failures) and the
         drop where it reaches one half is found by bisection. Common random numbers make the
         result a deterministic function of the history.
         """
         n = len(self.scores)
-        passes = self.trials * (1.0 - self.fail_rate)
+        passes = self.trials * (1.0 - self.likely_fail_rate)
         if n == 0 or passes.sum() <= 0:
             return math.inf
         crit = self.critical(level)
         rng = np.random.default_rng(seed)
         u = rng.random((draws, n))
         noise = np.empty((draws, n))
-        for i, (pmf, sc) in enumerate(zip(self.pmfs, self.scores, strict=True)):
+        for i, (pmf, sc) in enumerate(zip(self.likely, self.scores, strict=True)):
             fails = np.minimum(np.searchsorted(np.cumsum(pmf), u[:, i]), len(pmf) - 1)
             noise[:, i] = sc[fails]
         full = np.array([sc[-1] for sc in self.scores], dtype=np.float64)
@@ -213,8 +218,9 @@ def surprise_test(
     k = np.asarray(trials_now, dtype=np.int64)
     # Beta parameters of each case's failure probability: the fitted prior's posterior, or the
     # weak prior's (same mean, one trial's weight) when that one expects more failures
-    fail_a = prior.b + m - x
-    pass_b = prior.a + x
+    fit_fail = prior.b + m - x
+    fit_pass = prior.a + x
+    fail_a, pass_b = fit_fail, fit_pass
     weak_fail = (1.0 - prior.mean) + m - x
     weak_pass = prior.mean + x
     weak = weak_fail / (weak_fail + weak_pass) > fail_a / (fail_a + pass_b)
@@ -222,6 +228,7 @@ def surprise_test(
     pass_b = np.where(weak, weak_pass, pass_b)
     rate = fail_a / (fail_a + pass_b)
     pmfs: list[FloatArray] = [np.ones(1)] * len(k)
+    likely: list[FloatArray] = [np.ones(1)] * len(k)
     scores: list[IntArray] = [np.zeros(1, dtype=np.int64)] * len(k)
     for n in np.unique(k):  # one scipy call per number of trials, all such cases at once
         idx = np.nonzero(k == n)[0]
@@ -231,13 +238,18 @@ def surprise_test(
         tail = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]  # P(F >= f), summed from the far end
         nats = np.minimum(-np.log(np.clip(tail, 1e-300, 1.0)), MAX_SURPRISE)
         units = np.rint(nats / SCORE_UNIT).astype(np.int64)
+        fit = np.asarray(
+            sps.betabinom.pmf(support, int(n), fit_fail[idx, None], fit_pass[idx, None]),
+            dtype=np.float64,
+        )
         for row, i in enumerate(idx):
-            pmfs[i], scores[i] = pmf[row], units[row]
+            pmfs[i], scores[i], likely[i] = pmf[row], units[row], fit[row]
     null = _null_pmf(pmfs, scores)
     t = int(sum(int(sc[fi]) for sc, fi in zip(scores, f, strict=True)))
     p = float(min(1.0, null[t:].sum())) if t < len(null) else 0.0
     expected = np.array([float((sc * pm).sum()) for sc, pm in zip(scores, pmfs, strict=True)])
-    return SurpriseTest(t, p, null, rate, k, scores, expected, pmfs)
+    fit_rate = fit_fail / (fit_fail + fit_pass)
+    return SurpriseTest(t, p, null, rate, k, scores, expected, pmfs, likely, fit_rate)
 
 
 #: the share of ``alpha`` each look after a change point spends: looks 1, 2, 3, then halving
