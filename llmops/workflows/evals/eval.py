@@ -19,6 +19,7 @@ cost and the reason when it was skipped are in the verdict and in ``run.meta["re
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -97,6 +98,10 @@ class EvalOptions:
         for value, option in ((self.window_s, "--window"), (self.history_days, "history_days")):
             if not value > 0:
                 raise InputError(f"{option}: got {value}, expected a positive duration")
+        if self.rerun_max_calls is not None and self.rerun_max_calls < 0:
+            raise InputError(f"--rerun-max-calls: got {self.rerun_max_calls}, expected 0 or more")
+        if self.max_cost is not None and not 0 <= self.max_cost < math.inf:
+            raise InputError(f"--max-cost: got {self.max_cost}, expected a finite amount >= 0")
 
 
 @dataclass(slots=True)
