@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from llmops.reporters.profile.json import summary_lines
+from llmops.reporters.profile.json import finding_lines, no_findings, summary_lines
 from llmops.reporters.profile.markdown import segment_row
 from llmops.workflows.profile import ProfileResult
 from llmops.workflows.profile.chart import outcome_histograms
@@ -44,14 +44,10 @@ def render_html(result: ProfileResult) -> str:
     parts.append("</ul><h2>Findings</h2>")
     if result.findings:
         parts.append(
-            "<ol>" + "".join(f"<li>{esc(s.sentence)}</li>" for s in result.findings) + "</ol>"
+            "<ol>" + "".join(f"<li>{esc(line)}</li>" for line in finding_lines(result)) + "</ol>"
         )
     else:
-        t = result.thresholds
-        parts.append(
-            f"<p>No segment fails at least {t.min_effect * 100:g} points more often than the rest "
-            f"(min support {t.min_support}, BH-adjusted p &lt; {t.alpha:g}).</p>"
-        )
+        parts.append(f"<p>{esc(no_findings(result))}</p>")
     parts.append("<h2>Distributions by outcome</h2>")
     parts.append(_charts(result))
     parts.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from llmops.reporters.profile.json import summary_lines
+from llmops.reporters.profile.json import finding_lines, no_findings, summary_lines
 from llmops.reporters.profile.markdown import segment_row
 from llmops.workflows.profile import ProfileResult
 
@@ -19,21 +19,18 @@ def render_terminal(result: ProfileResult, console: Console, *, rows: int = 15) 
     console.print()
     if result.findings:
         console.print("[bold]Findings[/]")
-        for i, seg in enumerate(result.findings, 1):
-            console.print(f"  {i}. {seg.sentence}", highlight=False, soft_wrap=True)
+        for i, line in enumerate(finding_lines(result), 1):
+            console.print(f"  {i}. {line}", highlight=False, soft_wrap=True)
     else:
-        t = result.thresholds
-        console.print(
-            f"No segment fails at least {t.min_effect * 100:g} points more often "
-            f"(min support {t.min_support}, BH-adjusted p < {t.alpha:g})."
-        )
+        console.print(no_findings(result), highlight=False)
     table = Table(title="Segments (p Benjamini\u2013Hochberg adjusted)", title_justify="left")
     for name in ("segment", "outcome", "n", "rate (95% CI)", "diff", "p"):
         table.add_column(name, justify="left" if name in ("segment", "outcome") else "right")
     for seg in result.segments[:rows]:
         table.add_row(*segment_row(seg), style="bold" if seg.finding else None)
-    console.print()
-    console.print(table)
+    if result.segments:
+        console.print()
+        console.print(table)
     if result.shift_verdict is not None:
         shift = Table(title=f"Against the baseline: {result.shift_verdict}", title_justify="left")
         for name in ("feature", "PSI", "p", "shifted"):

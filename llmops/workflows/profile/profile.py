@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from llmops._preload import preload
 from llmops.errors import InputError
 from llmops.language import language_detector_name
-from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments
+from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments, untestable
 from llmops.workflows.profile.files import expand_paths, scan_paths
 from llmops.workflows.profile.formats import FORMATS, RecordReader
 from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
@@ -82,6 +82,8 @@ class ProfileResult:
     rate_change: RateChange | None = None
     shift_verdict: str | None = None
     time_range: tuple[float, float] | None = None
+    #: why no segment could be tested (too few requests or failures), else ``None``
+    untestable: str | None = None
 
     @property
     def findings(self) -> list[Segment]:
@@ -132,7 +134,7 @@ def profile_logs(
         fallbacks=dict(tally.fallbacks), latency_ms_log2=tally.latency_ms_log2,
         mean_output_tokens=tally.output_tokens[0] / tally.output_tokens[1] if tally.output_tokens[1] else None,
         language_detector=language_detector_name() if options.detect_language else None,
-        thresholds=options.thresholds,
+        thresholds=options.thresholds, untestable=untestable(tally, options.thresholds),
         time_range=(tally.first_time, tally.last_time) if tally.first_time is not None and tally.last_time is not None else None,
     )  # fmt: skip
     if baseline:
