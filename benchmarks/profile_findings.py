@@ -114,6 +114,7 @@ def score(tally: Tally, causes: list[tuple[tuple[str, Any], ...]]) -> dict[str, 
     true = sum(1 for c in found if c in causes)
     return {
         "findings": [s.label for s in findings],
+        "false_findings": [s.label for s in findings if s.conditions not in causes],
         "true": true,
         "false": len(found) - true,
         "recalled": sum(1 for c in causes if c in found),
@@ -136,7 +137,7 @@ def run(runs: dict[str, int], n: int, seed: int = 12) -> dict[str, Any]:
             "precision": sum(r["true"] for r in rows) / numbered if numbered else math.nan,
             "recall": sum(r["recalled"] for r in rows) / (len(causes) * count) if causes else None,
             "example": rows[0]["findings"],
-            "false_findings_seen": sorted({f for r in rows for f in r["findings"][r["true"] :]}),
+            "false_findings_seen": sorted({f for r in rows for f in r["false_findings"]}),
         }
         out["scenarios"][name] = figures
     return out

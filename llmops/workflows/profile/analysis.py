@@ -198,7 +198,7 @@ def find_segments(tally: Tally, thresholds: Thresholds = Thresholds()) -> list[S
                 finding=significant,
             )
         )
-    return _rank(segments, tally, thresholds)
+    return _rank(segments, tally, thresholds, len(raw))
 
 
 def _memberships(tally: Tally) -> tuple[Any, Any]:
@@ -228,7 +228,9 @@ def _memberships(tally: Tally) -> tuple[Any, Any]:
     return member, counts
 
 
-def _rank(segments: list[Segment], tally: Tally, thresholds: Thresholds) -> list[Segment]:
+def _rank(
+    segments: list[Segment], tally: Tally, thresholds: Thresholds, tests: int
+) -> list[Segment]:
     candidates = sorted(
         (s for s in segments if s.finding), key=lambda s: (-s.score, len(s.conditions))
     )
@@ -245,7 +247,9 @@ def _rank(segments: list[Segment], tally: Tally, thresholds: Thresholds) -> list
             )
             for s in candidates
         ]
-        sel = select_findings(pool, n, alpha=thresholds.alpha, min_effect=thresholds.min_effect)
+        sel = select_findings(
+            pool, n, alpha=thresholds.alpha, min_effect=thresholds.min_effect, tests=tests
+        )
         for i, seg in enumerate(candidates):
             test = sel.tests[i]
             seg = replace(seg, conditional_difference=test.difference, conditional_p=test.p_value)

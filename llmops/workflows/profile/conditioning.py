@@ -8,10 +8,12 @@ of the findings already kept (forward selection, strongest first):
 1. every candidate (a segment whose own test passed the Benjamini-Hochberg threshold) is tested
    with the Cochran-Mantel-Haenszel test, stratified by membership in each finding kept so far
    (with k findings kept, up to 2^k strata; with none, one stratum: a plain chi-square test);
-2. a candidate qualifies when its CMH p-value, Bonferroni-corrected for the candidates still in
-   play, is below ``alpha`` and its Mantel-Haenszel risk difference is at least ``min_effect``;
+2. a candidate qualifies when its CMH p-value, Bonferroni-corrected for every segment test made
+   (``tests``: any segment could have entered), is below ``alpha`` and its Mantel-Haenszel risk difference is at least ``min_effect``;
 3. the qualifying candidate with the largest CMH statistic is kept (fewer conditions first on a
-   tie); every finding kept before it is then re-tested given the others and dropped if it no
+   tie), unless a broader qualifying candidate holding all its requests leaves it nothing
+   significant of its own: then the broader one is kept ("inputs over 2,000 characters" rather
+   than "inputs over 2,000 characters of feature 'summarize'"); every finding kept before it is then re-tested given the others and dropped if it no
    longer holds (a "German, single-line" picked first gives way to "German");
 4. repeat until no candidate qualifies.
 
@@ -125,36 +127,68 @@ class _Selector:
 
 
 def select_findings(
-    candidates: Sequence[Candidate], n: Counts, *, alpha: float, min_effect: float
+    candidates: Sequence[Candidate],
+    n: Counts,
+    *,
+    alpha: float,
+    min_effect: float,
+    tests: int = 0,
 ) -> Selection:
-    """Forward selection of the candidates that hold given the ones kept before them."""
+    """Forward selection of the candidates that hold given the ones kept before them.
+
+    ``tests`` is the number of segment tests made (the Bonferroni factor; at least the number
+    of candidates).
+    """
+    factor = max(tests, len(candidates))
     sel = _Selector(candidates, n, alpha, min_effect)
     kept: list[int] = []
-    tests: dict[int, Conditional] = {}
     remaining = set(range(len(candidates)))
     max_steps = min(len(candidates), 16)  # 2^16 strata at most
     for _ in range(max_steps):
         results = {i: sel.test(i, kept) for i in remaining}
-        qualifying = [i for i, r in results.items() if sel.holds(r, len(remaining))]
+        qualifying = [i for i, r in results.items() if sel.holds(r, factor)]
         if not qualifying:
             break
         best = max(qualifying, key=lambda i: (results[i].statistic, -candidates[i].conditions, -i))
+        best = _broadest(sel, best, qualifying, results, kept, factor)
         kept.append(best)
         remaining.discard(best)
         for earlier in list(kept[:-1]):
             others = [k for k in kept if k != earlier]
-            if not sel.holds(sel.test(earlier, others), len(remaining) + 1):
+            if not sel.holds(sel.test(earlier, others), factor):
                 kept.remove(earlier)  # given the newer finding it is a proxy; it may come back
                 remaining.add(earlier)
-    for i in kept:
-        tests[i] = sel.test(i, [k for k in kept if k != i])
+    given = {i: sel.test(i, [k for k in kept if k != i]) for i in kept}
     explained: dict[int, list[int]] = {}
     for i in range(len(candidates)):
-        if i in tests:
+        if i in given:
             continue
-        tests[i] = sel.test(i, kept)
+        given[i] = sel.test(i, kept)
         explained[i] = _explainers(sel, i, kept)
-    return Selection(kept, tests, explained)
+    return Selection(kept, given, explained)
+
+
+def _broadest(
+    sel: _Selector,
+    best: int,
+    qualifying: list[int],
+    results: dict[int, Conditional],
+    kept: list[int],
+    factor: int,
+) -> int:
+    """``best``, or the strongest broader qualifying candidate that leaves it nothing of its own."""
+    inner = sel.candidates[best].member
+    broader = [
+        i
+        for i in qualifying
+        if i != best
+        and sel.candidates[i].conditions < sel.candidates[best].conditions
+        and not bool((inner & ~sel.candidates[i].member).any())
+    ]
+    for i in sorted(broader, key=lambda i: -results[i].statistic):
+        if not sel.holds(sel.test(best, [*kept, i]), factor):
+            return i
+    return best
 
 
 def _explainers(sel: _Selector, i: int, kept: list[int]) -> list[int]:
