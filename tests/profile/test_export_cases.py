@@ -6,11 +6,15 @@ import random
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from llmops.cli import app
 from llmops.redact import redact_text
 from llmops.workflows.evals.loader import load_suite
+from llmops.workflows.profile import files
+from llmops.workflows.profile.files import scan_paths
+from llmops.workflows.profile.read import ScanOptions
 from llmops.workflows.profile.samples import Samples
 from tests.profile.helpers import ENGLISH, openai_record
 
@@ -87,3 +91,21 @@ def test_redact_text_masks_keys_bearer_tokens_and_addresses() -> None:
     for secret in (SECRET, "abc.DEF-123456789", "AKIAABCDEFGHIJKLMNOP", "jane.doe", ":pw@", "=zz"):
         assert secret not in masked
     assert masked.endswith("keep this")
+
+
+def test_samples_are_kept_across_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = _log(tmp_path / "app.jsonl", n=600)
+    monkeypatch.setattr(files, "SPLIT_MIN_BYTES", 1)
+    split = scan_paths([str(log)], ScanOptions(detect_language=False, samples=2), workers=2)
+    samples = split.tally.samples
+    assert samples is not None
+    failed, passed = samples.inputs(0, True), samples.inputs(0, False)
+    assert failed and passed
+    # at most k per bin and outcome: length has 2 bins here
+    assert len(passed) <= 2 * 2 and len(failed) <= 2 * 2
+    assert {s.text for s in failed} <= set(
+        orjson.loads(line)["request"]["messages"][0]["content"]  # type: ignore[index]
+        for line in log.read_bytes().splitlines()
+    )
