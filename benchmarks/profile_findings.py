@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -134,7 +133,7 @@ def run(runs: dict[str, int], n: int, seed: int = 12) -> dict[str, Any]:
             "logs_with_any_finding": sum(1 for r in rows if r["true"] + r["false"]),
             "logs_exactly_the_causes": sum(1 for r in rows if r["exact"]),
             "numbered_findings": numbered,
-            "precision": sum(r["true"] for r in rows) / numbered if numbered else math.nan,
+            "precision": sum(r["true"] for r in rows) / numbered if numbered else None,
             "recall": sum(r["recalled"] for r in rows) / (len(causes) * count) if causes else None,
             "example": rows[0]["findings"],
             "false_findings_seen": sorted({f for r in rows for f in r["false_findings"]}),
