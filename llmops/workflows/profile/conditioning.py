@@ -111,11 +111,16 @@ class _Selector:
         self.n = n
         self.alpha = alpha
         self.effect = effect
+        self._strata: dict[tuple[int, ...], npt.NDArray[np.int64]] = {}
 
     def strata(self, kept: Sequence[int]) -> npt.NDArray[np.int64]:
-        code = np.zeros(self.n.shape[0], dtype=np.int64)
-        for bit, i in enumerate(kept):
-            code |= self.candidates[i].member.astype(np.int64) << bit
+        key = tuple(sorted(kept))
+        code = self._strata.get(key)
+        if code is None:
+            code = np.zeros(self.n.shape[0], dtype=np.int64)
+            for bit, i in enumerate(key):
+                code |= self.candidates[i].member.astype(np.int64) << bit
+            self._strata[key] = code
         return code
 
     def test(self, i: int, given: Sequence[int]) -> Conditional:
