@@ -100,3 +100,23 @@ def test_tiny_log_says_too_few_failures_instead_of_an_empty_table() -> None:
     assert find_segments(tally) == []
     tally.add_measured((50, 10, 1, 12, False, "en", 0.0, 0), Call(outcome="error"))
     assert untestable(tally) is None
+
+
+def test_reports_of_a_tiny_log_say_why_nothing_was_tested(tmp_path: Path) -> None:
+    import orjson
+
+    from llmops.reporters.profile import render_html, render_json, render_markdown
+    from llmops.workflows.profile import ProfileOptions, profile_logs
+    from tests.profile.helpers import ENGLISH, openai_record
+
+    log = tmp_path / "tiny.jsonl"
+    log.write_bytes(
+        b"".join(orjson.dumps(openai_record(ENGLISH[i % 4], i < 3)) + b"\n" for i in range(60))
+    )
+    result = profile_logs([str(log)], ProfileOptions(detect_language=False))
+    assert result.untestable is not None and "too few failures to test" in result.untestable
+    markdown, page = render_markdown(result), render_html(result)
+    for text in (markdown, page):
+        assert "too few failures to test: 3 of 60 requests failed" in text
+    assert "## Segments" not in markdown and "<h2>Segments</h2>" not in page
+    assert orjson.loads(render_json(result))["untestable"] == result.untestable

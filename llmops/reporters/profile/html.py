@@ -50,23 +50,24 @@ def render_html(result: ProfileResult) -> str:
         parts.append(f"<p>{esc(no_findings(result))}</p>")
     parts.append("<h2>Distributions by outcome</h2>")
     parts.append(_charts(result))
-    parts.append(
-        "<h2>Segments</h2><p class='muted'>p is Benjamini\u2013Hochberg adjusted; rate with Wilson 95% interval.</p><table>"
-    )
-    parts.append(
-        "<tr>"
-        + "".join(
-            f"<th>{h}</th>"
-            for h in ("segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p")
-        )
-        + "</tr>"
-    )
-    for seg in result.segments[:40]:
-        cls = " class='finding'" if seg.finding else ""
+    if result.segments:
         parts.append(
-            f"<tr{cls}>" + "".join(f"<td>{esc(c)}</td>" for c in segment_row(seg)) + "</tr>"
+            "<h2>Segments</h2><p class='muted'>p is Benjamini\u2013Hochberg adjusted; rate with Wilson 95% interval.</p><table>"
         )
-    parts.append("</table>")
+        parts.append(
+            "<tr>"
+            + "".join(
+                f"<th>{h}</th>"
+                for h in ("segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p")
+            )
+            + "</tr>"
+        )
+        for seg in result.segments[:40]:
+            cls = " class='finding'" if seg.finding else ""
+            parts.append(
+                f"<tr{cls}>" + "".join(f"<td>{esc(c)}</td>" for c in segment_row(seg)) + "</tr>"
+            )
+        parts.append("</table>")
     if result.error_types:
         parts.append("<h2>Failures by type</h2><table>")
         parts += [

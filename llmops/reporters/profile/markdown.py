@@ -42,15 +42,17 @@ def render_markdown(result: ProfileResult) -> str:
         out += [f"{i}. {line}" for i, line in enumerate(finding_lines(result), 1)]
     else:
         out.append(no_findings(result))
-    out += [
-        "",
-        "## Segments",
-        "",
-        f"{len(result.segments)} tested; p is Benjamini\u2013Hochberg adjusted.",
-        "",
-    ]
-    header = ["segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p"]
-    out += _table(header, [segment_row(s) for s in result.segments[:TABLE_ROWS]])
+    if result.segments:
+        out += [
+            "",
+            "## Segments",
+            "",
+            f"{len(result.segments)} tested; p is Benjamini\u2013Hochberg adjusted; a segment "
+            "explained by a finding fails more only where it overlaps that finding.",
+            "",
+        ]
+        header = ["segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p"]
+        out += _table(header, [segment_row(s) for s in result.segments[:TABLE_ROWS]])
     out += ["", "## Distributions", ""]
     for dist in result.distributions:
         cells = [f"{b.label}: {b.n:,} ({b.failures / b.n:.0%} failed)" for b in dist.bins if b.n]
