@@ -23,6 +23,10 @@ class LLMRequest:
     temperature: float | None = None
     stream: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the caller's own body in this provider's wire format (the SDK drop-in): sent as is with
+    #: ``model`` and the stream flag set, and the raw answer kept in ``LLMResponse.raw_body``;
+    #: ``messages`` are then only what the engine counts, profiles and records
+    wire_body: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +63,5 @@ class LLMResponse:
     rate_limits: RateLimitInfo | None = None
     ttft_s: float | None = None
     chunk_times_s: list[float] = field(default_factory=list)
+    #: the body as received (the SSE bytes of a stream), kept only for a ``wire_body`` request
+    raw_body: bytes | None = None

@@ -228,6 +228,8 @@ class Engine(StateMethods):
         request_id: str | None = None,
         conversation_id: str | None = None,
         degrade: bool = True,
+        model: str | None = None,
+        wire_body: Mapping[str, Any] | None = None,
     ) -> CallResult:
         """Call the model for ``feature`` (or the only provider when ``feature`` is None).
 
@@ -240,6 +242,9 @@ class Engine(StateMethods):
         With ``conversation_id`` (a feature with ``conversation:``), ``messages`` is the new
         turn: the conversation's windowed history is sent before it, and the turn and the
         model's answer are appended afterwards (never a fallback's answer).
+
+        ``model`` overrides the feature's model; ``wire_body`` is a body already in the
+        provider's wire format, sent as is (see :class:`LLMRequest`: the SDK drop-in's path).
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
@@ -254,11 +259,12 @@ class Engine(StateMethods):
             msgs = await self.conversations.messages(name, cfg.conversation, conversation_id, msgs)
         upstream_name, upstream = self._upstream_for(cfg)
         request = LLMRequest(
-            model=self._model_for(cfg, upstream_name),
+            model=model or self._model_for(cfg, upstream_name),
             messages=msgs,
             max_tokens=max_tokens or cfg.max_tokens,
             temperature=cfg.temperature,
             stream=stream,
+            wire_body=wire_body,
         )
         estimated = sum(estimate_tokens(m["content"]) for m in msgs) + request.max_tokens
         queue_wait = 0.0

@@ -54,7 +54,14 @@ class AnthropicProvider(HTTPProvider):
         self._stream_headers = {**headers, "accept": "text/event-stream"}
 
     def build_request(self, req: LLMRequest) -> HttpRequest:
-        """The Messages request for ``req``."""
+        """The Messages request for ``req`` (its ``wire_body`` as is, when given)."""
+        if req.wire_body is not None:
+            raw: dict[str, Any] = {**req.wire_body, "model": req.model}
+            raw.pop("stream", None)
+            if req.stream:
+                raw["stream"] = True
+            headers = self._stream_headers if req.stream else self._headers
+            return HttpRequest("POST", self._url, headers, orjson.dumps(raw))
         messages = [dict(m) for m in req.messages]
         body: dict[str, Any] = {"model": req.model, "max_tokens": req.max_tokens}
         if messages and messages[0].get("role") == "system":

@@ -187,6 +187,12 @@ class HTTPProvider(ABC):
         result.rate_limits = self.rate_limits(resp.headers)
         return result
 
+    def _parse_kept(self, resp: HttpResponse, keep_raw: bool) -> LLMResponse:
+        result = self.parse_response(resp)
+        if keep_raw:
+            result.raw_body = resp.body
+        return result
+
     def error_from(self, status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
         """The classified error for an error response, with ``retry_after`` from its headers."""
         provider_type, message = self._error_details(body)
@@ -210,7 +216,7 @@ class HTTPProvider(ABC):
         if req.stream:
             req = replace(req, stream=False)
         resp = await transport.send(self.build_request(req))
-        return self.parse_response(resp)
+        return self._parse_kept(resp, req.wire_body is not None)
 
     async def stream(
         self,
@@ -233,6 +239,7 @@ class HTTPProvider(ABC):
         state = self._new_stream_state()
         parser = SSEParser()
         times: list[float] = []
+        raw: list[bytes] | None = [] if req.wire_body is not None else None
         started = clock.now()
         async with transport.stream(request) as resp:
             if resp.status >= 400:
@@ -242,6 +249,8 @@ class HTTPProvider(ABC):
             try:
                 while not state.done:
                     chunk = await _next_chunk(chunks, stall_timeout_s, clock)
+                    if raw is not None and chunk is not None:
+                        raw.append(chunk)
                     events = parser.close() if chunk is None else parser.feed(chunk)
                     at = clock.now() - started
                     for event in events:
@@ -266,6 +275,8 @@ class HTTPProvider(ABC):
         result.rate_limits = limits
         result.chunk_times_s = times
         result.ttft_s = times[0] if times else None
+        if raw is not None:
+            result.raw_body = b"".join(raw)
         return result
 
     def _redact(self, message: str) -> str:

@@ -49,8 +49,17 @@ class OpenAIProvider(HTTPProvider):
         self._stream_headers = {**headers, "accept": "text/event-stream"}
 
     def build_request(self, req: LLMRequest) -> HttpRequest:
-        """The chat-completions request for ``req``."""
-        body: dict[str, Any] = {
+        """The chat-completions request for ``req`` (its ``wire_body`` as is, when given)."""
+        if req.wire_body is not None:
+            body: dict[str, Any] = {**req.wire_body, "model": req.model}
+            body.pop("stream", None)
+            body.pop("stream_options", None)
+            if req.stream:
+                body["stream"] = True
+                body["stream_options"] = {"include_usage": True}
+            headers = self._stream_headers if req.stream else self._headers
+            return HttpRequest("POST", self._url, headers, orjson.dumps(body))
+        body = {
             "model": req.model,
             "messages": [dict(m) for m in req.messages],
             "max_tokens": req.max_tokens,

@@ -1,0 +1,84 @@
+"""The official sync SDKs over the engine: a SyncEngine's loop thread, the loopback mock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+
+from llmops import EventRecorder, ModelCall, config_from_dict
+from llmops.engine.sync import SyncEngine
+from llmops.mock import MockServer
+from llmops.sdk import OUTCOME_HEADER, http_client
+
+ASK = [{"role": "user", "content": "I was charged twice, please refund me"}]
+
+
+@pytest.fixture(scope="module")
+def mock_url() -> Iterator[str]:
+    with SyncEngine(config_from_dict({})) as loop:  # a loop thread to host the mock server
+        server = MockServer("default", seed=3)
+        url = loop.run(server.__aenter__).url
+        try:
+            yield url
+        finally:
+            loop.run(server.__aexit__, None, None, None)
+
+
+def config(kind: str, url: str, **extra: Any) -> Any:
+    base = url + "/v1" if kind == "openai" else url
+    return config_from_dict(
+        {
+            "providers": {"p": {"kind": kind, "base_url": base, "model": "mock-1"}},
+            "features": {"f": {}},
+            **extra,
+        }
+    )
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_sync_openai_answers_through_the_engine(mock_url: str, stream: bool) -> None:
+    recorder = EventRecorder()
+    with openai.OpenAI(
+        api_key="unused",
+        http_client=http_client("f", config=config("openai", mock_url), observers=[recorder]),
+    ) as client:
+        if stream:
+            chunks = client.chat.completions.create(model="mock-1", messages=ASK, stream=True)
+            text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        else:
+            raw = client.chat.completions.with_raw_response.create(model="mock-1", messages=ASK)
+            assert raw.headers[OUTCOME_HEADER] == "ok"
+            text = raw.parse().choices[0].message.content or ""
+    assert text == "billing"
+    calls = [e for e in recorder.events if isinstance(e, ModelCall)]
+    assert [c.status for c in calls] == [200]
+    assert (calls[0].ttft_s is not None) == stream  # streams are measured
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_sync_anthropic_answers_through_the_engine(mock_url: str, stream: bool) -> None:
+    with anthropic.Anthropic(
+        api_key="unused", http_client=http_client("f", config=config("anthropic", mock_url))
+    ) as client:
+        if stream:
+            events = client.messages.create(
+                model="mock-1", max_tokens=64, messages=ASK, stream=True
+            )
+            text = "".join(e.delta.text for e in events if e.type == "content_block_delta")
+        else:
+            reply = client.messages.create(model="mock-1", max_tokens=64, messages=ASK)
+            text = reply.content[0].text
+    assert text == "billing"
+
+
+def test_sync_engine_calls_block_and_close_cleanly(mock_url: str) -> None:
+    engine = SyncEngine(config("openai", mock_url))
+    with engine:
+        result = engine.call(ASK, feature="f")
+    assert result.ok and result.text == "billing"
+    with pytest.raises(RuntimeError, match="closed"):
+        engine.call(ASK, feature="f")
