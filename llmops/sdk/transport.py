@@ -23,7 +23,7 @@ import orjson
 
 from llmops.engine.engine import Engine
 from llmops.engine.sync import SyncEngine
-from llmops.errors import CallError, CapacityExceeded, LlmopsError
+from llmops.errors import CallError, CapacityExceeded, ClientError, FeatureUnavailable, LlmopsError
 from llmops.sdk.wire import NO_RETRY, Wire, answer_body, error_body, text_messages, wire_of
 
 __all__ = ["AsyncEngineTransport", "EngineTransport", "Reply", "http_module", "through_engine"]
@@ -84,12 +84,18 @@ async def through_engine(engine: Engine, feature: str, path: str, body: bytes) -
             wire_body=data,
             max_tokens=_max_tokens(data),
         )
+    except FeatureUnavailable as err:
+        refused = _refusal(err.cause)
+        return _error(wire, *refused) if refused else _error(wire, 503, str(err), err.error_type)
     except CapacityExceeded as err:
         return _error(wire, 503, f"llmops shed this call: {err}", "overloaded_error")
     except CallError as err:
         return _error(wire, 503, str(err), err.error_type)
     except LlmopsError as err:
         return _error(wire, 400, str(err), "invalid_request_error")
+    refused = _refusal(result.error)
+    if refused:  # the provider refused the request itself: the caller's to fix, not to hide
+        return _error(wire, *refused)
     headers = {OUTCOME_HEADER: result.outcome, REQUEST_ID_HEADER: result.request_id, **NO_RETRY}
     headers["content-type"] = "text/event-stream" if stream else "application/json"
     if result.response is not None and result.response.raw_body is not None:
@@ -99,6 +105,13 @@ async def through_engine(engine: Engine, feature: str, path: str, body: bytes) -
     return Reply(
         200, headers, answer_body(wire, text, model or "", result.request_id, created, stream)
     )
+
+
+def _refusal(err: BaseException | None) -> tuple[int, str, str] | None:
+    """(status, message, type) when ``err`` is the provider refusing the request (a 4xx)."""
+    if isinstance(err, ClientError):
+        return err.status, str(err), err.provider_type or "invalid_request_error"
+    return None
 
 
 def _max_tokens(data: dict[str, object]) -> int | None:
