@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from llmops.config_routes import Priority, RateLimits, route_problems
 from llmops.defaults import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE  # re-exported
 from llmops.errors import ConfigError, did_you_mean
 from llmops.yamlload import load_yaml_model, validate_model
@@ -77,6 +78,14 @@ class ProviderConfig(_Strict):
         default=None, description="Name of the environment variable holding the API key."
     )
     headers: dict[str, str] = Field(default_factory=dict, description="Extra non-secret headers.")
+    limits: RateLimits | None = Field(
+        default=None, description="This provider's own RPM/TPM (the global limits otherwise)."
+    )
+    models: dict[str, RateLimits] = Field(
+        default_factory=dict,
+        description="Other models of this provider that routes may name, each with its own "
+        "RPM/TPM ({} for the provider's).",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -319,6 +328,13 @@ class FeatureConfig(_Strict):
     fallback: Fallback = Field(default_factory=lambda: ErrorFallback(strategy="error"))
     validation: ValidationConfig | None = None
     conversation: ConversationConfig | None = None
+    priority: Priority = Field(
+        default="normal", description="Under a saturated limiter, higher priorities go first."
+    )
+    routes: list[str] = Field(
+        default_factory=list,
+        description="provider/model routes tried in order before the fallback.",
+    )
 
     @field_validator("model")
     @classmethod
@@ -448,6 +464,9 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
                 feature.provider, known, otherwise=f" ({', '.join(known) or 'none defined'})"
             )
             problems.append(((*loc, "provider"), msg))
+        elif feature.routes:
+            models = {n: {m for m in (p.model, *p.models) if m} for n, p in cfg.providers.items()}
+            problems.extend(route_problems(name, feature.routes, models))
         elif feature.provider is None and len(cfg.providers) > 1:
             problems.append((loc, f"set provider: several are defined ({', '.join(known)})"))
         elif cfg.providers and cfg._model_for(feature) is None:

@@ -26,6 +26,7 @@ from llmops.engine.events import CallFinished, Event, InputProfile, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
 from llmops.engine.result import CallResult, cause_of
+from llmops.engine.routes import RouteTable, Target, call_routes
 from llmops.engine.sinks import JsonlSink
 from llmops.engine.transport import Transport
 from llmops.engine.upstream import Upstream
@@ -37,7 +38,6 @@ from llmops.errors import (
     ValidationFailed,
     did_you_mean,
 )
-from llmops.providers.registry import make_provider
 from llmops.stores.answers import AnswerCache
 from llmops.stores.breaker_state import DONE
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
@@ -104,6 +104,7 @@ class Engine(StateMethods):
         summarize = functools.partial(call_for_summary, self.call)
         self.conversations = Conversations(self.stores.conversations, summarize)
         self._upstreams: dict[str, Upstream] = {}
+        self._routes: RouteTable | None = None
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
         self._drains = BackgroundDrains()
@@ -123,29 +124,15 @@ class Engine(StateMethods):
         state = await open_runtime_state(cfg.state, self.clock.now, isolate=self._isolate_state)
         self._state = state
         self.stores.share_client(getattr(getattr(state, "link", None), "client", None))
-        for name, provider_cfg in self.config.providers.items():
-            provider = make_provider(
-                provider_cfg.kind,
-                provider_cfg.base_url,
-                provider_cfg.api_key(),
-                wall_clock=self.clock.wall,
-            )
-            self._upstreams[name] = Upstream(
-                name,
-                provider,
-                self._transport,
-                self.clock,
-                limits=cfg.limits,
-                retry=cfg.retry,
-                limiter=state.limiter(name, cfg.limits),
-                breaker=(
-                    state.breaker(name, cfg.breaker, probe_lease_s=cfg.limits.attempt_timeout_s + 1)
-                    if cfg.breaker.enabled
-                    else None
-                ),
-                rng=self._rng,
-                emit=self._emit if self._observers else None,
-            )
+        self._routes = RouteTable(
+            cfg,
+            state,
+            self._transport,
+            self.clock,
+            self._rng,
+            self._emit if self._observers else None,
+        )
+        self._upstreams = self._routes.upstreams
         await self._drains.start(self, self.config.features)
         return self
 
@@ -173,18 +160,19 @@ class Engine(StateMethods):
                 await run_blocking(self.clock, self._sink.close)
 
     def add_observer(self, observer: Observer) -> None:
+        """Send this engine's events to ``observer`` too."""
         self._observers.append(observer)
-        for upstream in self._upstreams.values():
-            upstream.emit = self._emit
+        if self._routes is not None:
+            self._routes.set_emit(self._emit)
 
     def upstream(self, provider: str | None = None) -> Upstream:
         """The named provider's upstream (its limiter, breaker, budget); the only one if None."""
         if not self._upstreams:
             raise ConfigError("no providers configured (or the engine was not entered)")
         if provider is None:
-            if len(self._upstreams) > 1:
+            if len(self.config.providers) > 1:
                 raise InputError("several providers: name one")
-            return next(iter(self._upstreams.values()))
+            return self._upstreams[next(iter(self.config.providers))]
         try:
             return self._upstreams[provider]
         except KeyError:
@@ -257,9 +245,9 @@ class Engine(StateMethods):
             if cfg.conversation is None:
                 raise InputError(f"feature {name!r} has no conversation section")
             msgs = await self.conversations.messages(name, cfg.conversation, conversation_id, msgs)
-        upstream_name, upstream = self._upstream_for(cfg)
+        targets = self._targets(cfg, model)
         request = LLMRequest(
-            model=model or self._model_for(cfg, upstream_name),
+            model=targets[0].model,
             messages=msgs,
             max_tokens=max_tokens or cfg.max_tokens,
             temperature=cfg.temperature,
@@ -273,13 +261,16 @@ class Engine(StateMethods):
             # every wait inside (queue, limiter, attempts, backoff) is bounded by the deadline
             async with self.gate.slot(deadline - start):
                 queue_wait = clock.now() - start
-                outcome = await upstream.call(
+                target, outcome = await call_routes(
+                    targets,
                     request,
+                    feature=cfg,
                     request_id=rid,
-                    feature=name,
+                    name=name,
                     deadline=deadline,
                     estimated_tokens=estimated,
                     on_chunk=on_chunk,
+                    clock=clock,
                 )
                 attempts = outcome.attempts
                 self.gate.observe_duration(clock.now() - start - queue_wait)
@@ -307,6 +298,7 @@ class Engine(StateMethods):
             attempts=attempts,
             latency_s=clock.now() - start,
             queue_wait_s=queue_wait,
+            route=target.label,
         )
         self._finish(rid, name, "ok", None, attempts, start, queue_wait)
         return result
@@ -336,18 +328,15 @@ class Engine(StateMethods):
             raise InputError(f"unknown feature {name!r}{extra}") from None
 
     def _upstream_for(self, cfg: FeatureConfig) -> tuple[str, Upstream]:
-        found = self.config.provider_for(cfg)
-        if found is None:
-            raise ConfigError("no provider configured for this call")
-        if not self._upstreams:
-            raise InputError("use the engine inside 'async with engine:'")
-        return found[0], self._upstreams[found[0]]
+        target = self._targets(cfg)[0]
+        return target.label, target.upstream
 
-    def _model_for(self, cfg: FeatureConfig, provider: str) -> str:
-        model = cfg.model or self.config.providers[provider].model
-        if model is None:
-            raise ConfigError(f"no model configured for provider {provider!r}")
-        return model
+    def _targets(self, cfg: FeatureConfig, model: str | None = None) -> list[Target]:
+        if self.config.provider_for(cfg) is None and not cfg.routes:
+            raise ConfigError("no provider configured for this call")
+        if self._routes is None:
+            raise InputError("use the engine inside 'async with engine:'")
+        return self._routes.targets(cfg, model)
 
     def _prepare(
         self, messages: Sequence[Mapping[str, str]], cfg: FeatureConfig, rid: str, name: str
