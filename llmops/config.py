@@ -285,6 +285,9 @@ class ValidationConfig(_Strict):
     json_: bool = Field(default=False, alias="json", description="The answer must parse as JSON.")
     max_chars: int | None = Field(default=None, ge=1)
     regex: str | None = None
+    json_schema: dict[str, Any] | None = Field(
+        default=None, description="The answer must be JSON valid against this JSON Schema."
+    )
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
@@ -300,6 +303,16 @@ class ValidationConfig(_Strict):
                 raise ValueError(f"a valid regular expression ({exc})") from None
         return v
 
+    @field_validator("json_schema")
+    @classmethod
+    def _schema(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from llmops.json_schema import schema_problem
+
+            if problem := schema_problem(v):
+                raise ValueError(f"a valid JSON Schema ({problem})")
+        return v
+
     def problem(self, text: str) -> str | None:
         """Why ``text`` fails validation, or None when it passes."""
         if self.max_chars is not None and len(text) > self.max_chars:
@@ -311,6 +324,10 @@ class ValidationConfig(_Strict):
                 return "answer is not valid JSON"
         if self.regex is not None and re.search(self.regex, text) is None:
             return f"answer does not match /{self.regex}/"
+        if self.json_schema is not None:
+            from llmops.json_schema import answer_problem
+
+            return answer_problem(self.json_schema, text)
         return None
 
 

@@ -17,14 +17,15 @@ from typing import Any
 import anyio
 
 from llmops.config import FeatureConfig, LlmopsConfig
-from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
+from llmops.core.textprofile import estimate_tokens
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
 from llmops.engine.conversation import Conversations, call_for_summary
 from llmops.engine.drain import BackgroundDrains
 from llmops.engine.engine_state import StateMethods
-from llmops.engine.events import CallFinished, Event, InputProfile, Observer
+from llmops.engine.events import CallFinished, Event, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
+from llmops.engine.prepare import input_profile, prepare_messages
 from llmops.engine.result import CallResult, cause_of
 from llmops.engine.routes import RouteTable, Target, call_routes
 from llmops.engine.sinks import JsonlSink
@@ -356,36 +357,10 @@ class Engine(StateMethods):
     def _prepare(
         self, messages: Sequence[Mapping[str, str]], cfg: FeatureConfig, rid: str, name: str
     ) -> list[dict[str, str]]:
-        max_chars = self.config.limits.max_input_chars
-        out: list[dict[str, str]] = []
-        if cfg.system_prompt and not (messages and messages[0].get("role") == "system"):
-            out.append({"role": "system", "content": cfg.system_prompt})
-        changed = truncated = False
-        for m in messages:
-            if "content" not in m or "role" not in m:
-                raise InputError("each message needs 'role' and 'content'")
-            content = m["content"]
-            if m["role"] == "user":
-                content, ch, tr = normalize_input(content, max_chars)
-                changed, truncated = changed or ch, truncated or tr
-            out.append({"role": m["role"], "content": content})
+        prepared = prepare_messages(messages, cfg, self.config.limits.max_input_chars)
         if self._observers and self._call_events:
-            user_text = "\n".join(m["content"] for m in out if m["role"] == "user")
-            p = profile_text(user_text, detect_language=self._detect_language)
-            self._emit(
-                InputProfile(
-                    request_id=rid,
-                    feature=name,
-                    chars=p.chars,
-                    words=p.words,
-                    lines=p.lines,
-                    has_code=p.has_code,
-                    language=p.language,
-                    normalized_changed=changed,
-                    truncated=truncated,
-                )
-            )
-        return out
+            self._emit(input_profile(prepared, rid, name, detect_language=self._detect_language))
+        return prepared[0]
 
     async def _degrade(
         self,

@@ -9,10 +9,10 @@ import anthropic
 import openai
 import pytest
 
-from llmops import Engine, EventRecorder, ModelCall, config_from_dict
+from llmops import ConfigError, Engine, EventRecorder, ModelCall, config_from_dict
 from llmops.engine.clock import AnyioClock
 from llmops.mock import MockTransport
-from llmops.sdk import async_http_client
+from llmops.sdk import OUTCOME_HEADER, async_http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +34,7 @@ def anyio_backend() -> tuple[str, dict[str, Any]]:
 class Rig:
     """An engine over the in-process mock, and the SDK client for ``kind`` through it."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, **feature: Any) -> None:
         self.kind = kind
         self.clock = AnyioClock()
         self.mock = MockTransport("instant", clock=self.clock)
@@ -43,7 +43,7 @@ class Rig:
         self.config = config_from_dict(
             {
                 "providers": {"p": {"kind": kind, "base_url": base, "model": "mock-1"}},
-                "features": {"f": {}},
+                "features": {"f": feature},
             }
         )
 
@@ -212,3 +212,25 @@ async def test_a_tool_definition_the_provider_refuses_is_a_bad_request(kind: str
                 await client.messages.create(
                     model="mock-1", max_tokens=8, messages=msgs, tools=bad_a
                 )
+
+
+async def test_structured_answers_are_validated_against_the_features_json_schema() -> None:
+    fmt = {"type": "json_schema", "json_schema": {"name": "forecast", "schema": WEATHER}}
+    msgs = [{"role": "user", "content": "weather in Paris?"}]
+    fallback = {"strategy": "default", "value": "{}"}
+    checked = {"validation": {"json_schema": WEATHER}, "fallback": fallback}
+    async with Rig("openai", **checked) as client:
+        good = await client.chat.completions.with_raw_response.create(
+            model="mock-1", messages=msgs, response_format=fmt
+        )
+        # without response_format the mock answers prose: not JSON of the schema
+        bad = await client.chat.completions.with_raw_response.create(model="mock-1", messages=msgs)
+    assert good.headers[OUTCOME_HEADER] == "ok"
+    assert set(json.loads(good.parse().choices[0].message.content)) == {"city", "days"}
+    assert bad.headers[OUTCOME_HEADER] == "degraded:default"
+    assert bad.parse().choices[0].message.content == "{}"
+
+
+def test_a_validation_schema_that_is_not_a_json_schema_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="valid JSON Schema"):
+        config_from_dict({"features": {"f": {"validation": {"json_schema": {"type": 7}}}}})
