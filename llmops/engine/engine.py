@@ -228,6 +228,7 @@ class Engine(StateMethods):
         conversation_id: str | None = None,
         degrade: bool = True,
         model: str | None = None,
+        options: Mapping[str, Any] | None = None,
         wire_body: Mapping[str, Any] | None = None,
     ) -> CallResult:
         """Call the model for ``feature`` (or the only provider when ``feature`` is None).
@@ -242,7 +243,9 @@ class Engine(StateMethods):
         turn: the conversation's windowed history is sent before it, and the turn and the
         model's answer are appended afterwards (never a fallback's answer).
 
-        ``model`` overrides the feature's model; ``wire_body`` is a body already in the
+        ``model`` overrides the feature's model; ``options`` go into the request body as they
+        are (``tools``, ``response_format``, ``top_p``, ``stop``, ``seed``... in the provider's
+        wire format; tool calls come back in ``result.response.tool_calls``); ``wire_body`` is a body already in the
         provider's wire format, sent as is (see :class:`LLMRequest`: the SDK drop-in's path).
         """
         name = feature or "default"
@@ -264,6 +267,7 @@ class Engine(StateMethods):
             max_tokens=max_tokens or cfg.max_tokens,
             temperature=cfg.temperature,
             stream=stream,
+            extra=options or {},
             wire_body=wire_body,
         )
         estimated = sum(estimate_tokens(m["content"]) for m in msgs) + request.max_tokens

@@ -40,7 +40,7 @@ from llmops.errors import (
 from llmops.providers.headers import parse_retry_after
 from llmops.providers.sse import SSEEvent, SSEParser
 from llmops.redact import redact_urls
-from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, Usage
+from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
 __all__ = ["ChunkCallback", "HTTPProvider", "Provider", "StreamState"]
 
@@ -90,6 +90,18 @@ class StreamState(ABC):
         self.system_fingerprint: str | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        #: tool calls by index: [id, name, argument parts...]
+        self.tools: dict[int, list[str]] = {}
+
+    def tool_part(self, index: int, call_id: str | None, name: str | None, args: str) -> None:
+        """Add to the ``index``-th tool call as its pieces arrive."""
+        entry = self.tools.setdefault(index, ["", ""])
+        if call_id:
+            entry[0] = call_id
+        if name:
+            entry[1] = name
+        if args:
+            entry.append(args)
 
     @abstractmethod
     def feed(self, event: SSEEvent) -> str:
@@ -107,6 +119,9 @@ class StreamState(ABC):
             finish_reason=self.finish_reason,
             system_fingerprint=self.system_fingerprint,
             response_id=self.response_id,
+            tool_calls=[
+                ToolCall(e[0], e[1], "".join(e[2:])) for _, e in sorted(self.tools.items())
+            ],
         )
 
 

@@ -234,3 +234,25 @@ async def test_structured_answers_are_validated_against_the_features_json_schema
 def test_a_validation_schema_that_is_not_a_json_schema_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="valid JSON Schema"):
         config_from_dict({"features": {"f": {"validation": {"json_schema": {"type": 7}}}}})
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+@pytest.mark.parametrize("stream", [False, True])
+async def test_engine_calls_pass_tools_and_keep_the_tool_calls(kind: str, stream: bool) -> None:
+    if kind == "openai":
+        tools: list[Any] = [
+            {"type": "function", "function": {"name": "weather", "parameters": WEATHER}}
+        ]
+    else:
+        tools = [{"name": "weather", "input_schema": WEATHER}]
+    rig = Rig(kind)
+    async with rig:
+        result = await rig.engine.call(
+            [{"role": "user", "content": "weather in Paris?"}],
+            feature="f",
+            stream=stream,
+            options={"tools": tools, "top_p": 0.5},
+        )
+    assert result.ok and result.response is not None
+    (call,) = result.response.tool_calls
+    assert call.name == "weather" and set(json.loads(call.arguments)) == {"city", "days"}
