@@ -10,7 +10,7 @@ import functools
 import itertools
 import os
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -40,7 +40,6 @@ from llmops.errors import (
     did_you_mean,
 )
 from llmops.stores.answers import AnswerCache
-from llmops.stores.breaker_state import DONE
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.state_stores import StateStores
 from llmops.types import LLMRequest
@@ -188,30 +187,6 @@ class Engine(StateMethods):
             return self._upstreams[provider]
         except KeyError:
             raise InputError(f"unknown provider {provider!r}") from None
-
-    def open_circuit(
-        self, provider: str | None = None, *, hold_s: float | None = None
-    ) -> Awaitable[None]:
-        """Force the breaker open until :meth:`close_circuit` or ``hold_s``, on every instance.
-
-        It acts on this instance at once; await the result to be sure every instance sharing
-        the state sees it too (already done in process).
-        """
-        up = self.upstream(provider)
-        if up.breaker is None:
-            return DONE
-        done = up.breaker.force_open(hold_s)
-        up._flush_transitions()
-        return done
-
-    def close_circuit(self, provider: str | None = None) -> Awaitable[None]:
-        """Force the breaker closed with a fresh window, on every instance (see open_circuit)."""
-        up = self.upstream(provider)
-        if up.breaker is None:
-            return DONE
-        done = up.breaker.force_close()
-        up._flush_transitions()
-        return done
 
     # -- calls -------------------------------------------------------------------------------
 
