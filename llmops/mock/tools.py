@@ -10,7 +10,6 @@ from the prompt's words, so a client can validate them. Tool definitions a provi
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,10 +17,9 @@ from typing import Any, Literal
 import orjson
 
 from llmops.mock.content import Reply, split_pieces
+from llmops.providers.tools import tool_problem
 
 __all__ = ["Ask", "answer", "ask_anthropic", "ask_openai", "call_id", "instance", "tool_problem"]
-
-_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,29 +29,6 @@ class Ask:
     kind: Literal["tool", "json"]
     name: str
     schema: Mapping[str, Any]
-
-
-def tool_problem(api: str, data: Mapping[str, Any]) -> str | None:
-    """Why the provider would refuse the request's tool definitions, or ``None``."""
-    tools = data.get("tools")
-    if tools is None:
-        return None
-    if not isinstance(tools, list):
-        return "'tools' must be a list"
-    for i, tool in enumerate(tools):
-        spec = tool.get("function") if api == "openai" and isinstance(tool, dict) else tool
-        if not isinstance(spec, dict):
-            return f"tools[{i}]: a tool must be an object" + (
-                " with a 'function'" if api == "openai" else ""
-            )
-        name = spec.get("name")
-        if not isinstance(name, str) or not _TOOL_NAME.match(name):
-            return f"tools[{i}].name: {name!r} must match ^[a-zA-Z0-9_-]{{1,64}}$"
-        key = "parameters" if api == "openai" else "input_schema"
-        schema = spec.get(key, {"type": "object"} if api == "openai" else None)
-        if not isinstance(schema, dict) or schema.get("type") != "object":
-            return f"tools[{i}].{key}: must be a JSON schema of type 'object'"
-    return None
 
 
 def ask_openai(data: Mapping[str, Any]) -> Ask | None:

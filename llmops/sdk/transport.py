@@ -24,6 +24,7 @@ import orjson
 from llmops.engine.engine import Engine
 from llmops.engine.sync import SyncEngine
 from llmops.errors import CallError, CapacityExceeded, ClientError, FeatureUnavailable, LlmopsError
+from llmops.providers.tools import tool_problem
 from llmops.sdk.wire import NO_RETRY, Wire, answer_body, error_body, text_messages, wire_of
 
 __all__ = ["AsyncEngineTransport", "EngineTransport", "Reply", "http_module", "through_engine"]
@@ -70,8 +71,8 @@ async def through_engine(engine: Engine, feature: str, path: str, body: bytes) -
             raise ValueError("not an object")
     except ValueError:
         return _error(wire, 400, "the request body is not a JSON object", "invalid_request_error")
-    mismatch = _wire_mismatch(engine, feature, wire)
-    if mismatch:
+    mismatch = _wire_mismatch(engine, feature, wire) or tool_problem(wire, data)
+    if mismatch:  # refused here, before any limiter, breaker or upstream attempt
         return _error(wire, 400, mismatch, "invalid_request_error")
     stream = bool(data.get("stream"))
     model = str(data.get("model") or "") or None

@@ -199,7 +199,8 @@ async def test_image_parts_and_sampling_params_reach_the_provider_as_sent(kind: 
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 async def test_a_tool_definition_the_provider_refuses_is_a_bad_request(kind: str) -> None:
     msgs = [{"role": "user", "content": "hi"}]
-    async with Rig(kind) as client:
+    rig = Rig(kind)
+    async with rig as client:
         if kind == "openai":
             bad = [
                 {"type": "function", "function": {"name": "get weather!", "parameters": WEATHER}}
@@ -212,6 +213,8 @@ async def test_a_tool_definition_the_provider_refuses_is_a_bad_request(kind: str
                 await client.messages.create(
                     model="mock-1", max_tokens=8, messages=msgs, tools=bad_a
                 )
+    # refused before the call: no limiter spent, no upstream attempt
+    assert rig.mock.app.snapshot(rig.clock.now())["requests"] == 0
 
 
 async def test_structured_answers_are_validated_against_the_features_json_schema() -> None:
