@@ -82,3 +82,53 @@ def test_sync_engine_calls_block_and_close_cleanly(mock_url: str) -> None:
     assert result.ok and result.text == "billing"
     with pytest.raises(RuntimeError, match="closed"):
         engine.call(ASK, feature="f")
+
+
+@pytest.fixture(scope="module")
+def down_url() -> Iterator[str]:
+    """A loopback mock whose outage (503 on every request) starts at once."""
+    from llmops.mock.profile import load_profile
+
+    profile = load_profile("outage")
+    faults = profile.faults.model_copy(
+        update={"outages": [type(profile.faults.outages[0])(start_s=0, end_s=3600, status=503)]}
+    )
+    with SyncEngine(config_from_dict({})) as loop:
+        server = MockServer(profile.model_copy(update={"faults": faults}))
+        url = loop.run(server.__aenter__).url
+        try:
+            yield url
+        finally:
+            loop.run(server.__aexit__, None, None, None)
+
+
+def outage_config(url: str, fallback: dict[str, Any]) -> Any:
+    return config(
+        "anthropic",
+        url,
+        retry={"max_attempts": 2, "backoff_base_s": 0.01, "backoff_cap_s": 0.02},
+        breaker={"enabled": False},
+        features={"f": {"fallback": fallback}},
+    )
+
+
+def test_sync_sdk_in_an_outage_gets_the_fallback_answer(down_url: str) -> None:
+    cfg = outage_config(down_url, {"strategy": "default", "value": "try later"})
+    with anthropic.Anthropic(api_key="x", http_client=http_client("f", config=cfg)) as client:
+        raw = client.messages.with_raw_response.create(model="mock-1", max_tokens=8, messages=ASK)
+    assert raw.headers[OUTCOME_HEADER] == "degraded:default"
+    assert raw.parse().content[0].text == "try later"
+
+
+def test_sync_sdk_error_fallback_raises_the_sdks_error_without_extra_attempts(
+    down_url: str,
+) -> None:
+    recorder = EventRecorder()
+    cfg = outage_config(down_url, {"strategy": "error", "message": "off for now"})
+    client = anthropic.Anthropic(
+        api_key="x", http_client=http_client("f", config=cfg, observers=[recorder])
+    )  # the SDK's own max_retries (2) left on
+    with client, pytest.raises(anthropic.InternalServerError, match="off for now"):
+        client.messages.create(model="mock-1", max_tokens=8, messages=ASK)
+    attempts = [e for e in recorder.events if isinstance(e, ModelCall)]
+    assert [a.status for a in attempts] == [503, 503]  # the engine's two, not 2 x 3
