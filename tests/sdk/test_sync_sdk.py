@@ -132,3 +132,50 @@ def test_sync_sdk_error_fallback_raises_the_sdks_error_without_extra_attempts(
         client.messages.create(model="mock-1", max_tokens=8, messages=ASK)
     attempts = [e for e in recorder.events if isinstance(e, ModelCall)]
     assert [a.status for a in attempts] == [503, 503]  # the engine's two, not 2 x 3
+
+
+def test_a_burst_of_200_sync_sdk_calls_from_threads_never_sees_a_rate_limit_error() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trio.testing import MockClock
+
+    from llmops.engine.clock import AnyioClock
+    from llmops.mock import MockTransport
+
+    clock = AnyioClock()
+    mock = MockTransport("rate-limited", clock=clock, seed=7)
+    profile = mock.app.profile
+    faults = profile.faults.model_copy(update={"error_rates": {}})
+    mock.app.set_profile(profile.model_copy(update={"faults": faults}), 0.0)
+    cfg = config(
+        "openai",
+        "http://mock",
+        retry={"max_attempts": 6, "budget_min_per_s": 5},
+        limits={"max_concurrency": 250, "timeout_s": 600},
+    )
+    recorder = EventRecorder()
+    engine = SyncEngine(
+        cfg,
+        backend="trio",  # the engine's loop on virtual time: the burst takes no wall time
+        backend_options={"clock": MockClock(autojump_threshold=0)},
+        transport=mock,
+        clock=clock,
+        observers=[recorder],
+    )
+    with engine, openai.OpenAI(api_key="x", http_client=http_client("f", engine=engine)) as client:
+
+        def one(_: int) -> str:
+            reply = client.chat.completions.create(model="mock-1", messages=ASK)
+            return reply.choices[0].message.content or ""
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(one, range(200)))
+        served = engine.run(_served, mock, clock)
+    assert len(answers) == 200 and all(answers)  # no RateLimitError reached a caller
+    calls = [e for e in recorder.events if isinstance(e, ModelCall)]
+    assert sum(c.status == 200 for c in calls) == 200
+    assert served == len(calls)  # one upstream request per engine attempt, none from the SDK
+
+
+async def _served(mock: Any, clock: Any) -> int:
+    return int(mock.app.snapshot(clock.now())["requests"])
