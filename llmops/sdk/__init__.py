@@ -27,12 +27,19 @@ from llmops.engine.sync import SyncEngine
 from llmops.sdk.transport import (
     OUTCOME_HEADER,
     REQUEST_ID_HEADER,
+    ROUTE_HEADER,
     AsyncEngineTransport,
     EngineTransport,
     http_module,
 )
 
-__all__ = ["OUTCOME_HEADER", "REQUEST_ID_HEADER", "async_http_client", "http_client"]
+__all__ = [
+    "OUTCOME_HEADER",
+    "REQUEST_ID_HEADER",
+    "ROUTE_HEADER",
+    "async_http_client",
+    "http_client",
+]
 
 
 def _config(config: LlmopsConfig | str | Path | None) -> LlmopsConfig:

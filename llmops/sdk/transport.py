@@ -31,6 +31,7 @@ __all__ = ["AsyncEngineTransport", "EngineTransport", "Reply", "http_module", "t
 
 OUTCOME_HEADER = "x-llmops-outcome"
 REQUEST_ID_HEADER = "x-llmops-request-id"
+ROUTE_HEADER = "x-llmops-route"
 
 
 def http_module() -> Any:
@@ -99,6 +100,8 @@ async def through_engine(engine: Engine, feature: str, path: str, body: bytes) -
         return _error(wire, *refused)
     headers = {OUTCOME_HEADER: result.outcome, REQUEST_ID_HEADER: result.request_id, **NO_RETRY}
     headers["content-type"] = "text/event-stream" if stream else "application/json"
+    if result.route is not None:
+        headers[ROUTE_HEADER] = result.route
     if result.response is not None and result.response.raw_body is not None:
         return Reply(200, headers, result.response.raw_body)
     created = int(engine.clock.wall())

@@ -13,7 +13,7 @@ import pytest
 from llmops import Engine, EventRecorder, ModelCall, config_from_dict
 from llmops.engine.clock import AnyioClock
 from llmops.mock import MockTransport
-from llmops.sdk import OUTCOME_HEADER, async_http_client
+from llmops.sdk import OUTCOME_HEADER, ROUTE_HEADER, async_http_client
 
 pytestmark = pytest.mark.anyio
 
@@ -168,3 +168,29 @@ async def test_an_openai_client_on_an_anthropic_feature_is_told_which_sdk_to_use
         with pytest.raises(openai.BadRequestError, match="use the anthropic SDK"):
             await ask(client, "openai")
     assert transport.app.snapshot(clock.now())["requests"] == 0
+
+
+async def test_an_sdk_call_fails_over_to_the_next_route_and_says_which_answered() -> None:
+    from tests.engine.test_routes_priority import ByHost
+
+    clock = AnyioClock()
+    down, up = MockTransport("outage", clock=clock), MockTransport("instant", clock=clock)
+    cfg = config_from_dict(
+        {
+            "providers": {
+                "a": {"kind": "openai", "base_url": "http://down/v1", "model": "mock-1"},
+                "b": {"kind": "openai", "base_url": "http://up/v1", "model": "mock-2"},
+            },
+            "retry": {"max_attempts": 2},
+            "features": {"f": {"routes": ["a/mock-1", "b/mock-2"]}},
+        }
+    )
+    async with Engine(cfg, transport=ByHost(down=down, up=up), clock=clock) as engine:
+        down.app.start(clock.now())
+        await anyio.sleep(11)
+        client = sdk("openai", async_http_client("f", engine=engine))
+        raw = await client.chat.completions.with_raw_response.create(
+            model="ignored-with-routes", messages=[{"role": "user", "content": ASK}]
+        )
+    assert raw.headers[OUTCOME_HEADER] == "ok" and raw.headers[ROUTE_HEADER] == "b/mock-2"
+    assert up.app.snapshot(clock.now())["requests"] == 1  # the healthy route answered once
