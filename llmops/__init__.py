@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from llmops.engine.events import BreakerTransition, CallFinished, Event, InputProfile, ModelCall
     from llmops.engine.result import CallResult
     from llmops.engine.sinks import EventRecorder, JsonlSink
+    from llmops.engine.sync import SyncEngine
     from llmops.errors import (
         CallError,
         CapacityExceeded,
@@ -76,6 +77,7 @@ __all__ = [
     "RetryBudgetExhausted",
     "ServerError",
     "StreamError",
+    "SyncEngine",
     "TransportError",
     "Usage",
     "ValidationFailed",
@@ -101,6 +103,7 @@ _HOME = {
     "CallResult": "llmops.engine.result",
     "EventRecorder": "llmops.engine.sinks",
     "JsonlSink": "llmops.engine.sinks",
+    "SyncEngine": "llmops.engine.sync",
     "CallError": "llmops.errors",
     "CapacityExceeded": "llmops.errors",
     "CircuitOpen": "llmops.errors",

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from llmops.config_routes import Priority, RateLimits, route_problems
 from llmops.defaults import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE  # re-exported
 from llmops.errors import ConfigError, did_you_mean
 from llmops.yamlload import load_yaml_model, validate_model
@@ -77,6 +78,14 @@ class ProviderConfig(_Strict):
         default=None, description="Name of the environment variable holding the API key."
     )
     headers: dict[str, str] = Field(default_factory=dict, description="Extra non-secret headers.")
+    limits: RateLimits | None = Field(
+        default=None, description="This provider's own RPM/TPM (the global limits otherwise)."
+    )
+    models: dict[str, RateLimits] = Field(
+        default_factory=dict,
+        description="Other models of this provider that routes may name, each with its own "
+        "RPM/TPM ({} for the provider's).",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -276,6 +285,9 @@ class ValidationConfig(_Strict):
     json_: bool = Field(default=False, alias="json", description="The answer must parse as JSON.")
     max_chars: int | None = Field(default=None, ge=1)
     regex: str | None = None
+    json_schema: dict[str, Any] | None = Field(
+        default=None, description="The answer must be JSON valid against this JSON Schema."
+    )
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
@@ -291,6 +303,16 @@ class ValidationConfig(_Strict):
                 raise ValueError(f"a valid regular expression ({exc})") from None
         return v
 
+    @field_validator("json_schema")
+    @classmethod
+    def _schema(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from llmops.json_schema import schema_problem
+
+            if problem := schema_problem(v):
+                raise ValueError(f"a valid JSON Schema ({problem})")
+        return v
+
     def problem(self, text: str) -> str | None:
         """Why ``text`` fails validation, or None when it passes."""
         if self.max_chars is not None and len(text) > self.max_chars:
@@ -302,6 +324,10 @@ class ValidationConfig(_Strict):
                 return "answer is not valid JSON"
         if self.regex is not None and re.search(self.regex, text) is None:
             return f"answer does not match /{self.regex}/"
+        if self.json_schema is not None:
+            from llmops.json_schema import answer_problem
+
+            return answer_problem(self.json_schema, text)
         return None
 
 
@@ -332,6 +358,13 @@ class FeatureConfig(_Strict):
     fallback: Fallback = Field(default_factory=lambda: ErrorFallback(strategy="error"))
     validation: ValidationConfig | None = None
     conversation: ConversationConfig | None = None
+    priority: Priority = Field(
+        default="normal", description="Under a saturated limiter, higher priorities go first."
+    )
+    routes: list[str] = Field(
+        default_factory=list,
+        description="provider/model routes tried in order before the fallback.",
+    )
 
     @field_validator("model")
     @classmethod
@@ -476,6 +509,9 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
                 feature.provider, known, otherwise=f" ({', '.join(known) or 'none defined'})"
             )
             problems.append(((*loc, "provider"), msg))
+        elif feature.routes:
+            models = {n: {m for m in (p.model, *p.models) if m} for n, p in cfg.providers.items()}
+            problems.extend(route_problems(name, feature.routes, models))
         elif feature.provider is None and len(cfg.providers) > 1:
             problems.append((loc, f"set provider: several are defined ({', '.join(known)})"))
         elif cfg.providers and cfg._model_for(feature) is None:

@@ -14,7 +14,8 @@ class LLMRequest:
     """One chat request, independent of provider wire format.
 
     ``messages`` are ``{"role": ..., "content": ...}`` dicts; a leading system message is
-    moved to Anthropic's ``system`` field by that provider.
+    moved to Anthropic's ``system`` field by that provider. ``extra`` is merged into the body
+    as is: ``tools``, ``tool_choice``, ``response_format``, ``top_p``, ``stop``, ``seed``...
     """
 
     model: str
@@ -23,6 +24,19 @@ class LLMRequest:
     temperature: float | None = None
     stream: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: the caller's own body in this provider's wire format (the SDK drop-in): sent as is with
+    #: ``model`` and the stream flag set, and the raw answer kept in ``LLMResponse.raw_body``;
+    #: ``messages`` are then only what the engine counts, profiles and records
+    wire_body: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool the model asked to call: ``arguments`` is the JSON text of its input."""
+
+    id: str
+    name: str
+    arguments: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +73,7 @@ class LLMResponse:
     rate_limits: RateLimitInfo | None = None
     ttft_s: float | None = None
     chunk_times_s: list[float] = field(default_factory=list)
+    #: the body as received (the SSE bytes of a stream), kept only for a ``wire_body`` request
+    raw_body: bytes | None = None
+    #: the tools the model asked to call (both wire formats, streamed or not)
+    tool_calls: list[ToolCall] = field(default_factory=list)

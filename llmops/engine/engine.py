@@ -10,22 +10,24 @@ import functools
 import itertools
 import os
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import anyio
 
 from llmops.config import FeatureConfig, LlmopsConfig
-from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
+from llmops.core.textprofile import estimate_tokens
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
 from llmops.engine.conversation import Conversations, call_for_summary
 from llmops.engine.drain import BackgroundDrains
 from llmops.engine.engine_state import StateMethods
-from llmops.engine.events import CallFinished, Event, InputProfile, Observer
+from llmops.engine.events import CallFinished, Event, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
+from llmops.engine.prepare import input_profile, prepare_messages
 from llmops.engine.result import CallResult, cause_of
+from llmops.engine.routes import RouteTable, Target, call_routes
 from llmops.engine.sinks import JsonlSink
 from llmops.engine.transport import Transport
 from llmops.engine.upstream import Upstream
@@ -37,9 +39,7 @@ from llmops.errors import (
     ValidationFailed,
     did_you_mean,
 )
-from llmops.providers.registry import make_provider
 from llmops.stores.answers import AnswerCache
-from llmops.stores.breaker_state import DONE
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.state_stores import StateStores
 from llmops.types import LLMRequest
@@ -113,6 +113,7 @@ class Engine(StateMethods):
         summarize = functools.partial(call_for_summary, self.call)
         self.conversations = Conversations(self.stores.conversations, summarize)
         self._upstreams: dict[str, Upstream] = {}
+        self._routes: RouteTable | None = None
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
         self._drains = BackgroundDrains()
@@ -132,29 +133,15 @@ class Engine(StateMethods):
         state = await open_runtime_state(cfg.state, self.clock.now, isolate=self._isolate_state)
         self._state = state
         self.stores.share_client(getattr(getattr(state, "link", None), "client", None))
-        for name, provider_cfg in self.config.providers.items():
-            provider = make_provider(
-                provider_cfg.kind,
-                provider_cfg.base_url,
-                provider_cfg.api_key(),
-                wall_clock=self.clock.wall,
-            )
-            self._upstreams[name] = Upstream(
-                name,
-                provider,
-                self._transport,
-                self.clock,
-                limits=cfg.limits,
-                retry=cfg.retry,
-                limiter=state.limiter(name, cfg.limits),
-                breaker=(
-                    state.breaker(name, cfg.breaker, probe_lease_s=cfg.limits.attempt_timeout_s + 1)
-                    if cfg.breaker.enabled
-                    else None
-                ),
-                rng=self._rng,
-                emit=self._emit if self._observers else None,
-            )
+        self._routes = RouteTable(
+            cfg,
+            state,
+            self._transport,
+            self.clock,
+            self._rng,
+            self._emit if self._observers else None,
+        )
+        self._upstreams = self._routes.upstreams
         await self._drains.start(self, self.config.features)
         return self
 
@@ -185,45 +172,21 @@ class Engine(StateMethods):
         """Attach an observer (e.g. :class:`llmops.telemetry.otel.OtelObserver`) to every event."""
         self._observers.append(observer)
         self._content = self._content or getattr(observer, "wants_content", False)
-        for upstream in self._upstreams.values():
-            upstream.emit = self._emit
+        if self._routes is not None:
+            self._routes.set_emit(self._emit)
 
     def upstream(self, provider: str | None = None) -> Upstream:
         """The named provider's upstream (its limiter, breaker, budget); the only one if None."""
         if not self._upstreams:
             raise ConfigError("no providers configured (or the engine was not entered)")
         if provider is None:
-            if len(self._upstreams) > 1:
+            if len(self.config.providers) > 1:
                 raise InputError("several providers: name one")
-            return next(iter(self._upstreams.values()))
+            return self._upstreams[next(iter(self.config.providers))]
         try:
             return self._upstreams[provider]
         except KeyError:
             raise InputError(f"unknown provider {provider!r}") from None
-
-    def open_circuit(
-        self, provider: str | None = None, *, hold_s: float | None = None
-    ) -> Awaitable[None]:
-        """Force the breaker open until :meth:`close_circuit` or ``hold_s``, on every instance.
-
-        It acts on this instance at once; await the result to be sure every instance sharing
-        the state sees it too (already done in process).
-        """
-        up = self.upstream(provider)
-        if up.breaker is None:
-            return DONE
-        done = up.breaker.force_open(hold_s)
-        up._flush_transitions()
-        return done
-
-    def close_circuit(self, provider: str | None = None) -> Awaitable[None]:
-        """Force the breaker closed with a fresh window, on every instance (see open_circuit)."""
-        up = self.upstream(provider)
-        if up.breaker is None:
-            return DONE
-        done = up.breaker.force_close()
-        up._flush_transitions()
-        return done
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -239,6 +202,9 @@ class Engine(StateMethods):
         request_id: str | None = None,
         conversation_id: str | None = None,
         degrade: bool = True,
+        model: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        wire_body: Mapping[str, Any] | None = None,
     ) -> CallResult:
         """Call the model for ``feature`` (or the only provider when ``feature`` is None).
 
@@ -251,6 +217,11 @@ class Engine(StateMethods):
         With ``conversation_id`` (a feature with ``conversation:``), ``messages`` is the new
         turn: the conversation's windowed history is sent before it, and the turn and the
         model's answer are appended afterwards (never a fallback's answer).
+
+        ``model`` overrides the feature's model; ``options`` go into the request body as they
+        are (``tools``, ``response_format``, ``top_p``, ``stop``, ``seed``... in the provider's
+        wire format; tool calls come back in ``result.response.tool_calls``); ``wire_body`` is a body already in the
+        provider's wire format, sent as is (see :class:`LLMRequest`: the SDK drop-in's path).
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
@@ -263,13 +234,16 @@ class Engine(StateMethods):
             if cfg.conversation is None:
                 raise InputError(f"feature {name!r} has no conversation section")
             msgs = await self.conversations.messages(name, cfg.conversation, conversation_id, msgs)
-        upstream_name, upstream = self._upstream_for(cfg)
+        targets = self._targets(cfg, model)
+        upstream = targets[0].upstream  # the one that answered, once one has
         request = LLMRequest(
-            model=self._model_for(cfg, upstream_name),
+            model=targets[0].model,
             messages=msgs,
             max_tokens=max_tokens or cfg.max_tokens,
             temperature=cfg.temperature,
             stream=stream,
+            extra=options or {},
+            wire_body=wire_body,
         )
         estimated = sum(estimate_tokens(m["content"]) for m in msgs) + request.max_tokens
         queue_wait = 0.0
@@ -278,15 +252,18 @@ class Engine(StateMethods):
             # every wait inside (queue, limiter, attempts, backoff) is bounded by the deadline
             async with self.gate.slot(deadline - start):
                 queue_wait = clock.now() - start
-                outcome = await upstream.call(
+                target, outcome = await call_routes(
+                    targets,
                     request,
+                    feature=cfg,
                     request_id=rid,
-                    feature=name,
+                    name=name,
                     deadline=deadline,
                     estimated_tokens=estimated,
                     on_chunk=on_chunk,
+                    clock=clock,
                 )
-                attempts = outcome.attempts
+                attempts, upstream = outcome.attempts, target.upstream
                 self.gate.observe_duration(clock.now() - start - queue_wait)
             text = outcome.response.text
             if cfg.validation is not None and (problem := cfg.validation.problem(text)):
@@ -316,6 +293,7 @@ class Engine(StateMethods):
             attempts=attempts,
             latency_s=clock.now() - start,
             queue_wait_s=queue_wait,
+            route=target.label,
         )
         self._finish(rid, name, "ok", None, attempts, start, queue_wait, request, upstream, text)
         return result
@@ -345,52 +323,23 @@ class Engine(StateMethods):
             raise InputError(f"unknown feature {name!r}{extra}") from None
 
     def _upstream_for(self, cfg: FeatureConfig) -> tuple[str, Upstream]:
-        found = self.config.provider_for(cfg)
-        if found is None:
-            raise ConfigError("no provider configured for this call")
-        if not self._upstreams:
-            raise InputError("use the engine inside 'async with engine:'")
-        return found[0], self._upstreams[found[0]]
+        target = self._targets(cfg)[0]
+        return target.label, target.upstream
 
-    def _model_for(self, cfg: FeatureConfig, provider: str) -> str:
-        model = cfg.model or self.config.providers[provider].model
-        if model is None:
-            raise ConfigError(f"no model configured for provider {provider!r}")
-        return model
+    def _targets(self, cfg: FeatureConfig, model: str | None = None) -> list[Target]:
+        if self.config.provider_for(cfg) is None and not cfg.routes:
+            raise ConfigError("no provider configured for this call")
+        if self._routes is None:
+            raise InputError("use the engine inside 'async with engine:'")
+        return self._routes.targets(cfg, model)
 
     def _prepare(
         self, messages: Sequence[Mapping[str, str]], cfg: FeatureConfig, rid: str, name: str
     ) -> list[dict[str, str]]:
-        max_chars = self.config.limits.max_input_chars
-        out: list[dict[str, str]] = []
-        if cfg.system_prompt and not (messages and messages[0].get("role") == "system"):
-            out.append({"role": "system", "content": cfg.system_prompt})
-        changed = truncated = False
-        for m in messages:
-            if "content" not in m or "role" not in m:
-                raise InputError("each message needs 'role' and 'content'")
-            content = m["content"]
-            if m["role"] == "user":
-                content, ch, tr = normalize_input(content, max_chars)
-                changed, truncated = changed or ch, truncated or tr
-            out.append({"role": m["role"], "content": content})
+        prepared = prepare_messages(messages, cfg, self.config.limits.max_input_chars)
         if self._observers and self._call_events:
-            user_text = "\n".join(m["content"] for m in out if m["role"] == "user")
-            p = profile_text(user_text, detect_language=self._detect_language)
-            self._emit(
-                InputProfile(
-                    request_id=rid,
-                    feature=name,
-                    chars=p.chars,
-                    words=p.words,
-                    lines=p.lines,
-                    has_code=p.has_code,
-                    language=p.language,
-                    normalized_changed=changed,
-                    truncated=truncated,
-                )
-            )
-        return out
+            self._emit(input_profile(prepared, rid, name, detect_language=self._detect_language))
+        return prepared[0]
 
     async def _degrade(
         self,

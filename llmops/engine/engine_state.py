@@ -1,4 +1,5 @@
-"""The engine's calls over its state: reprocess queues, background drains, summarisers.
+"""The engine's calls over its state: reprocess queues, background drains, summarisers, and
+breakers forced open or closed (drills).
 
 :class:`StateMethods` is a base of :class:`~llmops.engine.engine.Engine` (kept apart so the
 engine's module stays about the call path); it relies on the engine's configuration, clock,
@@ -6,6 +7,8 @@ stores and upstreams.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable
 
 from llmops.config import FeatureConfig, LlmopsConfig
 from llmops.core.breaker import BreakerState
@@ -15,6 +18,7 @@ from llmops.engine.drain import BackgroundDrains, DrainCallback
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.upstream import Upstream
 from llmops.errors import InputError
+from llmops.stores.breaker_state import DONE
 from llmops.stores.reprocess import ReprocessQueue
 
 _ADHOC = FeatureConfig()
@@ -34,6 +38,33 @@ class StateMethods:
 
     def _upstream_for(self, cfg: FeatureConfig) -> tuple[str, Upstream]:
         raise NotImplementedError
+
+    def upstream(self, provider: str | None = None) -> Upstream:
+        raise NotImplementedError
+
+    def open_circuit(
+        self, provider: str | None = None, *, hold_s: float | None = None
+    ) -> Awaitable[None]:
+        """Force the breaker open until :meth:`close_circuit` or ``hold_s``, on every instance.
+
+        It acts on this instance at once; await the result to be sure every instance sharing
+        the state sees it too (already done in process).
+        """
+        up = self.upstream(provider)
+        if up.breaker is None:
+            return DONE
+        done = up.breaker.force_open(hold_s)
+        up._flush_transitions()
+        return done
+
+    def close_circuit(self, provider: str | None = None) -> Awaitable[None]:
+        """Force the breaker closed with a fresh window, on every instance (see open_circuit)."""
+        up = self.upstream(provider)
+        if up.breaker is None:
+            return DONE
+        done = up.breaker.force_close()
+        up._flush_transitions()
+        return done
 
     def reprocess_queue(self, feature: str) -> ReprocessQueue:
         """The durable queue of a feature whose fallback is ``queue``."""

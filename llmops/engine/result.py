@@ -78,6 +78,8 @@ class CallResult:
     latency_s: float = 0.0
     queue_wait_s: float = 0.0
     queued_id: str | None = None
+    #: the route that answered (``provider/model``); ``None`` when a fallback did
+    route: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -20,6 +20,7 @@ from llmops.core.budget import RetryBudget
 from llmops.core.retry import next_retry_delay
 from llmops.engine.clock import Clock
 from llmops.engine.events import BreakerTransition, ModelCall, Observer
+from llmops.engine.priority import Priorities
 from llmops.engine.result import describe_failure
 from llmops.engine.transport import Transport
 from llmops.errors import (
@@ -86,6 +87,8 @@ class Upstream:
         self.limiter = limiter
         self.breaker = breaker
         self.budget = RetryBudget(retry.budget_ratio, retry.budget_min_per_s, retry.budget_window_s)
+        #: who waits at the limiter, by feature priority
+        self.priorities = Priorities()
         self._rng = rng
         #: where this upstream's events go; None while nobody listens (no event is built then)
         self.emit = emit
@@ -102,8 +105,11 @@ class Upstream:
         deadline: float,
         estimated_tokens: int,
         on_chunk: Callable[[str, float], None] | None,
+        priority: int = 1,
     ) -> AttemptOutcome:
-        """Run attempts until one succeeds or no retry is allowed; raise the last error."""
+        """Run attempts until one succeeds or no retry is allowed; raise the last error.
+
+        ``priority`` (0 high, 1 normal, 2 low) orders calls waiting at a saturated limiter."""
         clock = self.clock
         self.budget.record_request(clock.now())
         attempt = 0
@@ -113,7 +119,14 @@ class Upstream:
             chunk_cb = _tracking(on_chunk, delivered) if on_chunk is not None else None
             try:
                 response = await self._attempt(
-                    request, attempt, request_id, feature, deadline, estimated_tokens, chunk_cb
+                    request,
+                    attempt,
+                    request_id,
+                    feature,
+                    deadline,
+                    estimated_tokens,
+                    chunk_cb,
+                    priority,
                 )
                 return AttemptOutcome(response, attempt)
             except CallError as err:
@@ -147,6 +160,7 @@ class Upstream:
         deadline: float,
         estimated_tokens: int,
         on_chunk: Callable[[str, float], None] | None,
+        priority: int = 1,
     ) -> LLMResponse:
         clock = self.clock
         breaker = self.breaker
@@ -164,7 +178,7 @@ class Upstream:
                 )
                 raise refused
         try:
-            await self._admit(estimated_tokens, deadline)
+            await self._admit(estimated_tokens, deadline, priority)
         except BaseException:
             if breaker is not None and permit is not None:
                 with anyio.CancelScope(shield=True):
@@ -202,9 +216,19 @@ class Upstream:
         await self._succeeded(response, at)
         return response
 
-    async def _admit(self, tokens: int, deadline: float) -> None:
+    async def _admit(self, tokens: int, deadline: float, priority: int = 1) -> None:
         clock = self.clock
+        lanes = self.priorities
         while True:
+            if lanes.ahead_of(priority):
+                try:
+                    with clock.timeout(max(0.0, deadline - clock.now())):
+                        await lanes.turn(priority)
+                except TimeoutError:
+                    raise DeadlineExceeded(
+                        f"higher-priority calls held the limiter of provider {self.name} "
+                        "past this call's deadline"
+                    ) from None
             wait = await self.limiter.acquire(tokens)
             if wait <= 0:
                 return
@@ -215,7 +239,8 @@ class Upstream:
                     f"in {wait:.2f}s, after its deadline",
                     retry_after=wait,
                 )
-            await clock.sleep(wait)
+            with lanes.waiting(priority):
+                await clock.sleep(wait)
 
     async def _succeeded(self, response: LLMResponse, at: _AttemptInfo) -> None:
         now = self.clock.now()

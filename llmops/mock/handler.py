@@ -23,6 +23,7 @@ from llmops.errors import ConfigError
 from llmops.mock import faults as fm
 from llmops.mock.content import Composer, Reply, malformed, split_pieces
 from llmops.mock.profile import MockProfile, load_profile, patch_profile
+from llmops.mock.tools import answer
 from llmops.mock.wire import (
     JSON,
     SSE,
@@ -178,6 +179,8 @@ class MockApp:
                 extra = {"retry-after": after[0], "retry-after-ms": after[1]}
             return self._error(wire, fault.error, extra)
         reply = self._composer.reply(req.prompt, switched, req.max_tokens)
+        if req.ask is not None:
+            reply = answer(req.ask, reply)
         headers: Mapping[str, str] = JSON
         if self._req_bucket is not None or self._tok_bucket is not None:
             limited, limit_headers = self._rate_limit(

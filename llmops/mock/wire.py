@@ -21,6 +21,7 @@ import orjson
 from llmops.content import content_text, last_user_text
 from llmops.core.textprofile import estimate_tokens
 from llmops.mock.content import Reply
+from llmops.mock.tools import Ask, ask_anthropic, ask_openai, call_id, tool_problem
 
 T = TypeVar("T")
 
@@ -42,6 +43,8 @@ class ChatRequest:
     max_tokens: int
     stream: bool
     include_usage: bool
+    #: a tool call or structured output the request asks for (:mod:`llmops.mock.tools`)
+    ask: Ask | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,10 @@ def _openai_delta(piece: str) -> bytes:
     return b'{"content":' + orjson.dumps(piece) + b"}"
 
 
+def _openai_arguments_delta(piece: str) -> bytes:
+    return b'{"tool_calls":[{"index":0,"function":{"arguments":' + orjson.dumps(piece) + b"}}]}"
+
+
 def _anthropic_delta(piece: str) -> bytes:
     return orjson.dumps(piece) + b"}}\n\n"
 
@@ -140,6 +147,9 @@ _ANTHROPIC_DELTA = (
     b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
     b'"delta":{"type":"text_delta","text":'
 )
+
+
+_STOP = {"stop": "end_turn", "tool_calls": "tool_use"}
 
 
 @functools.lru_cache(maxsize=64)
@@ -203,6 +213,8 @@ class OpenAIWire(_Caching):
         data = _load(body)
         messages = data["messages"]
         options = data.get("stream_options")
+        if problem := tool_problem("openai", data):
+            raise BadRequest(problem)
         return ChatRequest(
             model=str(data.get("model", "")),
             prompt=last_user_text(messages, sep=""),
@@ -210,6 +222,7 @@ class OpenAIWire(_Caching):
             max_tokens=_max_tokens(data.get("max_completion_tokens", data.get("max_tokens")), 4096),
             stream=bool(data.get("stream")),
             include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+            ask=ask_openai(data),
         )
 
     def _usage(self, req: ChatRequest, reply: Reply) -> dict[str, int]:
@@ -221,13 +234,18 @@ class OpenAIWire(_Caching):
         }
 
     def _render_static(self, req: ChatRequest, reply: Reply, model: str) -> bytes:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None}
+        if req.ask is not None and req.ask.kind == "tool":
+            function = {"name": req.ask.name, "arguments": reply.text}
+            call = {"id": call_id("call_", reply.text), "type": "function", "function": function}
+            message.update(content=None, tool_calls=[call])
         return orjson.dumps(
             {
                 "model": model,
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": reply.text, "refusal": None},
+                        "message": message,
                         "logprobs": None,
                         "finish_reason": reply.finish,
                     }
@@ -277,7 +295,18 @@ class OpenAIWire(_Caching):
 
         head = start + b'{"role":"assistant","content":"","refusal":null}' + end(b"null")
         middle = end(b"null")
-        deltas = [start + delta + middle for delta in _rendered(reply.pieces, _openai_delta)]
+        render = _openai_delta
+        if req.ask is not None and req.ask.kind == "tool":
+            function = {"name": req.ask.name, "arguments": ""}
+            call = {"index": 0, "id": call_id("call_", reply.text), "type": "function"}
+            first = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{**call, "function": function}],
+            }
+            head = start + orjson.dumps(first) + end(b"null")
+            render = _openai_arguments_delta
+        deltas = [start + delta + middle for delta in _rendered(reply.pieces, render)]
         tail = [start + b"{}" + end(b'"' + reply.finish.encode() + b'"')]
         if req.include_usage:
             usage = orjson.dumps(self._usage(req, reply))
@@ -331,6 +360,8 @@ class AnthropicWire(_Caching):
         data = _load(body)
         messages = data["messages"]
         system = content_text(data.get("system"), sep="")
+        if problem := tool_problem("anthropic", data):
+            raise BadRequest(problem)
         return ChatRequest(
             model=str(data.get("model", "")),
             prompt=last_user_text(messages, sep=""),
@@ -339,6 +370,7 @@ class AnthropicWire(_Caching):
             max_tokens=_max_tokens(data.get("max_tokens"), None),
             stream=bool(data.get("stream")),
             include_usage=True,
+            ask=ask_anthropic(data),
         )
 
     def _message(self, req: ChatRequest, model: str, rid: str) -> dict[str, Any]:
@@ -357,7 +389,10 @@ class AnthropicWire(_Caching):
         message = self._message(req, model, "")
         del message["id"]
         message["content"] = [{"type": "text", "text": reply.text}]
-        message["stop_reason"] = "end_turn" if reply.finish == "stop" else "max_tokens"
+        message["stop_reason"] = _STOP.get(reply.finish, "max_tokens")
+        if req.ask is not None and req.ask.kind == "tool":
+            use = {"type": "tool_use", "id": call_id("toolu_", reply.text), "name": req.ask.name}
+            message["content"] = [{**use, "input": orjson.loads(reply.text)}]
         message["usage"]["output_tokens"] = reply.output_tokens
         return orjson.dumps(message)
 
@@ -373,7 +408,12 @@ class AnthropicWire(_Caching):
         )
         start = b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_'
         deltas = _rendered(reply.pieces, _anthropic_delta)
-        return StreamBody(start + rid.encode() + b'",' + head, _ANTHROPIC_DELTA, deltas, b"", tail)
+        prefix = _ANTHROPIC_DELTA
+        if req.ask is not None and req.ask.kind == "tool":
+            prefix = _ANTHROPIC_DELTA.replace(
+                b'"text_delta","text"', b'"input_json_delta","partial_json"'
+            )
+        return StreamBody(start + rid.encode() + b'",' + head, prefix, deltas, b"", tail)
 
     def _stream_static(self, req: ChatRequest, reply: Reply, model: str) -> tuple[bytes, bytes]:
         def event(name: str, data: dict[str, Any]) -> bytes:
@@ -382,18 +422,18 @@ class AnthropicWire(_Caching):
         message = self._message(req, model, "")
         del message["id"]
         message["usage"]["output_tokens"] = 1
-        block = {
-            "type": "content_block_start",
-            "index": 0,
-            "content_block": {"type": "text", "text": ""},
-        }
+        content: dict[str, Any] = {"type": "text", "text": ""}
+        if req.ask is not None and req.ask.kind == "tool":
+            use = {"type": "tool_use", "id": call_id("toolu_", reply.text), "name": req.ask.name}
+            content = {**use, "input": {}}
+        block = {"type": "content_block_start", "index": 0, "content_block": content}
         head = (
             orjson.dumps(message)[1:]
             + b"}\n\n"
             + event("content_block_start", block)
             + event("ping", {"type": "ping"})
         )
-        stop = "end_turn" if reply.finish == "stop" else "max_tokens"
+        stop = _STOP.get(reply.finish, "max_tokens")
         delta = {
             "type": "message_delta",
             "delta": {"stop_reason": stop, "stop_sequence": None},

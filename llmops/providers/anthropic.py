@@ -15,7 +15,7 @@ from llmops.errors import (
 from llmops.providers.base import HTTPProvider, StreamState
 from llmops.providers.headers import parse_int, seconds_until
 from llmops.providers.sse import SSEEvent
-from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, Usage
+from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
 __all__ = ["AnthropicProvider"]
 
@@ -54,7 +54,14 @@ class AnthropicProvider(HTTPProvider):
         self._stream_headers = {**headers, "accept": "text/event-stream"}
 
     def build_request(self, req: LLMRequest) -> HttpRequest:
-        """The Messages request for ``req``."""
+        """The Messages request for ``req`` (its ``wire_body`` as is, when given)."""
+        if req.wire_body is not None:
+            raw: dict[str, Any] = {**req.wire_body, "model": req.model}
+            raw.pop("stream", None)
+            if req.stream:
+                raw["stream"] = True
+            headers = self._stream_headers if req.stream else self._headers
+            return HttpRequest("POST", self._url, headers, orjson.dumps(raw))
         messages = [dict(m) for m in req.messages]
         body: dict[str, Any] = {"model": req.model, "max_tokens": req.max_tokens}
         if messages and messages[0].get("role") == "system":
@@ -100,6 +107,11 @@ class AnthropicProvider(HTTPProvider):
             else None,
             finish_reason=data.get("stop_reason"),
             response_id=data.get("id"),
+            tool_calls=[
+                ToolCall(str(b.get("id") or ""), b["name"], orjson.dumps(b.get("input")).decode())
+                for b in data["content"]
+                if isinstance(b, dict) and b.get("type") == "tool_use"
+            ],
         )
 
     def _error_details(self, body: bytes) -> tuple[str | None, str]:
@@ -129,11 +141,17 @@ class _AnthropicStream(StreamState):
         kind = event.event if event.event != "message" else data.get("type", "")
         if kind == "content_block_delta":
             delta = data.get("delta") or {}
+            if delta.get("type") == "input_json_delta":
+                self.tool_part(int(data.get("index", 0)), None, None, delta.get("partial_json", ""))
             text = (delta.get("text") or "") if delta.get("type") == "text_delta" else ""
             if text:
                 self.parts.append(text)
             return str(text)
-        if kind == "message_start":
+        if kind == "content_block_start":
+            block = data.get("content_block") or {}
+            if block.get("type") == "tool_use":
+                self.tool_part(int(data.get("index", 0)), block.get("id"), block.get("name"), "")
+        elif kind == "message_start":
             message = data.get("message") or {}
             self.model = message.get("model") or self.model
             self.response_id = message.get("id")

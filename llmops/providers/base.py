@@ -40,7 +40,7 @@ from llmops.errors import (
 from llmops.providers.headers import parse_retry_after
 from llmops.providers.sse import SSEEvent, SSEParser
 from llmops.redact import redact_urls
-from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, Usage
+from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
 __all__ = ["ChunkCallback", "HTTPProvider", "Provider", "StreamState"]
 
@@ -90,6 +90,18 @@ class StreamState(ABC):
         self.system_fingerprint: str | None = None
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        #: tool calls by index: [id, name, argument parts...]
+        self.tools: dict[int, list[str]] = {}
+
+    def tool_part(self, index: int, call_id: str | None, name: str | None, args: str) -> None:
+        """Add to the ``index``-th tool call as its pieces arrive."""
+        entry = self.tools.setdefault(index, ["", ""])
+        if call_id:
+            entry[0] = call_id
+        if name:
+            entry[1] = name
+        if args:
+            entry.append(args)
 
     @abstractmethod
     def feed(self, event: SSEEvent) -> str:
@@ -107,6 +119,9 @@ class StreamState(ABC):
             finish_reason=self.finish_reason,
             system_fingerprint=self.system_fingerprint,
             response_id=self.response_id,
+            tool_calls=[
+                ToolCall(e[0], e[1], "".join(e[2:])) for _, e in sorted(self.tools.items())
+            ],
         )
 
 
@@ -187,6 +202,12 @@ class HTTPProvider(ABC):
         result.rate_limits = self.rate_limits(resp.headers)
         return result
 
+    def _parse_kept(self, resp: HttpResponse, keep_raw: bool) -> LLMResponse:
+        result = self.parse_response(resp)
+        if keep_raw:
+            result.raw_body = resp.body
+        return result
+
     def error_from(self, status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
         """The classified error for an error response, with ``retry_after`` from its headers."""
         provider_type, message = self._error_details(body)
@@ -210,7 +231,7 @@ class HTTPProvider(ABC):
         if req.stream:
             req = replace(req, stream=False)
         resp = await transport.send(self.build_request(req))
-        return self.parse_response(resp)
+        return self._parse_kept(resp, req.wire_body is not None)
 
     async def stream(
         self,
@@ -233,6 +254,7 @@ class HTTPProvider(ABC):
         state = self._new_stream_state()
         parser = SSEParser()
         times: list[float] = []
+        raw: list[bytes] | None = [] if req.wire_body is not None else None
         started = clock.now()
         async with transport.stream(request) as resp:
             if resp.status >= 400:
@@ -242,6 +264,8 @@ class HTTPProvider(ABC):
             try:
                 while not state.done:
                     chunk = await _next_chunk(chunks, stall_timeout_s, clock)
+                    if raw is not None and chunk is not None:
+                        raw.append(chunk)
                     events = parser.close() if chunk is None else parser.feed(chunk)
                     at = clock.now() - started
                     for event in events:
@@ -266,6 +290,8 @@ class HTTPProvider(ABC):
         result.rate_limits = limits
         result.chunk_times_s = times
         result.ttft_s = times[0] if times else None
+        if raw is not None:
+            result.raw_body = b"".join(raw)
         return result
 
     def _redact(self, message: str) -> str:

@@ -15,7 +15,7 @@ from llmops.errors import (
 from llmops.providers.base import HTTPProvider, StreamState
 from llmops.providers.headers import parse_duration, parse_int
 from llmops.providers.sse import SSEEvent
-from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, Usage
+from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
 __all__ = ["OpenAIProvider"]
 
@@ -49,8 +49,17 @@ class OpenAIProvider(HTTPProvider):
         self._stream_headers = {**headers, "accept": "text/event-stream"}
 
     def build_request(self, req: LLMRequest) -> HttpRequest:
-        """The chat-completions request for ``req``."""
-        body: dict[str, Any] = {
+        """The chat-completions request for ``req`` (its ``wire_body`` as is, when given)."""
+        if req.wire_body is not None:
+            body: dict[str, Any] = {**req.wire_body, "model": req.model}
+            body.pop("stream", None)
+            body.pop("stream_options", None)
+            if req.stream:
+                body["stream"] = True
+                body["stream_options"] = {"include_usage": True}
+            headers = self._stream_headers if req.stream else self._headers
+            return HttpRequest("POST", self._url, headers, orjson.dumps(body))
+        body = {
             "model": req.model,
             "messages": [dict(m) for m in req.messages],
             "max_tokens": req.max_tokens,
@@ -88,6 +97,10 @@ class OpenAIProvider(HTTPProvider):
             finish_reason=choice.get("finish_reason"),
             system_fingerprint=data.get("system_fingerprint"),
             response_id=data.get("id"),
+            tool_calls=[
+                ToolCall(str(c.get("id") or ""), c["function"]["name"], c["function"]["arguments"])
+                for c in message.get("tool_calls") or ()
+            ],
         )
 
     def _error_details(self, body: bytes) -> tuple[str | None, str]:
@@ -132,6 +145,14 @@ class _OpenAIStream(StreamState):
                 continue
             delta = choice.get("delta") or {}
             text = delta.get("content") or ""
+            for call in delta.get("tool_calls") or ():
+                function = call.get("function") or {}
+                self.tool_part(
+                    int(call.get("index", 0)),
+                    call.get("id"),
+                    function.get("name"),
+                    function.get("arguments") or "",
+                )
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
         if text:
