@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from llmops.config import FeatureConfig, LimitsConfig, LlmopsConfig
-from llmops.config_routes import PRIORITY_RANK, RateLimits, Route, parse_route
+from llmops.config.routes import PRIORITY_RANK, RateLimits, Route, parse_route
 from llmops.engine.clock import Clock
 from llmops.engine.events import Observer
 from llmops.engine.transport import Transport
