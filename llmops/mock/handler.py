@@ -22,19 +22,15 @@ import orjson
 from llmops.errors import ConfigError
 from llmops.mock import faults as fm
 from llmops.mock.content import Composer, Reply, malformed, split_pieces
+from llmops.mock.embeddings import embeddings_response
 from llmops.mock.profile import MockProfile, load_profile, patch_profile
 from llmops.mock.tools import answer
-from llmops.mock.wire import (
-    JSON,
-    SSE,
-    AnthropicWire,
-    BadRequest,
-    OpenAIWire,
-    StreamBody,
-    Wire,
-    embeddings_response,
-)
+from llmops.mock.wire import JSON, SSE, BadRequest, StreamBody
+from llmops.mock.wire_anthropic import AnthropicWire
+from llmops.mock.wire_openai import OpenAIWire
 from llmops.yamlsafe import decode_text, load_yaml_text
+
+Wire = OpenAIWire | AnthropicWire
 
 _LOOPBACK_ONLY = (
     b'{"error":{"message":"control endpoints answer loopback clients only","type":"forbidden"}}'

@@ -7,8 +7,8 @@ import math
 import orjson
 import pytest
 
+from llmops.mock.embeddings import embed_text
 from llmops.mock.handler import MockApp
-from llmops.mock.wire import embed_text
 from llmops.workflows.evals.promptfoo_format import metrics
 from llmops.workflows.evals.promptfoo_format.asserts import script_verdict
 from llmops.workflows.evals.promptfoo_format.graders import cosine
