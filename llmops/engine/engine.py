@@ -295,7 +295,9 @@ class Engine(StateMethods):
             queue_wait_s=queue_wait,
             route=target.label,
         )
-        self._finish(rid, name, "ok", None, attempts, start, queue_wait, request, upstream, text)
+        tools = tuple(call.name for call in outcome.response.tool_calls)
+        self._finish(rid, name, "ok", None, attempts, start, queue_wait, request, upstream, text,
+                     route=target.label, tools=tools)  # fmt: skip
         return result
 
     async def stream(
@@ -387,6 +389,8 @@ class Engine(StateMethods):
         request: LLMRequest,
         upstream: Upstream | None = None,
         text: str | None = None,
+        route: str | None = None,
+        tools: tuple[str, ...] = (),
     ) -> None:
         if self._observers and self._call_events:
             content = self._content
@@ -404,6 +408,8 @@ class Engine(StateMethods):
                     model=request.model,
                     input_messages=tuple(request.messages) if content else None,
                     output_text=text if content else None,
+                    route=route,
+                    tool_calls=tools,
                 )
             )
 

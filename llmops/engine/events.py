@@ -110,6 +110,9 @@ class CallFinished:
     model: str | None = None
     input_messages: tuple[Mapping[str, str], ...] | None = None
     output_text: str | None = None
+    #: the route that answered (``provider/model``), and the tools the model asked to call
+    route: str | None = None
+    tool_calls: tuple[str, ...] = ()
 
     kind = "call_finished"
 
@@ -124,6 +127,8 @@ class CallFinished:
             "llmops.latency_s": round(self.latency_s, 6),
             "llmops.queue_wait_s": round(self.queue_wait_s, 6),
             "llmops.cause": self.cause,
+            "llmops.route": self.route,
+            "llmops.tool_calls": list(self.tool_calls),
         }
 
 

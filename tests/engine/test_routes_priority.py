@@ -13,6 +13,7 @@ import pytest
 
 from llmops import ConfigError, Engine, EventRecorder, ModelCall, config_from_dict
 from llmops.engine.clock import AnyioClock
+from llmops.engine.events import CallFinished
 from llmops.engine.transport import HttpRequest, HttpResponse
 from llmops.mock import MockTransport
 
@@ -71,6 +72,8 @@ async def test_a_failing_route_fails_over_to_the_next_one_before_the_fallback() 
         breaker = engine.upstream("down").breaker
         assert breaker is not None and breaker.known_state().value == "open"
     assert {(r.outcome, r.route) for r in results} == {("ok", "up/mock-2")}
+    finished = [e for e in recorder.events if isinstance(e, CallFinished)]
+    assert [e.route for e in finished] == ["up/mock-2"] * 8  # the events say which route answered
     tried = [(e.provider, e.status) for e in recorder.events if isinstance(e, ModelCall)]
     assert ("openai", 503) in tried and tried.count(("anthropic", 200)) == 8
     # once its breaker opened, the failing route was skipped without an attempt

@@ -259,3 +259,17 @@ async def test_engine_calls_pass_tools_and_keep_the_tool_calls(kind: str, stream
     assert result.ok and result.response is not None
     (call,) = result.response.tool_calls
     assert call.name == "weather" and set(json.loads(call.arguments)) == {"city", "days"}
+
+
+async def test_the_call_finished_event_names_the_tools_the_model_asked_for() -> None:
+    from llmops.engine.events import CallFinished
+
+    tools = [{"type": "function", "function": {"name": "weather", "parameters": WEATHER}}]
+    rig = Rig("openai")
+    async with rig as client:
+        await client.chat.completions.create(
+            model="mock-1", messages=[{"role": "user", "content": "weather?"}], tools=tools
+        )
+    finished = [e for e in rig.recorder.events if isinstance(e, CallFinished)]
+    assert [e.tool_calls for e in finished] == [("weather",)]
+    assert finished[0].as_log()["llmops.tool_calls"] == ["weather"]
