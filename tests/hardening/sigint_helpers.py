@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,16 @@ class Ended:
     stderr: str
 
 
-def interrupt_when(args: list[str], cwd: Path, marker: str, *, on: str = "stderr") -> Ended:
+def interrupt_when(
+    args: list[str],
+    cwd: Path,
+    marker: str,
+    *,
+    on: str = "stderr",
+    before_signal: Callable[[str], None] | None = None,
+) -> Ended:
     """Start ``llmops ARGS`` in ``cwd``; once a line of ``on`` (stdout or stderr) matches
-    ``marker``, send SIGINT; return how it ended."""
+    ``marker``, call ``before_signal(line)`` if given, then send SIGINT; return how it ended."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "llmops", *args],
         cwd=cwd,
@@ -40,6 +48,8 @@ def interrupt_when(args: list[str], cwd: Path, marker: str, *, on: str = "stderr
             lines[name].append(line)
             if name == on and not seen.is_set() and re.search(marker, line):
                 seen.set()
+                if before_signal is not None:
+                    before_signal(line)
                 proc.send_signal(signal.SIGINT)
 
     pumps = [threading.Thread(target=pump, args=(n,), daemon=True) for n in lines]
