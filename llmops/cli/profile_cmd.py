@@ -153,18 +153,18 @@ def register(app: typer.Typer) -> None:
         console = out_console()
         total = _total_bytes([p for p in logs if p != "-"])
         stop = threading.Event()
-        err_console.print(
-            f"llmops profile: reading {len(logs)} source(s), {total / 1e6:,.1f} MB"
-            " (Ctrl-C stops and reports what was read)",
-            highlight=False,
-            soft_wrap=True,
-        )
         if total >= PROGRESS_MIN_BYTES:
             columns = (
                 "{task.description}",
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
+            )
+            err_console.print(
+                f"llmops profile: reading {total / 1e6:,.1f} MB"
+                " (Ctrl-C stops and reports what was read)",
+                highlight=False,
+                soft_wrap=True,
             )
             with Progress(*columns, console=err_console, transient=True) as bar, _ctrl_c_sets(stop):
                 task = bar.add_task("reading", total=total)
