@@ -64,7 +64,7 @@ Duration = Annotated[float, BeforeValidator(_duration), Field(gt=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ProviderConfig(_Strict):
@@ -108,14 +108,25 @@ class ProviderConfig(_Strict):
         return os.environ.get(self.api_key_env) if self.api_key_env else None
 
 
+#: the longest duration a configuration may name (a week): beyond it a number is a typo, and
+#: event loops refuse such timeouts ("timeout too large")
+MAX_SECONDS = 7 * 86_400.0
+
+
 class LimitsConfig(_Strict):
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
     max_concurrency: int = Field(default=64, ge=1)
     queue_limit: int = Field(default=256, ge=0, description="Calls waiting beyond max_concurrency.")
-    timeout_s: float = Field(default=60.0, gt=0, description="Deadline of a whole call.")
-    attempt_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of one attempt.")
-    stream_stall_s: float = Field(default=15.0, gt=0, description="Longest gap between chunks.")
+    timeout_s: float = Field(
+        default=60.0, gt=0, le=MAX_SECONDS, description="Deadline of a whole call."
+    )
+    attempt_timeout_s: float = Field(
+        default=30.0, gt=0, le=MAX_SECONDS, description="Deadline of one attempt."
+    )
+    stream_stall_s: float = Field(
+        default=15.0, gt=0, le=MAX_SECONDS, description="Longest gap between chunks."
+    )
     max_input_chars: int | None = Field(default=100_000, ge=1)
     headroom: float = Field(
         default=0.1,
@@ -165,21 +176,21 @@ def _percent(text: str) -> float:
 
 class RetryConfig(_Strict):
     max_attempts: int = Field(default=4, ge=1)
-    backoff_base_s: float = Field(default=0.5, gt=0)
-    backoff_cap_s: float = Field(default=20.0, gt=0)
+    backoff_base_s: float = Field(default=0.5, gt=0, le=MAX_SECONDS)
+    backoff_cap_s: float = Field(default=20.0, gt=0, le=MAX_SECONDS)
     budget_ratio: float = Field(default=0.2, ge=0, le=10)
     budget_min_per_s: float = Field(default=1.0, ge=0)
-    budget_window_s: float = Field(default=10.0, gt=0)
+    budget_window_s: float = Field(default=10.0, gt=0, le=MAX_SECONDS)
 
 
 class BreakerConfig(_Strict):
     enabled: bool = True
     failure_rate_threshold: float = Field(default=0.5, gt=0, le=1)
-    window_s: float = Field(default=30.0, gt=0)
+    window_s: float = Field(default=30.0, gt=0, le=MAX_SECONDS)
     minimum_calls: int = Field(default=20, ge=1)
-    open_s: float = Field(default=30.0, gt=0)
+    open_s: float = Field(default=30.0, gt=0, le=MAX_SECONDS)
     half_open_probes: int = Field(default=3, ge=1)
-    slow_call_s: float | None = Field(default=None, gt=0)
+    slow_call_s: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
 
 class StateConfig(_Strict):
@@ -266,7 +277,9 @@ class ValidationConfig(_Strict):
     max_chars: int | None = Field(default=None, ge=1)
     regex: str | None = None
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @field_validator("regex")
     @classmethod
@@ -402,6 +415,20 @@ class RunbookConfig(_Strict):
     waivers: list[RunbookWaiver] = Field(default_factory=list)
 
 
+class TelemetryConfig(_Strict):
+    """The ``telemetry:`` section: OpenTelemetry spans and metrics from every engine call.
+
+    Needs the ``otel`` extra (``pip install 'llmops-toolkit[otel]'``); the spans and metrics go
+    to the application's own OpenTelemetry SDK set-up (the global tracer and meter providers).
+    Message content is recorded only with ``capture_content: true``.
+    """
+
+    opentelemetry: bool = Field(default=False, description="Emit OpenTelemetry spans and metrics.")
+    capture_content: bool = Field(
+        default=False, description="Record prompts and answers on the spans (off by default)."
+    )
+
+
 class LlmopsConfig(_Strict):
     """The whole ``llmops.yaml``."""
 
@@ -413,6 +440,7 @@ class LlmopsConfig(_Strict):
     features: dict[str, FeatureConfig] = Field(default_factory=dict)
     state: StateConfig = Field(default_factory=StateConfig)
     events_log: str | None = Field(default=None, description="JSON-lines file for engine events.")
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
     runbook: RunbookConfig | None = None
 
     def _model_for(self, feature: FeatureConfig) -> str | None:
@@ -484,6 +512,24 @@ def _runbook_references(
     return problems
 
 
+def raw_reference_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Features naming undefined providers, found in the raw mapping (any shape tolerated), so
+    that ``llmops config check`` reports them with the key errors in one pass."""
+    if not isinstance(data, dict):
+        return []
+    providers = data.get("providers")
+    known = sorted(str(k) for k in providers) if isinstance(providers, dict) else []
+    features = data.get("features")
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for name, feature in features.items() if isinstance(features, dict) else ():
+        ref = feature.get("provider") if isinstance(feature, dict) else None
+        if isinstance(ref, str) and ref not in known:
+            msg = f"got '{ref}', expected a provider defined under providers"
+            msg += did_you_mean(ref, known, otherwise=f" ({', '.join(known) or 'none defined'})")
+            problems.append((("features", str(name), "provider"), msg))
+    return problems
+
+
 def load_config(path: str | Path | None = None) -> LlmopsConfig:
     """Load and validate ``llmops.yaml``.
 
@@ -494,12 +540,24 @@ def load_config(path: str | Path | None = None) -> LlmopsConfig:
         if not Path(DEFAULT_CONFIG_FILE).exists():
             return LlmopsConfig()
         path = DEFAULT_CONFIG_FILE
-    return load_yaml_model(path, LlmopsConfig, what="llmops configuration", check=check_references)
+    return load_yaml_model(
+        path,
+        LlmopsConfig,
+        what="llmops configuration",
+        check=check_references,
+        raw_check=raw_reference_problems,
+    )
 
 
 def config_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> LlmopsConfig:
     """Validate a configuration given as a mapping (same errors as the file form)."""
-    return validate_model(data, LlmopsConfig, source=source, check=check_references)
+    return validate_model(
+        data,
+        LlmopsConfig,
+        source=source,
+        check=check_references,
+        raw_check=raw_reference_problems,
+    )
 
 
 def json_schema() -> dict[str, Any]:

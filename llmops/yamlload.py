@@ -1,7 +1,8 @@
 """Load YAML into a validated pydantic model, with errors that point at the file and line.
 
 Every problem becomes one line: ``FILE:LINE: dotted.path: got VALUE, expected ...``, with a
-"did you mean" for a misspelt key. YAML is always loaded with the safe loader.
+"did you mean" for a misspelt key. YAML is read and parsed by :mod:`llmops.yamlsafe` (the safe
+loader, within bounds of size, depth and alias expansion; plain tags and finite numbers only).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmops.errors import ConfigError, did_you_mean
 from llmops.redact import redact_urls
+from llmops.yamlsafe import load_yaml_text, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -27,7 +29,12 @@ Check = Callable[[Any], list[tuple[Loc, str]]]
 
 
 def load_yaml_model(
-    path: Path | str, model: type[M], *, what: str = "configuration", check: Check | None = None
+    path: Path | str,
+    model: type[M],
+    *,
+    what: str = "configuration",
+    check: Check | None = None,
+    raw_check: Check | None = None,
 ) -> M:
     """Read ``path`` and validate it as ``model``; raise :class:`ConfigError` listing every problem.
 
@@ -35,13 +42,10 @@ def load_yaml_model(
     span keys (e.g. a reference to an undefined name); they are reported with their lines too.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: {what} file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read {what} file: {exc}") from None
-    return parse_yaml_model(text, model, source=str(path), what=what, check=check)
+    text = read_text(path, what)
+    return parse_yaml_model(
+        text, model, source=str(path), what=what, check=check, raw_check=raw_check
+    )
 
 
 def parse_yaml_model(
@@ -51,6 +55,7 @@ def parse_yaml_model(
     source: str,
     what: str = "configuration",
     check: Check | None = None,
+    raw_check: Check | None = None,
 ) -> M:
     """Validate YAML ``text`` as ``model``; ``source`` names it in error lines."""
     data, lines = _load_with_lines(text, source)
@@ -60,7 +65,7 @@ def parse_yaml_model(
         raise ConfigError(
             f"{source}:1: expected a mapping of keys at the top of the {what}, got {type(data).__name__}"
         )
-    return validate_model(data, model, source=source, lines=lines, check=check)
+    return validate_model(data, model, source=source, lines=lines, check=check, raw_check=raw_check)
 
 
 def validate_model(
@@ -70,13 +75,24 @@ def validate_model(
     source: str,
     lines: dict[Loc, int] | None = None,
     check: Check | None = None,
+    raw_check: Check | None = None,
 ) -> M:
-    """Validate an already-parsed mapping, formatting errors as in :func:`parse_yaml_model`."""
+    """Validate an already-parsed mapping, formatting errors as in :func:`parse_yaml_model`.
+
+    ``raw_check`` looks at the raw mapping for the cross-key problems ``check`` finds, so that
+    when the model is invalid the user still gets every problem at once; it must tolerate any
+    shape of data."""
     lines = lines or {}
     try:
         result = model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, model, source, lines)) from None
+        problems = format_validation_error(exc, model, source, lines)
+        if raw_check is not None:  # every problem in one pass, not references after keys
+            problems += [
+                f"{_where(source, loc, lines)}: {_dotted(loc)}: {msg}"
+                for loc, msg in raw_check(data)
+            ]
+        raise ConfigError(_by_line(problems, source)) from None
     if check is not None:
         problems = [
             f"{_where(source, loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in check(result)
@@ -89,27 +105,70 @@ def validate_model(
 def format_validation_error(
     exc: ValidationError, model: type[BaseModel], source: str, lines: dict[Loc, int]
 ) -> list[str]:
-    """One line per pydantic error: file, line, dotted path, value, expectation, suggestion."""
-    problems: list[str] = []
-    seen: set[str] = set()
+    """One line per distinct problem: file, line, dotted path, value, expectation, suggestion.
+
+    The same problem repeated over list items (a misspelt check type or key in many cases) is
+    one line, at its first place, naming the lines of the others."""
+    found: dict[tuple[object, ...], tuple[Loc, str, list[int]]] = {}
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"], model)
-        where = _where(source, loc, lines)
-        dotted = _dotted(loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
+        kind = err["type"]
+        group: tuple[object, ...]
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            ctx = err.get("ctx") or {}
+            field = str(ctx.get("discriminator", "type")).strip("'")
+            loc = (*loc, field)
+            if kind == "union_tag_not_found":
+                what = "required key is missing"
+            else:
+                tag = str(ctx.get("tag"))
+                expected = [
+                    t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")
+                ]
+                what = f"unknown {field} {tag!r}" + did_you_mean(
+                    tag, expected, otherwise=f"; expected one of: {', '.join(expected)}"
+                )
+        elif kind == "extra_forbidden":
             key = str(loc[-1]) if loc else "?"
             known = sorted(_fields_at(model, loc[:-1]))
-            msg = f"{where}: {dotted}: unknown key"
-            msg += did_you_mean(key, known, otherwise=f"; expected one of: {', '.join(known)}")
-        elif err["type"] == "missing":
-            msg = f"{where}: {dotted}: required key is missing"
+            what = "unknown key" + did_you_mean(
+                key, known, otherwise=f"; expected one of: {', '.join(known)}"
+            )
+        elif kind == "missing":
+            what = "required key is missing"
         else:
             value = "<hidden>" if _is_secretish(loc) else _short(err.get("input"))
-            msg = f"{where}: {dotted}: got {value}, expected {_expectation(err['msg'])}"
-        if msg not in seen:
-            seen.add(msg)
-            problems.append(msg)
-    return problems
+            what = f"got {value}, expected {_expectation(err['msg'])}"
+        group = (tuple("*" if isinstance(p, int) else p for p in loc), what)
+        if group in found:
+            first, _, more = found[group]
+            line = _line_for(loc, lines)
+            if loc != first and (not lines or line not in more):
+                more.append(line)
+            continue
+        found[group] = (loc, what, [])
+    return [_problem_line(source, loc, what, more, lines) for loc, what, more in found.values()]
+
+
+def _problem_line(source: str, loc: Loc, what: str, more: list[int], lines: dict[Loc, int]) -> str:
+    line = f"{_where(source, loc, lines)}: {_dotted(loc) or '(top level)'}: {what}"
+    if more and lines:
+        shown = ", ".join(str(n) for n in more[:5])
+        rest = f" and {len(more) - 5} more" if len(more) > 5 else ""
+        line += f" (also on line{'s' if len(more) > 1 else ''} {shown}{rest})"
+    elif more:
+        line += f" ({len(more)} more like it)"
+    return line
+
+
+def _by_line(problems: list[str], source: str) -> list[str]:
+    """Problems in the order of their lines in the file (stable for equal lines), once each."""
+
+    def line(problem: str) -> int:
+        head = problem.removeprefix(source + ":").split(":", 1)[0]
+        return int(head) if head.isdigit() else 0
+
+    return sorted(dict.fromkeys(problems), key=line)
 
 
 _SECRET_WORDS = ("api_key", "apikey", "secret", "password", "authorization")
@@ -216,34 +275,12 @@ def _expand(tp: Any) -> list[Any]:
     return [tp]
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """The safe loader, except that a timestamp which is no real date (``2026-13-01``) stays a
-    string instead of raising, so the schema reports it with its file and line."""
-
-
-def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
-
-
 def _load_with_lines(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
-    try:
-        node = yaml.compose(text, Loader=_SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{source}:{line}: invalid YAML: {problem}") from None
+    data, node = load_yaml_text(text, source)
     if node is None:
         return None, {}
     lines: dict[Loc, int] = {}
     _index(node, (), lines, source)
-    data = _SafeLoader(text).get_single_data()
     return data, lines
 
 

@@ -11,6 +11,13 @@ import typer
 from llmops.cli.common import guarded
 from llmops.defaults import DEFAULT_CONFIG_FILE
 
+#: what an empty llmops.yaml means, said by ``config check``
+EMPTY_MEANS = (
+    "every default applies: no providers, so loadtest and eval target the built-in mock"
+    " server; limits, retry, breaker and state at their defaults"
+    " (`llmops config schema` lists each default)"
+)
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``config`` command group (``check``, ``schema``) to ``app``."""
@@ -22,18 +29,28 @@ def register(app: typer.Typer) -> None:
     @config_app.command("check")
     @guarded
     def check(
-        file: Annotated[Path, typer.Argument(help="The configuration file to validate.")] = Path(
-            DEFAULT_CONFIG_FILE
-        ),
+        files: Annotated[
+            list[Path] | None,
+            typer.Argument(help="The configuration files to validate (default llmops.yaml)."),
+        ] = None,
     ) -> None:
-        """Validate FILE: one line per problem (file:line: key.path: got ..., expected ...).
+        """Validate FILE…: one line per problem (file:line: key.path: got ..., expected ...), every
+        problem of a file in one pass (unknown keys, bad values and references to undefined
+        providers). An empty file is valid: it says so, and that every default applies.
 
-        Exit codes: 0 valid; 2 not valid or not readable.
+        Several files (as the pre-commit hook passes them) are checked in turn, up to the first
+        that is not valid. Exit codes: 0 valid; 2 not valid or not readable.
         """
         from llmops.config import load_config  # pydantic: loaded when a command needs it
+        from llmops.yamlsafe import load_yaml_text, read_text
 
-        cfg = load_config(file)
-        typer.echo(f"{file}: ok ({len(cfg.providers)} provider(s), {len(cfg.features)} feature(s))")
+        for file in files or [Path(DEFAULT_CONFIG_FILE)]:
+            cfg = load_config(file)
+            if load_yaml_text(read_text(file, "llmops configuration"), str(file))[0] in (None, {}):
+                typer.echo(f"{file}: ok, but empty: {EMPTY_MEANS}")
+                continue
+            counts = f"{len(cfg.providers)} provider(s), {len(cfg.features)} feature(s)"
+            typer.echo(f"{file}: ok ({counts})")
 
     @config_app.command("schema")
     @guarded

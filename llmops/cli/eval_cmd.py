@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import shutil
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -141,7 +142,9 @@ class _Job:
                 on_progress=on_progress,
                 stop=stop,
             )
-        typer.echo(eval_terminal.render(outcome, all_cases=bool(kw["all_cases"])), nl=False)
+        width = shutil.get_terminal_size((110, 24)).columns  # COLUMNS, the terminal, or 110
+        text = eval_terminal.render(outcome, width=width, all_cases=bool(kw["all_cases"]))
+        typer.echo(text, nl=False)
         _write_reports(outcome, kw["report_dir"], self.opts.window_s)  # type: ignore[arg-type]
         if outcome.interrupted is not None:
             err_console.print(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Coroutine, Iterator
 from dataclasses import replace
@@ -174,6 +175,15 @@ def register(app: typer.Typer) -> None:
                 "Stream answers: measure TTFT, inter-token latency, time per output token.",
             ),
         ] = False,
+        wide: Annotated[
+            bool,
+            switch(
+                "wide",
+                "One table of every column, however wide (by default, at a narrow terminal the"
+                " columns beyond load, success, latency, answers/s and the main error go to"
+                " further tables; the JSON and HTML reports keep every column).",
+            ),
+        ] = False,
         shared_state: Annotated[
             bool,
             switch(
@@ -286,7 +296,7 @@ def register(app: typer.Typer) -> None:
         console = _console()
         from llmops.reporters.loadtest_terminal import render_terminal
 
-        render_terminal(result, console)
+        render_terminal(result, console, wide=wide)
         console.print(
             f"[dim]reports: {', '.join(str(p) for p in written)} (and loadtest-latest.*)[/]"
         )
@@ -296,8 +306,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _console() -> Console:
-    # not a terminal (CI logs, pipes): wide enough for the whole table on one line per level
-    return out_console(width=None if sys.stdout.isatty() else 200)
+    # not a terminal (CI logs, pipes): wide enough for the whole table on one line per level,
+    # unless COLUMNS says how wide
+    return out_console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
 
 
 def _execute(

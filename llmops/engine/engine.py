@@ -89,6 +89,15 @@ class Engine(StateMethods):
         if config.events_log:
             self._sink = JsonlSink(config.events_log, clock=self.clock)
             self._observers.append(self._sink)
+        if config.telemetry.opentelemetry:
+            from llmops.telemetry import observer_from_config
+
+            observer = observer_from_config(
+                config, lambda: self.clock.now(), call_events=call_events
+            )
+            self._observers.append(observer)
+        #: an observer asked for message content (OpenTelemetry's opt-in); off by default
+        self._content = any(getattr(o, "wants_content", False) for o in self._observers)
         self._rng = rng or random.Random()
         self._detect_language = detect_language
         self._call_events = call_events
@@ -173,7 +182,9 @@ class Engine(StateMethods):
                 await run_blocking(self.clock, self._sink.close)
 
     def add_observer(self, observer: Observer) -> None:
+        """Attach an observer (e.g. :class:`llmops.telemetry.otel.OtelObserver`) to every event."""
         self._observers.append(observer)
+        self._content = self._content or getattr(observer, "wants_content", False)
         for upstream in self._upstreams.values():
             upstream.emit = self._emit
 
@@ -281,13 +292,17 @@ class Engine(StateMethods):
             if cfg.validation is not None and (problem := cfg.validation.problem(text)):
                 raise ValidationFailed(problem)
         except CapacityExceeded as err:
-            self._finish(rid, name, "error", err, attempts, start, queue_wait)
+            self._finish(rid, name, "error", err, attempts, start, queue_wait, request, upstream)
             raise
         except CallError as err:
             if not degrade:
-                self._finish(rid, name, "error", err, attempts, start, queue_wait)
+                self._finish(
+                    rid, name, "error", err, attempts, start, queue_wait, request, upstream
+                )
                 raise
-            return await self._degrade(cfg, name, rid, msgs, err, attempts, start, queue_wait)
+            return await self._degrade(
+                cfg, name, rid, request, err, attempts, start, queue_wait, upstream
+            )
         if cfg.fallback.strategy == "cached":
             await self._fallbacks.remember(name, cfg.fallback, msgs, text)
         if conversation_id is not None and cfg.conversation is not None:
@@ -302,7 +317,7 @@ class Engine(StateMethods):
             latency_s=clock.now() - start,
             queue_wait_s=queue_wait,
         )
-        self._finish(rid, name, "ok", None, attempts, start, queue_wait)
+        self._finish(rid, name, "ok", None, attempts, start, queue_wait, request, upstream, text)
         return result
 
     async def stream(
@@ -382,19 +397,22 @@ class Engine(StateMethods):
         cfg: FeatureConfig,
         name: str,
         rid: str,
-        msgs: list[dict[str, str]],
+        request: LLMRequest,
         err: CallError,
         attempts: int,
         start: float,
         queue_wait: float,
+        upstream: Upstream,
     ) -> CallResult:
         try:
-            answer = await self._fallbacks.answer(cfg.fallback, name, msgs, err)
+            answer = await self._fallbacks.answer(cfg.fallback, name, request.messages, err)
         except CallError:
-            self._finish(rid, name, "error", err, attempts, start, queue_wait)
+            self._finish(rid, name, "error", err, attempts, start, queue_wait, request, upstream)
             raise
         outcome = f"degraded:{cfg.fallback.strategy}"
-        self._finish(rid, name, outcome, err, attempts, start, queue_wait)
+        self._finish(
+            rid, name, outcome, err, attempts, start, queue_wait, request, upstream, answer.text
+        )
         return CallResult(
             request_id=rid,
             feature=name,
@@ -417,8 +435,12 @@ class Engine(StateMethods):
         attempts: int,
         start: float,
         queue_wait: float,
+        request: LLMRequest,
+        upstream: Upstream | None = None,
+        text: str | None = None,
     ) -> None:
         if self._observers and self._call_events:
+            content = self._content
             self._emit(
                 CallFinished(
                     request_id=rid,
@@ -429,6 +451,10 @@ class Engine(StateMethods):
                     latency_s=self.clock.now() - start,
                     queue_wait_s=queue_wait,
                     cause=cause_of(err) if err is not None else None,
+                    provider=upstream.provider.name if upstream is not None else None,
+                    model=request.model,
+                    input_messages=tuple(request.messages) if content else None,
+                    output_text=text if content else None,
                 )
             )
 

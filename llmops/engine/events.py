@@ -7,7 +7,7 @@ names follow the OpenTelemetry GenAI semantic conventions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +60,9 @@ class ModelCall:
     input_tokens: int | None
     output_tokens: int | None
     retry_after_s: float | None
+    #: the requests / tokens per minute the provider advertised in this attempt's headers
+    limit_requests: int | None = None
+    limit_tokens: int | None = None
 
     kind = "model_call"
 
@@ -85,8 +88,15 @@ class ModelCall:
 
 @dataclass(frozen=True, slots=True)
 class CallFinished:
-    """The outcome the caller saw: ``ok``, ``degraded:<strategy>`` or ``error``; ``cause`` is
-    the upstream failure behind a degraded answer or an error, in words."""
+    """The outcome the caller saw: ``ok``, ``degraded:<strategy>`` or ``error``.
+
+    ``cause`` is the upstream failure behind a degraded answer or an error, in words.
+
+    ``provider`` (the configured upstream's kind) and ``model`` (the model requested) name the
+    call even when no attempt was made (circuit open, shed). ``input_messages`` and
+    ``output_text`` are filled only for an observer that opted into message content
+    (``wants_content = True``); they never reach the JSON-lines log.
+    """
 
     request_id: str
     feature: str
@@ -96,6 +106,10 @@ class CallFinished:
     latency_s: float
     queue_wait_s: float
     cause: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    input_messages: tuple[Mapping[str, str], ...] | None = None
+    output_text: str | None = None
 
     kind = "call_finished"
 

@@ -255,6 +255,7 @@ class Upstream:
         self, at: _AttemptInfo, now: float, response: LLMResponse | None, err: CallError | None
     ) -> ModelCall:
         usage = response.usage if response is not None else None
+        limits = response.rate_limits if response is not None else getattr(err, "rate_limits", None)
         return ModelCall(
             request_id=at.request_id,
             feature=at.feature,
@@ -269,6 +270,8 @@ class Upstream:
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
             retry_after_s=err.retry_after if err is not None else None,
+            limit_requests=limits.requests_limit if limits is not None else None,
+            limit_tokens=limits.tokens_limit if limits is not None else None,
         )
 
     def _flush_transitions(self) -> None:

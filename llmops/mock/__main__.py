@@ -6,11 +6,23 @@ Prints ``llmops mock: listening on URL`` once bound; exits 2 on a bad profile.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 
 from llmops.errors import ConfigError
 from llmops.mock.server import serve
 from llmops.mock.spawn import READY_PREFIX
+
+
+def _stop_at_stdin_eof() -> None:
+    """Wait for stdin to close, then stop the server as SIGTERM would."""
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="stop when stdin closes (the spawning process died)",
+    )
     args = parser.parse_args(argv)
+    if args.exit_with_stdin:
+        threading.Thread(target=_stop_at_stdin_eof, daemon=True).start()
     try:
         serve(
             args.profile,

@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-import yaml
 
 from llmops.errors import ConfigError
 from llmops.mock import faults as fm
@@ -34,6 +33,7 @@ from llmops.mock.wire import (
     Wire,
     embeddings_response,
 )
+from llmops.yamlsafe import decode_text, load_yaml_text
 
 _LOOPBACK_ONLY = (
     b'{"error":{"message":"control endpoints answer loopback clients only","type":"forbidden"}}'
@@ -313,10 +313,8 @@ class MockApp:
     def _new_profile(self, query: dict[str, list[str]], body: bytes) -> MockProfile:
         if "name" in query:
             return load_profile(query["name"][0])
-        try:
-            data = yaml.safe_load(body.decode("utf-8")) if body.strip() else {}
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"profile patch: not valid JSON or YAML: {exc}") from None
+        source = "profile patch"
+        data = load_yaml_text(decode_text(body, source, source), source)[0] if body.strip() else {}
         if not isinstance(data, dict):
             raise ConfigError(f"profile patch: expected a JSON object, got {type(data).__name__}")
         replace = query.get("replace", ["false"])[0].lower() in ("1", "true", "yes")

@@ -38,11 +38,12 @@ ERROR_KEYS = (
 )
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
-Seconds = Annotated[float, Field(ge=0.0)]
+#: at most a week: beyond it a number is a typo, and event loops refuse such timeouts
+Seconds = Annotated[float, Field(ge=0.0, le=7 * 86_400.0)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Latency(_Model):

@@ -32,7 +32,8 @@ def spawn_mock_server(
     """Start ``python -m llmops.mock`` in a subprocess; yield its base URL once it listens.
 
     The profile is validated here first, so a bad one raises :class:`~llmops.errors.ConfigError`
-    in the caller. The process is terminated (then killed) on exit.
+    in the caller. The process is terminated (then killed) on exit, and ends by itself when the
+    caller dies without a chance to stop it (kill -9): it watches its stdin, a pipe from us.
     """
     path = resolve_profile_path(profile)
     load_profile(path)
@@ -51,7 +52,15 @@ def spawn_mock_server(
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env, text=True)
+        # its stdin is a pipe from us: when we die, even by kill -9, it reads EOF and stops
+        proc = subprocess.Popen(
+            [*command, "--exit-with-stdin"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+            text=True,
+        )
         try:
             yield _wait_ready(proc, errors, ready_timeout_s)
         finally:
@@ -82,5 +91,6 @@ def _stop(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.terminate()
         wait_or_kill(proc)
-    if proc.stdout is not None:
-        proc.stdout.close()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            pipe.close()

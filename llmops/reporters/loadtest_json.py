@@ -23,7 +23,10 @@ Top level::
         service_latency_ms (open loop: from the actual send), queue_wait_ms (engine queue)
         ttft_ms, itl_ms, tpot_ms  (with --stream)
         throughput_rps (answers/s), request_rate_rps, output_tokens_per_s, in_flight_mean
-        elapsed_s, warmup, stopped_early, breaker [transitions], client_bound, self_check
+        elapsed_s, warmup, stopped_early, breaker [transitions], client_bound, self_check,
+        advertised_limits {requests_per_minute, tokens_per_minute} seen in rate-limit headers
+    advertised_limits the highest of the levels' (what ``llmops runbook check`` compares the
+                      declared limits with); {} when the responses carried no such headers
     skipped_levels, stop_reason
     knee              null | {load, signal: success|latency|throughput|efficiency, reason, numbers,
                               last_good_load, in_flight}
@@ -127,6 +130,7 @@ def to_dict(result: LoadtestResult) -> dict[str, Any]:
             "throughput_elasticity": o.throughput_elasticity,
         },
         "levels": [level_dict(lv) for lv in result.levels],
+        "advertised_limits": advertised_limits(result),
         "skipped_levels": result.skipped_loads,
         "stop_reason": result.stop_reason,
         "knee": knee,
@@ -143,6 +147,17 @@ def to_dict(result: LoadtestResult) -> dict[str, Any]:
         "verdict": list(v.lines),
         "cost": None if result.cost is None else dataclasses.asdict(result.cost),
     }
+
+
+def advertised_limits(result: LoadtestResult) -> dict[str, int]:
+    """The highest per-minute limits the provider advertised at any level (``{}`` when its
+    responses carried no rate-limit headers); ``llmops runbook check`` compares the declared
+    limits with these."""
+    found: dict[str, int] = {}
+    for level in result.levels:
+        for key, value in level.advertised_limits.items():
+            found[key] = max(value, found.get(key, 0))
+    return found
 
 
 def render_json(result: LoadtestResult) -> str:

@@ -6,12 +6,14 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column as RichColumn
 
 from llmops.reporters.loadtest_markdown import level_cells, table_header
+from llmops.reporters.terminal_tables import Column, print_split
 from llmops.workflows.loadtest import (
     LevelFinished,
     LevelProgress,
+    LevelResult,
     LevelStarted,
     LoadtestEvent,
     LoadtestResult,
@@ -20,24 +22,61 @@ from llmops.workflows.loadtest import (
 __all__ = ["LiveDisplay", "render_terminal"]
 
 
-def render_terminal(result: LoadtestResult, console: Console) -> None:
-    """Print the table of all levels, then the verdict in words."""
-    table = Table(
+#: the columns the terminal always shows, uncut, in the first table (degraded when present)
+_KEEP = ("success", "degraded", "p50 ms", "p95 ms", "p99 ms", "answers/s", "main error")
+
+
+def _main_error(level: LevelResult) -> str:
+    """The dominant error class and its count, or ``-``."""
+    if not level.errors_by_class:
+        return "-"
+    name, count = max(level.errors_by_class.items(), key=lambda kv: kv[1])
+    return f"{name} {count}"
+
+
+def render_terminal(result: LoadtestResult, console: Console, *, wide: bool = False) -> None:
+    """Print the level table, then the verdict in words.
+
+    When the whole table is wider than the console, the first table keeps the load, success,
+    degraded (if any), p50/p95/p99, answers/s and the main error uncut, and the other columns
+    follow in further tables led by the load; ``wide`` prints one table of every column.
+    """
+    header = table_header(result)
+    rows = [level_cells(result, level) for level in result.levels]
+    if any(level.degraded for level in result.levels):
+        at = header.index("success") + 1
+        header.insert(at, "degraded")
+        for row, level in zip(rows, result.levels, strict=True):
+            row.insert(at, str(level.degraded))
+    at = header.index("errors")
+    header.insert(at, "main error")
+    for row, level in zip(rows, result.levels, strict=True):
+        row.insert(at, _main_error(level))
+    free_text = ("errors", "main error")
+    columns = [
+        Column(name, numeric=0 < i < len(header) - 1 and not text, flexible=text)
+        for i, name in enumerate(header)
+        for text in [name in free_text]
+    ]
+    knee = result.verdict.knee
+    print_split(
+        console,
+        columns,
+        rows,
+        keep=[0, *(header.index(n) for n in _KEEP if n in header)],
+        order=[len(header) - 1],  # the note (knee, client-bound) first
+        split_only=[header.index("main error")],
         title=f"llmops loadtest · {result.target}",
         caption=(
             f"{'raw API' if result.raw else 'through the engine'} · "
             f"{'open loop' if result.mode == 'open' else 'closed loop'} · {result.wall_s:.1f} s"
         ),
-        title_justify="left",
+        styles=[
+            "bold yellow" if knee is not None and knee.load == level.load else None
+            for level in result.levels
+        ],
+        wide=wide,
     )
-    header = table_header(result)
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i in (0, len(header) - 1) else "right")
-    knee = result.verdict.knee
-    for level in result.levels:
-        style = "bold yellow" if knee is not None and knee.load == level.load else None
-        table.add_row(*level_cells(result, level), style=style)
-    console.print(table)
     if result.skipped_loads:
         skipped = ", ".join(f"{x:g}" for x in result.skipped_loads)
         console.print(f"[dim]not run: {skipped} ({result.stop_reason})[/]")
@@ -53,12 +92,16 @@ class LiveDisplay:
 
     def __init__(self, console: Console, unit: str = "clients") -> None:
         self._unit = unit
+        # the level and the counts never cut; the bar shrinks and the status wraps to fit
         self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(bar_width=30),
-            TextColumn("{task.completed:>6.0f}/{task.total:<6.0f}"),
+            TextColumn("{task.description}", table_column=RichColumn(no_wrap=True, min_width=14)),
+            BarColumn(bar_width=max(8, min(30, console.width - 70))),
+            TextColumn(
+                "{task.completed:>6.0f}/{task.total:<6.0f}",
+                table_column=RichColumn(no_wrap=True, min_width=13),
+            ),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[status]}"),
+            TextColumn("{task.fields[status]}", table_column=RichColumn(overflow="fold")),
             console=console,
             transient=False,
         )

@@ -21,8 +21,20 @@ from tests.profile.helpers import SAMPLES, openai_record
 from tests.profile.reference import reference_calls
 
 
+def is_otlp_export(line: bytes, forced: str | None) -> bool:
+    """OTLP export lines are read by their own reader (issue 17: log records joined to spans,
+    statuses from the status message, ``error.type`` normalised), which the old reader predates:
+    tests/profile/test_formats_otlp.py and test_otlp_exports.py check it."""
+    return forced in (None, "otel") and line.lstrip().startswith(
+        (b'{"resourceSpans"', b'{"resourceLogs"')
+    )
+
+
 def assert_reads_as_reference(line: bytes, forced: str | None = None) -> None:
     reader = RecordReader(forced)
+    if is_otlp_export(line, forced):
+        assert reader.read(line)[0] == "otel"
+        return
     try:
         expected = reference_calls(line, forced)
     except (TypeError, AttributeError):  # the old reader crashed here; the typed one reads on

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 
 from llmops.reporters.profile.json import summary_lines
 from llmops.reporters.profile.markdown import segment_row
+from llmops.reporters.terminal_tables import Column, table_of
 from llmops.workflows.profile import ProfileResult
 
 __all__ = ["render_terminal"]
+
+#: segment names and outcomes wrap; no header is ever cut (80 columns and up)
+_SEGMENT_COLUMNS = [
+    Column("segment", flexible=True),
+    Column("outcome", flexible=True),
+    *(Column(name, numeric=True) for name in ("n", "rate (95% CI)", "diff", "p")),
+]
+_SHIFT_COLUMNS = [
+    Column("feature", flexible=True),
+    *(Column(name, numeric=True) for name in ("PSI", "p", "shifted")),
+]
 
 
 def render_terminal(result: ProfileResult, console: Console, *, rows: int = 15) -> None:
@@ -27,17 +38,22 @@ def render_terminal(result: ProfileResult, console: Console, *, rows: int = 15) 
             f"No segment fails at least {t.min_effect * 100:g} points more often "
             f"(min support {t.min_support}, BH-adjusted p < {t.alpha:g})."
         )
-    table = Table(title="Segments (p Benjamini\u2013Hochberg adjusted)", title_justify="left")
-    for name in ("segment", "outcome", "n", "rate (95% CI)", "diff", "p"):
-        table.add_column(name, justify="left" if name in ("segment", "outcome") else "right")
-    for seg in result.segments[:rows]:
-        table.add_row(*segment_row(seg), style="bold" if seg.finding else None)
+    shown = result.segments[:rows]
+    table = table_of(
+        _SEGMENT_COLUMNS,
+        [segment_row(seg) for seg in shown],
+        title="Segments (p Benjamini\u2013Hochberg adjusted)",
+        styles=["bold" if seg.finding else None for seg in shown],
+    )
     console.print()
     console.print(table)
     if result.shift_verdict is not None:
-        shift = Table(title=f"Against the baseline: {result.shift_verdict}", title_justify="left")
-        for name in ("feature", "PSI", "p", "shifted"):
-            shift.add_column(name)
-        for s in result.shifts:
-            shift.add_row(s.feature, f"{s.psi:.3f}", f"{s.p_value:.3g}", "yes" if s.shifted else "")
+        shift = table_of(
+            _SHIFT_COLUMNS,
+            [
+                [s.feature, f"{s.psi:.3f}", f"{s.p_value:.3g}", "yes" if s.shifted else ""]
+                for s in result.shifts
+            ],
+            title=f"Against the baseline: {result.shift_verdict}",
+        )
         console.print(shift)

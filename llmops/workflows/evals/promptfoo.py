@@ -15,6 +15,7 @@ from llmops.workflows.evals.promptfoo_format import (
     load_promptfoo,
     provider_target,
 )
+from llmops.yamlsafe import MAX_BYTES
 
 __all__ = ["PromptfooSuite", "is_promptfoo", "load_promptfoo", "provider_target"]
 
@@ -24,8 +25,9 @@ def is_promptfoo(path: Path) -> bool:
     ``scenarios``) keys and no llmops ``cases``."""
     if path.name.startswith("promptfooconfig"):
         return True
-    try:
-        head = path.read_text(encoding="utf-8")
+    try:  # bounded and binary-safe: the loader itself says what is wrong with the file
+        with path.open("rb") as fh:
+            head = fh.read(MAX_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return False
     keys = set(re.findall(r"(?m)^([A-Za-z_]+):", head))

@@ -110,6 +110,8 @@ class EngineCaller(Caller):
             rec = self.warmup_rec if warm else self.rec
             if rec is not None:
                 rec.attempt(event.status, event.error_type)
+                if event.limit_requests is not None or event.limit_tokens is not None:
+                    rec.advertise(event.limit_requests, event.limit_tokens)
         elif type(event) is BreakerTransition:
             self.transitions.append(f"{event.old} -> {event.new}: {event.reason}")
 

@@ -9,14 +9,14 @@ prices of a few common models and may be out of date: give your own with ``--pri
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from llmops.errors import InputError
+from llmops.errors import ConfigError, InputError
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet
+from llmops.yamlsafe import load_yaml_text, read_text
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -77,18 +77,24 @@ class CostEstimate:
 def load_prices(path: str | Path) -> dict[str, Price]:
     """``model-prefix: {input: USD per 1M tokens, output: USD per 1M tokens}`` from YAML."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"--prices: cannot read {path}: {exc}") from None
+        data = load_yaml_text(read_text(path, "prices"), str(path))[0]
+    except ConfigError as exc:
+        raise InputError(f"--prices: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(f"--prices: {path}: expected a mapping of model to {{input, output}}")
     prices: dict[str, Price] = {}
     for model, entry in data.items():
         try:
-            prices[str(model)] = Price(float(entry["input"]), float(entry["output"]))
+            price = Price(float(entry["input"]), float(entry["output"]))
+            if not all(
+                math.isfinite(p) and p >= 0 for p in (price.input_per_mtok, price.output_per_mtok)
+            ):
+                raise ValueError(price)
+            prices[str(model)] = price
         except (TypeError, KeyError, ValueError):
             raise InputError(
                 f"--prices: {path}: {model}: expected {{input: USD per 1M tokens, output: ...}}"
+                " (finite numbers, at least 0)"
             ) from None
     return prices
 

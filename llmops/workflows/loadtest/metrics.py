@@ -95,6 +95,15 @@ class LevelRecorder:
         self.itl = Samples() if stream else None
         self.tpot = Samples() if stream else None
         self.latency_sum = 0.0
+        #: the highest per-minute limits the provider advertised in its rate-limit headers
+        self.advertised: dict[str, int] = {}
+
+    def advertise(self, requests_per_minute: int | None, tokens_per_minute: int | None) -> None:
+        """Limits a response's rate-limit headers advertised (``None`` when absent)."""
+        for key, value in (("requests_per_minute", requests_per_minute),
+                           ("tokens_per_minute", tokens_per_minute)):  # fmt: skip
+            if value is not None and value > self.advertised.get(key, 0):
+                self.advertised[key] = value
 
     def success(self, latency_s: float, output_tokens: int, degraded: bool = False) -> None:
         """One request answered by the model; with ``degraded``, by the feature's fallback
@@ -200,6 +209,7 @@ class LevelRecorder:
             output_tokens_per_s=self.output_tokens / elapsed,
             in_flight_mean=self.latency_sum / elapsed,
             elapsed_s=elapsed_s,
+            advertised_limits=dict(self.advertised),
             **extra,
         )
 
@@ -246,6 +256,8 @@ class LevelResult:
     stopped_early: bool = False
     breaker: list[str] = field(default_factory=list)
     self_check: dict[str, Any] = field(default_factory=dict)
+    #: per-minute limits the provider advertised in its rate-limit headers at this level
+    advertised_limits: dict[str, int] = field(default_factory=dict)
 
     @property
     def client_bound(self) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import glob
-import gzip
 import itertools
 import os
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 from llmops.errors import InputError
 from llmops.workflows.profile.calls import merge_into
+from llmops.workflows.profile.damaged import TolerantGzip, mostly_binary
 from llmops.workflows.profile.pool import scan_ranges
 from llmops.workflows.profile.read import ScanOptions, ScanResult, _Scanner, scan_stream
 
@@ -111,21 +111,17 @@ def _scan_one(
             if not head:
                 total.problems.add("empty file", source, 0)
                 return
-            if head[:2] == _GZIP_MAGIC:
-                with gzip.GzipFile(fileobj=f, mode="rb") as gz:
-                    try:
-                        scan_stream(
-                            _Stoppable(gz, stop),
-                            source,
-                            options,
-                            result=total,
-                            on_bytes=lambda _n: None,
-                        )
-                    except (OSError, EOFError) as exc:
-                        total.problems.add(f"bad gzip data ({exc})", source, total.lines)
+            if head[:2] == _GZIP_MAGIC:  # read up to a truncation or corrupt block
+                gz = TolerantGzip(f)
+                before = total.lines
+                scan_stream(
+                    _Stoppable(gz, stop), source, options, result=total, on_bytes=lambda _n: None
+                )
+                if gz.problem is not None:
+                    total.problems.add(gz.problem, source, max(1, total.lines - before))
                 progress(os.path.getsize(path))
                 return
-            if b"\x00" in head:
+            if mostly_binary(f, os.path.getsize(path)):  # a garbage head alone is read
                 total.problems.add("binary file", source, 0)
                 progress(os.path.getsize(path))
                 return
@@ -139,7 +135,9 @@ def _is_plain(path: str) -> bool:
         return False
     with open(path, "rb") as f:
         head = f.read(8192)
-    return bool(head) and head[:2] != _GZIP_MAGIC and b"\x00" not in head
+        return (
+            bool(head) and head[:2] != _GZIP_MAGIC and not mostly_binary(f, os.path.getsize(path))
+        )
 
 
 def _finish_joins(result: ScanResult, options: ScanOptions) -> None:

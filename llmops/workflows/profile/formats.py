@@ -28,6 +28,13 @@ from llmops.workflows.profile.formats_logs import (
     from_llmops,
     from_structured,
 )
+from llmops.workflows.profile.formats_otlp import (
+    Export,
+    decode_export,
+    from_otlp,
+    is_otlp,
+    record_calls,
+)
 from llmops.workflows.profile.formats_platforms import (
     HeliconeRecord,
     LangfuseRecord,
@@ -47,7 +54,7 @@ from llmops.workflows.profile.formats_providers import (
     from_openai_batch,
 )
 
-__all__ = ["FORMATS", "NOT_AN_OBJECT", "Keys", "RecordReader", "sniff"]
+__all__ = ["FORMATS", "NOT_AN_OBJECT", "Keys", "RecordReader", "calls_counted", "sniff"]
 
 FORMATS = (
     "llmops",
@@ -98,12 +105,13 @@ class Keys(msgspec.Struct):
     type: Raw = UNSET
     input: Raw = UNSET
     resourceSpans: Raw = UNSET
+    resourceLogs: Raw = UNSET
     attributes: dict[str, Raw] | list[_AttributeKey | Scalar | list[Raw]] | Scalar = None
 
 
 def _is_otel_span(keys: Keys) -> bool:
     """Whether the line is an OTLP export or a span carrying ``gen_ai.*`` attributes."""
-    if keys.resourceSpans is not UNSET:
+    if keys.resourceSpans is not UNSET or keys.resourceLogs is not UNSET:
         return True
     attrs = keys.attributes
     if isinstance(attrs, dict):
@@ -151,11 +159,31 @@ def _one(read: Callable[[Any], Call | None]) -> Callable[[Any], list[Call]]:
     return calls
 
 
+_decode_flat_span = msgspec.json.Decoder(OtelRecord).decode
+
+
+def _decode_otel(raw: bytes) -> Export | OtelRecord:
+    """An OTLP export line (traces or logs), else one flat span."""
+    export = decode_export(raw)
+    return export if is_otlp(export) else _decode_flat_span(raw)
+
+
+def _read_otel(record: Export | OtelRecord) -> list[Call]:
+    return from_otlp(record) if isinstance(record, Export) else from_otel(record)
+
+
+def calls_counted(fmt: str, calls: list[Call]) -> int:
+    """What one line adds to its format's count: 1, or for OpenTelemetry the calls it holds (an
+    OTLP export line is a batch of spans; a line of log records adds prompts to them, not
+    calls)."""
+    return record_calls(calls) if fmt == "otel" else 1
+
+
 Decode = Callable[[bytes], Any]
 #: per format: the decoder of its struct, and its reader
 _READERS: dict[str, tuple[Decode, Callable[[Any], list[Call]]]] = {
     "llmops": (msgspec.json.Decoder(LlmopsEvent).decode, _one(from_llmops)),
-    "otel": (msgspec.json.Decoder(OtelRecord).decode, from_otel),
+    "otel": (_decode_otel, _read_otel),
     "openai": (msgspec.json.Decoder(ChatRecord).decode, _one(from_openai)),
     "openai-batch": (msgspec.json.Decoder(BatchRecord).decode, _one(from_openai_batch)),
     "anthropic": (msgspec.json.Decoder(ChatRecord).decode, _one(from_anthropic)),

@@ -1,9 +1,9 @@
 """Observability records: OpenTelemetry GenAI spans, LiteLLM, Langfuse, Helicone.
 
-OpenTelemetry spans are read as OTLP/JSON exports (``resourceSpans`` → ``scopeSpans`` → ``spans``,
-attributes as ``[{key, value: {stringValue|intValue|…}}]``) or as one flat span per line with an
-``attributes`` object. Both the current GenAI attribute names (``gen_ai.provider.name``,
-``gen_ai.input.messages``, ``gen_ai.usage.input_tokens``/``output_tokens``) and the older ones
+OpenTelemetry: OTLP/JSON export lines (spans and their log records) are read by
+:mod:`~llmops.workflows.profile.formats_otlp`; here, one flat span per line with an
+``attributes`` object (or OTLP's key/value list). Both the current GenAI attribute names
+(``gen_ai.provider.name``, ``gen_ai.input.messages``, ``gen_ai.usage.input_tokens``/``output_tokens``) and the older ones
 (``gen_ai.system``, ``gen_ai.prompt``, ``gen_ai.prompt.N.content``,
 ``gen_ai.usage.prompt_tokens``/``completion_tokens``, ``gen_ai.user.message`` span events) are read.
 
@@ -89,18 +89,8 @@ class Span(msgspec.Struct):
     end_time: Any = UNSET
 
 
-class _Scope(msgspec.Struct):
-    spans: list[Span | Scalar | list[Any]] | Scalar | dict[str, Any] = None
-
-
-class _Resource(msgspec.Struct):
-    scopeSpans: list[_Scope | Scalar | list[Any]] | Scalar | dict[str, Any] = None
-
-
 class OtelRecord(Span):
-    """An OTLP/JSON export line, or one flat span."""
-
-    resourceSpans: list[_Resource | Scalar | list[Any]] | Scalar | dict[str, Any] = UNSET
+    """One flat span per line (OTLP export lines are read by :mod:`.formats_otlp`)."""
 
 
 def _otlp_value(value: Any) -> Any:
@@ -186,21 +176,9 @@ def _one_span(span: Span) -> Call | None:
 
 
 def from_otel(rec: OtelRecord) -> list[Call]:
-    """Every GenAI span in an OTLP export line, or the one span of a flat span line."""
-    if rec.resourceSpans is UNSET:
-        call = _one_span(rec)
-        return [] if call is None else [call]
-    calls: list[Call] = []
-    for resource in rec.resourceSpans if type(rec.resourceSpans) is list else ():
-        if type(resource) is not _Resource or type(resource.scopeSpans) is not list:
-            continue
-        for scope in resource.scopeSpans:
-            if type(scope) is not _Scope or type(scope.spans) is not list:
-                continue
-            for span in scope.spans:
-                if type(span) is Span and (call := _one_span(span)) is not None:
-                    calls.append(call)
-    return calls
+    """The one GenAI call of a flat span line."""
+    call = _one_span(rec)
+    return [] if call is None else [call]
 
 
 # ------------------------------------------------------------------------- LiteLLM, Langfuse

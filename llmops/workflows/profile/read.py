@@ -20,7 +20,7 @@ import msgspec
 from llmops.core.textprofile import measure_text
 from llmops.language import detect_language
 from llmops.workflows.profile.calls import Call, merge_into
-from llmops.workflows.profile.formats import RecordReader
+from llmops.workflows.profile.formats import RecordReader, calls_counted
 from llmops.workflows.profile.tally import Tally
 
 __all__ = [
@@ -164,7 +164,7 @@ class _Scanner:
         result.records += 1
         self.chat = fmt in _CHAT
         formats = self.formats
-        formats[fmt] = formats.get(fmt, 0) + 1
+        formats[fmt] = formats.get(fmt, 0) + calls_counted(fmt, calls)
         if not calls:
             result.skip(f"no LLM call in record ({fmt})")
         for call in calls:

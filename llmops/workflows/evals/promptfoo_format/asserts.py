@@ -120,14 +120,13 @@ def _as_text(output: Any) -> str:
 
 
 def _load_schema(value: Any, base: Path) -> Any:
+    from llmops.yamlsafe import load_yaml_text, read_text  # bounded, plain YAML only
+
     if isinstance(value, str) and value.startswith("file://"):
-        import yaml
-
-        return yaml.safe_load((base / value.removeprefix("file://")).read_text(encoding="utf-8"))
+        path = base / value.removeprefix("file://")
+        return load_yaml_text(read_text(path, "JSON Schema"), str(path))[0]
     if isinstance(value, str):  # a schema written as YAML (or JSON) text
-        import yaml
-
-        return yaml.safe_load(value) if value.strip() else None
+        return load_yaml_text(value, "schema")[0] if value.strip() else None
     return value
 
 

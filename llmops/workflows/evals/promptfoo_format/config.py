@@ -9,12 +9,9 @@ named, never ignored silently when it would change results.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from llmops.errors import ConfigError, did_you_mean
 from llmops.workflows.evals.promptfoo_format.files import (
@@ -31,6 +28,7 @@ from llmops.workflows.evals.promptfoo_format.spec import (
     base_type,
     problem_of,
 )
+from llmops.yamlsafe import load_yaml_text, read_text
 
 __all__ = ["Prompt", "RawConfig", "TestPlan", "read_config"]
 
@@ -189,11 +187,9 @@ def _expand_vars(
 def _var_file(path: Path, where: str) -> Any:
     if path.suffix in (".py", ".js", ".ts"):
         raise ConfigError(f"{where}: vars from scripts ({path.name}) are not supported")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        return json.loads(text)
-    if path.suffix in (".yaml", ".yml"):
-        return yaml.safe_load(text)
+    text = read_text(path, "vars")  # bounded; binary and non-UTF-8 refused by line
+    if path.suffix in (".json", ".yaml", ".yml"):  # JSON is YAML: one bounded loader for both
+        return load_yaml_text(text, str(path))[0]
     return text
 
 

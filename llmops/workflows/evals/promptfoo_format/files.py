@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import csv
 import glob
-import json
+import io
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from llmops.errors import ConfigError
 from llmops.yamlload import Loc, _dotted, _line_for, _load_with_lines
+from llmops.yamlsafe import read_text
 
 __all__ = ["Located", "Source", "expand_paths", "read_data_file", "read_tests_csv", "strip_file"]
 
@@ -76,17 +79,14 @@ def expand_paths(ref: str, base: Path, where: str) -> list[Path]:
 
 def read_data_file(path: Path, where: str) -> Located:
     """A YAML, JSON or JSONL file's content, with lines for YAML and JSON (JSON is YAML)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read {path}: {exc}") from None
+    text = read_text(path, "promptfoo data")  # bounded; binary and non-UTF-8 refused by line
     if path.suffix == ".jsonl":
         items: list[Any] = []
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except ValueError as exc:
+                try:  # orjson: no NaN/Infinity, a depth limit instead of a RecursionError
+                    items.append(orjson.loads(line))
+                except orjson.JSONDecodeError as exc:
                     raise ConfigError(f"{path}:{n}: invalid JSON: {exc}") from None
         return Located(items, Source(path, {(i,): i + 1 for i in range(len(items))}), ())
     try:
@@ -100,10 +100,10 @@ def read_tests_csv(path: Path, where: str) -> Iterator[Located]:
     """One promptfoo test per CSV row: variables from plain columns, assertions from
     ``__expected`` columns, ``__description``, ``__metadata:key`` (or ``__metadata`` JSON),
     ``__threshold``, ``__prefix``/``__suffix``."""
+    text = read_text(path, "tests CSV")  # bounded; binary and non-UTF-8 refused by line
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
         raise ConfigError(f"{where}: cannot read {path}: {exc}") from None
     for n, row in enumerate(rows):
         test: dict[str, Any] = {"vars": {}}
@@ -124,8 +124,8 @@ def read_tests_csv(path: Path, where: str) -> Iterator[Located]:
                     meta[key.removesuffix("[]")] = value
                 elif value:
                     try:
-                        meta.update(json.loads(value))
-                    except ValueError:
+                        meta.update(orjson.loads(value))
+                    except (orjson.JSONDecodeError, TypeError, ValueError):
                         raise ConfigError(
                             f"{path}:{n + 2}: __metadata: got {value!r}, expected a JSON object"
                         ) from None
@@ -133,6 +133,8 @@ def read_tests_csv(path: Path, where: str) -> Iterator[Located]:
                 if value:
                     try:
                         test["threshold"] = float(value)
+                        if not math.isfinite(test["threshold"]):
+                            raise ValueError(value)
                     except ValueError:
                         raise ConfigError(
                             f"{path}:{n + 2}: __threshold: got {value!r}, expected a number"

@@ -9,10 +9,12 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+import orjson
 
 from llmops.errors import ConfigError
 from llmops.workflows.evals.promptfoo_format.files import Located, expand_paths
+from llmops.yamlsafe import load_yaml_text, read_text
 
 __all__ = ["Prompt", "read_prompts"]
 
@@ -70,10 +72,13 @@ def _prompt_from_string(entry: Located, raw: str, label: str | None, base: Path)
             raise _fail(
                 entry, f"prompt functions ({path.name}) are not supported; use text or chat JSON"
             )
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "prompt")  # bounded; binary and non-UTF-8 refused by line
         name = label or path.name
         if path.suffix in (".json", ".yaml", ".yml"):
-            chat = _chat(text) if path.suffix == ".json" else _chat(json.dumps(_yaml(text)))
+            data = (
+                text if path.suffix == ".json" else json.dumps(load_yaml_text(text, str(path))[0])
+            )
+            chat = _chat(data)
             if chat is None:
                 raise _fail(entry, f"{path}: expected a list of chat messages {{role, content}}")
             prompts.append(Prompt(name, None, chat))
@@ -92,19 +97,13 @@ def _prompt_from_string(entry: Located, raw: str, label: str | None, base: Path)
     return prompts
 
 
-def _yaml(text: str) -> Any:
-    import yaml
-
-    return yaml.safe_load(text)
-
-
 def _chat(text: str) -> tuple[tuple[str, str], ...] | None:
     stripped = text.strip()
     if not stripped.startswith("["):
         return None
-    try:
-        data = json.loads(stripped)
-    except ValueError:
+    try:  # orjson: no NaN/Infinity, a depth limit instead of a RecursionError
+        data = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
         return None
     if not isinstance(data, list) or not all(
         isinstance(m, dict) and isinstance(m.get("role"), str) and "content" in m for m in data
