@@ -36,17 +36,20 @@ CALL_S = 1.0
 #: only a hang gets here: the test fails instead of waiting for ever
 HANG_BOUND_S = 15.0
 
+#: the attempt's deadline, or what is left of the call's (so no figure: it depends on timing)
+TIMED_OUT = "timed out after "
+
 # (behaviour, stream) -> (error class, words the cause contains)
 EXPECTED: dict[tuple[str, bool], tuple[type[CallError], str]] = {
-    ("never_answers", False): (DeadlineExceeded, f"timed out after {ATTEMPT_S:g} s"),
-    ("never_answers", True): (DeadlineExceeded, f"timed out after {ATTEMPT_S:g} s"),
-    ("trickles", False): (DeadlineExceeded, f"timed out after {ATTEMPT_S:g} s"),
-    ("trickles", True): (DeadlineExceeded, f"timed out after {ATTEMPT_S:g} s"),
+    ("never_answers", False): (DeadlineExceeded, TIMED_OUT),
+    ("never_answers", True): (DeadlineExceeded, TIMED_OUT),
+    ("trickles", False): (DeadlineExceeded, TIMED_OUT),
+    ("trickles", True): (DeadlineExceeded, TIMED_OUT),
     ("resets_mid_body", False): (TransportError, "connection failed"),
     ("resets_mid_body", True): (StreamError, "stream ended early"),
-    ("malformed_sse", False): (DeadlineExceeded, f"timed out after {ATTEMPT_S:g} s"),
+    ("malformed_sse", False): (DeadlineExceeded, TIMED_OUT),
     ("malformed_sse", True): (StreamError, "malformed"),
-    ("stalls_mid_stream", False): (DeadlineExceeded, f"timed out after {ATTEMPT_S:g} s"),
+    ("stalls_mid_stream", False): (DeadlineExceeded, TIMED_OUT),
     ("stalls_mid_stream", True): (StreamError, f"stream stalled: no data for {STALL_S:g} s"),
     ("invalid_json", False): (ServerError, "HTTP 200 with an invalid body"),
     ("invalid_json", True): (StreamError, "without its terminator"),
