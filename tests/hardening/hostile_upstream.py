@@ -22,6 +22,8 @@ BEHAVIOURS = (
     "malformed_sse",  # a 200 event stream whose events are not JSON
     "stalls_mid_stream",  # a 200 with one good chunk, then silence
     "invalid_json",  # a 200 application/json whose body is not JSON
+    "endless_line",  # a 200 event stream whose first line never ends (bytes as fast as it can)
+    "declares_huge",  # a 200 whose content-length says 10 GB
 )
 
 _OPENAI_CHUNK = b'data: {"choices":[{"index":0,"delta":{"content":"partial"}}]}\n\n'
@@ -115,6 +117,16 @@ class HostileServer:
             conn.sendall(_head("application/json", len(body)) + body)
             if not _read_request(conn):
                 return
+
+    def _endless_line(self, conn: socket.socket, deadline: float) -> None:
+        conn.sendall(_head("text/event-stream") + b"data: ")
+        block = b"x" * 65536
+        while time.monotonic() < deadline and not self._stop.is_set():
+            conn.sendall(block)
+
+    def _declares_huge(self, conn: socket.socket, deadline: float) -> None:
+        conn.sendall(_head("application/json", 10 << 30) + b'{"choices": [')
+        self._never_answers(conn, deadline)
 
     def __enter__(self) -> HostileServer:
         t = threading.Thread(target=self._serve, daemon=True)

@@ -53,6 +53,9 @@ EXPECTED: dict[tuple[str, bool], tuple[type[CallError], str]] = {
     ("stalls_mid_stream", True): (StreamError, f"stream stalled: no data for {STALL_S:g} s"),
     ("invalid_json", False): (ServerError, "HTTP 200 with an invalid body"),
     ("invalid_json", True): (StreamError, "without its terminator"),
+    # bounded memory: refused at a size, not read until the deadline
+    ("endless_line", True): (StreamError, "grew past"),
+    ("declares_huge", False): (TransportError, "response body over"),
 }
 
 
@@ -104,6 +107,7 @@ CASES = [
     for b in BEHAVIOURS
     for t in ("aiohttp", "httpx")
     for s in (False, True)
+    if (b, s) in EXPECTED
 ]
 
 
