@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
         """Serve POST /v1/chat/completions (OpenAI), POST /v1/messages (Anthropic), GET /v1/models,
         and the control endpoints GET /_mock/stats, GET|POST /_mock/profile (loopback only).
 
-        Writes no files. Exit codes: 130 stopped with Ctrl-C, 0 with SIGTERM, 2 bad profile or
-        options.
+        Writes no files. Exit codes: 0 stopped with SIGTERM, 2 bad profile or options, 130
+        stopped with Ctrl-C (a clean stop either way).
         """
         from llmops.mock import load_profile, serve
 
