@@ -12,7 +12,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 BEHAVIOURS = (
@@ -164,10 +164,9 @@ def _read_request(conn: socket.socket) -> bool:
 
 
 @contextmanager
-def hostile(behaviour: str, **kw: object) -> Iterator[HostileServer]:
+def hostile(
+    behaviour: str, *, wire: str = "openai", lifetime_s: float = 10.0
+) -> Iterator[HostileServer]:
     """``with hostile("never_answers") as server: ... server.url ...``"""
-    with HostileServer(behaviour, **kw) as server:  # type: ignore[arg-type]
+    with HostileServer(behaviour, wire=wire, lifetime_s=lifetime_s) as server:
         yield server
-
-
-Runner = Callable[[str], object]
