@@ -193,6 +193,9 @@ def register(app: typer.Typer) -> None:
         threshold: Annotated[float, typer.Option(help="Drop (points) that counts as a regression.")] = 3.0,
         alpha: Annotated[float, typer.Option(help="Significance level of the paired test.")] = 0.01,
         fail_on: Annotated[str, typer.Option(help="Exit 1 on: regression | warn.")] = "regression",
+        no_rerun: Annotated[bool, typer.Option("--no-rerun", help="With --compare: do not re-run suspect cases when a drop is not yet conclusive (by default at most one more suite's worth of calls).")] = False,
+        rerun_max_calls: Annotated[int | None, typer.Option(min=0, help="Calls the re-run may make (default: as many as the run made).")] = None,
+        max_cost: Annotated[float | None, typer.Option(min=0.0, help="USD the re-run may cost at list prices (default: no cap; local targets cost nothing).")] = None,
         every: Annotated[str | None, typer.Option(help="Keep running on this schedule, e.g. 24h.")] = None,
         jitter: Annotated[str | None, typer.Option(help="Random delay added to each scheduled run (default 5% of --every).")] = None,
         max_runs: Annotated[int | None, typer.Option(min=1, help="With --every: stop after this many runs.")] = None,
@@ -231,6 +234,9 @@ def register(app: typer.Typer) -> None:
             baseline_since=_parse_since(baseline_since),
             fail_on=fail_on,
             same_target=not any_target,
+            rerun=not no_rerun,
+            rerun_max_calls=rerun_max_calls,
+            max_cost=max_cost,
         )
         loaded = load_suite(suite)
         if target is None and feature is None and provider is None and config is None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +23,13 @@ from llmops.cli.common import EXIT_INTERRUPTED, err_console, guarded, out_consol
 from llmops.errors import InputError
 from llmops.workflows.profile import FORMATS
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from llmops.workflows.profile import ProfileResult
+
+#: example inputs kept per segment bin and outcome with --export-cases
+EXPORT_SAMPLES = 8
 #: inputs at least this large get a progress bar
 PROGRESS_MIN_BYTES = 32 << 20
 
@@ -32,6 +40,8 @@ LOG is a file, a glob, a .gz file or - for stdin. Formats are recognised per rec
 --field input=PATH --field outcome=PATH and, optionally, --fail-if RULE.
 
 Reports are written to --report-dir as profile.json, profile.md and profile.html.
+--export-cases FILE writes draft eval cases: per finding, a few real inputs of its segment
+(failed and passed, secrets and e-mail addresses masked), for a person to add the checks.
 
 Exit codes: 0 done (findings or not), 2 bad input or nothing readable, 130 interrupted.
 """
@@ -85,6 +95,26 @@ def _time(value: str | None, flag: str) -> float | None:
     return parsed
 
 
+def _export(result: ProfileResult, path: Path, console: Console) -> None:
+    from llmops.cli.reports import write_atomic
+    from llmops.workflows.profile.export import draft_suite
+
+    if not result.findings or result.samples is None:
+        console.print(f"--export-cases: no finding, nothing written to {path}")
+        return
+    text, count = draft_suite(result, result.samples, name=_suite_name(path))
+    if count == 0:
+        console.print(f"--export-cases: no kept input matched a finding, nothing written to {path}")
+        return
+    write_atomic(path, text)
+    console.print(f"draft eval cases: {path} ({count} cases; add their checks)")
+
+
+def _suite_name(path: Path) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-")
+    return name or "profile-findings"
+
+
 def _total_bytes(paths: list[str]) -> int:
     total = 0
     for path in paths:
@@ -134,6 +164,12 @@ def register(app: typer.Typer) -> None:
         report_dir: Annotated[
             Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")
         ] = Path("reports"),
+        export_cases: Annotated[
+            Path | None,
+            typer.Option(
+                help="Write draft eval cases (suite YAML) from each finding's inputs to FILE."
+            ),
+        ] = None,
     ) -> None:
         # imported here, so `llmops --help` and the other commands never load them
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -149,6 +185,7 @@ def register(app: typer.Typer) -> None:
             until=_time(until, "--until"),
             thresholds=Thresholds(min_support, min_effect / 100.0, alpha),
             workers=workers,
+            samples=EXPORT_SAMPLES if export_cases is not None else 0,
         )
         console = out_console()
         total = _total_bytes([p for p in logs if p != "-"])
@@ -199,6 +236,8 @@ def register(app: typer.Typer) -> None:
             },
         )
         console.print(f"\nreports: {', '.join(str(p) for p in written)}")
+        if export_cases is not None:
+            _export(result, export_cases, console)
         if result.interrupted is not None:
             err_console.print(f"{result.interrupted}: the reports above are partial")
             raise typer.Exit(EXIT_INTERRUPTED)

@@ -84,9 +84,27 @@ def verdict_lines(outcome: EvalOutcome) -> list[str]:
                 f"paired test: {c.test.name} p={c.test.p_value:.3g} (alpha {c.alpha:g}); "
                 f"threshold {c.threshold * 100:g} points"
             )
+        if c.post_runs > 1:
+            lines.append(f"pooled: the {c.post_runs} runs since the change point (look {c.look})")
+        if c.rerun_calls:
+            cost = "" if c.rerun_cost_usd is None else f", ${c.rerun_cost_usd:.4f}"
+            est = "" if c.rerun_estimate is None else f"; re-run estimate {c.rerun_estimate:.1%}"
+            lines.append(f"re-run: {c.rerun_calls} extra calls{cost}{est}")
+        elif c.needs_rerun:
+            why = f" ({c.rerun_note})" if c.rerun_note else ""
+            lines.append(f"re-run: not made{why}; the drop is not yet conclusive")
         if c.current.n or c.cause == "no-baseline":
             lines.append(
                 f"minimum detectable drop for this suite: {_points(c.min_detectable_drop)}"
+                + (
+                    " (first stage at this look's level; a re-run lowers it)"
+                    if c.cause != "no-baseline"
+                    else ""
+                )
+            )
+        if c.repeat_advice:
+            lines.append(
+                "with repeat: " + ", ".join(f"{r} → {_points(v)}" for r, v in c.repeat_advice)
             )
         for change in c.changes:
             if change != c.attribution:

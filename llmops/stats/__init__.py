@@ -8,8 +8,10 @@ arithmetic.
 - :mod:`~llmops.stats.significance`: segment failure rates and distribution shifts
   (:func:`rate_difference_test`, :func:`adjust_bh`, :func:`population_stability_index`,
   :func:`shift_test`)
-- :mod:`~llmops.stats.drift`: eval pass rates, paired tests and the drift verdict
+- :mod:`~llmops.stats.drift`: eval pass rates and paired tests
   (:func:`pass_rate`, :func:`mcnemar`, :func:`cochran_mantel_haenszel`, :func:`drift_status`)
+- :mod:`~llmops.stats.casewise`: the drift verdict's per-case test against each case's history,
+  its two stages and the levels of repeated looks
 - :mod:`~llmops.stats.knee`: the knee of a load ladder and queue limits (:func:`knee_of`,
   :func:`littles_law_limit`, :func:`queue_limit_below`)
 

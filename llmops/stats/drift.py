@@ -1,6 +1,9 @@
 """Drift statistics for eval pass rates: intervals, paired tests, and what a suite can detect.
 
-Pure functions of counts (sans-I/O). p-values come from :mod:`scipy.stats` distributions:
+Pure functions of counts (sans-I/O). p-values come from :mod:`scipy.stats` distributions. The
+``--compare`` verdict itself is decided by the per-case test of :mod:`llmops.stats.casewise`;
+this module keeps the intervals it prints, McNemar for paired runs (the candidate-model verdict)
+and the classic stratified test:
 
 - :func:`pass_rate` and :func:`rate_difference`: a pass rate with its Wilson interval, and the
   difference of two with Newcombe's hybrid-score interval (method 10), built from the Wilson ones.
@@ -10,9 +13,11 @@ Pure functions of counts (sans-I/O). p-values come from :mod:`scipy.stats` distr
   case (stratum): this period vs the window, pass vs fail; the chi-square statistic with R's
   default continuity correction and the Mantel-Haenszel common odds ratio.
 - :func:`min_detectable_drop`: the smallest drop, in pass-rate points, that a suite of ``n``
-  paired cases can flag at ``alpha``, given how many cases flip at random.
-- :func:`drift_status`: REGRESSION when the drop exceeds the threshold and the paired test is
-  significant in the direction of a drop; WARN when only one holds; OK otherwise.
+  paired cases can flag at ``alpha``, given how many cases flip at random (McNemar; printed for
+  a run that starts the baseline).
+- :func:`drift_status`: the rule of issue 5 (drop above a threshold and a significant paired
+  test). Measured on quiet suites it WARNs on 17-20% of runs; kept for library users who call
+  it with their own test, not used by ``--compare``.
 """
 
 from __future__ import annotations
@@ -158,43 +163,6 @@ def min_detectable_drop(n_pairs: int, *, alpha: float = 0.01, noise_flips: int =
     for k in range(1, n_pairs - 2 * half + 1):
         if mcnemar(half + k, half).p_value < alpha:
             return k / n_pairs
-    return math.inf
-
-
-def min_detectable_drop_stratified(
-    cases: Sequence[tuple[int, int, int]], *, alpha: float = 0.01
-) -> float:
-    """The smallest drop the CMH test flags at ``alpha`` against a window, case by case.
-
-    ``cases`` holds ``(trials_now, passed_before, total_before)`` per case. Each case is assumed
-    to pass now at its window rate; then the most reliable cases fail every trial, one more at
-    a time, until the test is significant. Returns the resulting drop as a fraction of the
-    trials now (``inf`` when no such drop exists).
-    """
-    expected = [
-        (n_now, round(n_now * p / t) if t else 0, p, t) for n_now, p, t in cases if n_now > 0
-    ]
-    total = sum(e[0] for e in expected)
-    if total == 0:
-        return math.inf
-    order = sorted(range(len(expected)), key=lambda i: -(expected[i][2] / max(1, expected[i][3])))
-    flipped: set[int] = set()
-    for i in order:
-        if expected[i][1] == 0:
-            continue
-        flipped.add(i)
-        strata = [
-            Stratum(
-                0 if j in flipped else e[1],
-                e[0] if j in flipped else e[0] - e[1],
-                e[2],
-                e[3] - e[2],
-            )
-            for j, e in enumerate(expected)
-        ]
-        test = cochran_mantel_haenszel(strata)
-        if test.direction == "drop" and test.p_value < alpha:
-            return sum(expected[j][1] for j in flipped) / total
     return math.inf
 
 

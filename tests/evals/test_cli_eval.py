@@ -76,9 +76,9 @@ def test_unknown_feature_exits_2(tmp_path: Path) -> None:
 
 
 def warn_outcome() -> EvalOutcome:
-    before = [make_run(at=float(d), passes={f"c{i}": [True] for i in range(40)}) for d in range(1)]
-    now = make_run(at=9.0, passes={f"c{i}": [i >= 2] for i in range(40)})  # 5 points, p=0.25
-    return EvalOutcome(now, compare(now, before))
+    before = [make_run(at=float(d), passes={f"c{i}": [True] for i in range(200)}) for d in range(7)]
+    now = make_run(at=9.0, passes={f"c{i}": [i >= 4] for i in range(200)})  # real, 2 points
+    return EvalOutcome(now, compare(now, before, threshold=0.10))  # shown below 10 points
 
 
 def test_warn_exits_0_by_default() -> None:

@@ -64,8 +64,8 @@ def test_a_run_with_no_case_in_common_says_so_instead_of_0_percent() -> None:
 
 
 def test_a_long_list_of_flipped_cases_is_cut_at_ten() -> None:
-    days = [make_run(at=d * DAY, passes={f"c{i:02}": [True] for i in range(30)}) for d in range(3)]
-    now = make_run(at=3 * DAY, passes={f"c{i:02}": [False] for i in range(30)})
+    days = [make_run(at=d * DAY, passes={f"c{i:02}": [True] for i in range(30)}) for d in range(7)]
+    now = make_run(at=7 * DAY, passes={f"c{i:02}": [False] * 3 for i in range(30)})
     text = eval_markdown.render(EvalOutcome(now, compare(now, days)))
     line = next(x for x in text.splitlines() if "flipped pass → fail" in x)
     assert line.endswith(" and 20 more") and line.count(" before, ") == 10

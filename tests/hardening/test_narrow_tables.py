@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,12 +112,14 @@ def test_eval_table_at_80_columns_keeps_every_header_whole() -> None:
     assert all(name in head for name in ("case", "passed", "output", "why it failed")), head
 
 
-def test_profile_tables_at_80_columns_keep_every_header_whole() -> None:
+def test_profile_tables_at_80_columns_keep_every_header_whole(tmp_path: Path) -> None:
     from llmops.reporters.profile.terminal import render_terminal as render_profile
-    from llmops.workflows.profile import profile_logs
-    from tests.profile.helpers import SAMPLES
+    from llmops.workflows.profile import ProfileOptions, profile_logs
+    from tests.profile.helpers import write_synthetic
 
-    result = profile_logs([str(SAMPLES / "openai.jsonl")])
+    # large enough to test segments: a tiny log says so instead of printing an empty table
+    log = write_synthetic(tmp_path / "app.jsonl", 600, 3, lambda _t, de: 0.3 if de else 0.08)
+    result = profile_logs([str(log)], ProfileOptions(detect_language=False))
     con, buf = console(80)
     render_profile(result, con)
     text = buf.getvalue()

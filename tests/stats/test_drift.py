@@ -13,7 +13,6 @@ from llmops.stats.drift import (
     drift_status,
     mcnemar,
     min_detectable_drop,
-    min_detectable_drop_stratified,
     pass_rate,
     rate_difference,
 )
@@ -79,12 +78,6 @@ def test_min_detectable_drop_grows_with_flakiness() -> None:
 
 def test_min_detectable_drop_of_an_empty_suite_is_infinite() -> None:
     assert math.isinf(min_detectable_drop(0))
-
-
-def test_stratified_mdd_shrinks_with_a_longer_window() -> None:
-    short = min_detectable_drop_stratified([(1, 1, 1)] * 50)
-    long = min_detectable_drop_stratified([(1, 7, 7)] * 50)
-    assert long < short
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from llmops.reporters.profile.json import summary_lines
+from llmops.reporters.profile.json import finding_lines, no_findings, summary_lines
 from llmops.reporters.profile.markdown import segment_row
 from llmops.workflows.profile import ProfileResult
 from llmops.workflows.profile.chart import outcome_histograms
@@ -44,33 +44,30 @@ def render_html(result: ProfileResult) -> str:
     parts.append("</ul><h2>Findings</h2>")
     if result.findings:
         parts.append(
-            "<ol>" + "".join(f"<li>{esc(s.sentence)}</li>" for s in result.findings) + "</ol>"
+            "<ol>" + "".join(f"<li>{esc(line)}</li>" for line in finding_lines(result)) + "</ol>"
         )
     else:
-        t = result.thresholds
-        parts.append(
-            f"<p>No segment fails at least {t.min_effect * 100:g} points more often than the rest "
-            f"(min support {t.min_support}, BH-adjusted p &lt; {t.alpha:g}).</p>"
-        )
+        parts.append(f"<p>{esc(no_findings(result))}</p>")
     parts.append("<h2>Distributions by outcome</h2>")
     parts.append(_charts(result))
-    parts.append(
-        "<h2>Segments</h2><p class='muted'>p is Benjamini\u2013Hochberg adjusted; rate with Wilson 95% interval.</p><table>"
-    )
-    parts.append(
-        "<tr>"
-        + "".join(
-            f"<th>{h}</th>"
-            for h in ("segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p")
-        )
-        + "</tr>"
-    )
-    for seg in result.segments[:40]:
-        cls = " class='finding'" if seg.finding else ""
+    if result.segments:
         parts.append(
-            f"<tr{cls}>" + "".join(f"<td>{esc(c)}</td>" for c in segment_row(seg)) + "</tr>"
+            "<h2>Segments</h2><p class='muted'>p is Benjamini\u2013Hochberg adjusted; rate with Wilson 95% interval.</p><table>"
         )
-    parts.append("</table>")
+        parts.append(
+            "<tr>"
+            + "".join(
+                f"<th>{h}</th>"
+                for h in ("segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p")
+            )
+            + "</tr>"
+        )
+        for seg in result.segments[:40]:
+            cls = " class='finding'" if seg.finding else ""
+            parts.append(
+                f"<tr{cls}>" + "".join(f"<td>{esc(c)}</td>" for c in segment_row(seg)) + "</tr>"
+            )
+        parts.append("</table>")
     if result.error_types:
         parts.append("<h2>Failures by type</h2><table>")
         parts += [

@@ -8,7 +8,15 @@ import orjson
 
 from llmops.workflows.profile import ProfileResult, Segment
 
-__all__ = ["render_json", "segment_dict", "summary_lines", "to_dict"]
+__all__ = [
+    "explains",
+    "finding_lines",
+    "no_findings",
+    "render_json",
+    "segment_dict",
+    "summary_lines",
+    "to_dict",
+]
 
 #: tested segments included in reports (findings always are)
 MAX_SEGMENTS = 200
@@ -32,7 +40,45 @@ def segment_dict(seg: Segment) -> dict[str, Any]:
         "score": round(seg.score, 3),
         "finding": seg.finding,
         "sentence": seg.sentence if seg.finding else None,
+        "explained_by": list(seg.explained_by),
+        "conditional_difference_points": None
+        if seg.conditional_difference is None
+        else round(seg.conditional_difference * 100, 2),
+        "conditional_p": seg.conditional_p,
     }
+
+
+def explains(result: ProfileResult, finding: Segment) -> list[str]:
+    """Labels of the proxy segments that ``finding`` accounts for (first-listed first, unique)."""
+    out: list[str] = []
+    for seg in result.segments:
+        if finding.label in seg.explained_by and seg.label not in out:
+            out.append(seg.label)
+    return out
+
+
+def finding_lines(result: ProfileResult, *, examples: int = 3) -> list[str]:
+    """One line per finding: its sentence and, when it has any, the proxies it explains."""
+    lines = []
+    for seg in result.findings:
+        line = seg.sentence
+        proxies = explains(result, seg)
+        if proxies:
+            more = f" and {len(proxies) - examples} more" if len(proxies) > examples else ""
+            line += f"; it also explains: {', '.join(proxies[:examples])}{more}"
+        lines.append(line)
+    return lines
+
+
+def no_findings(result: ProfileResult) -> str:
+    """What to say when there is no finding: why nothing could be tested, or that none held."""
+    if result.untestable is not None:
+        return f"No segment could be tested: {result.untestable}."
+    t = result.thresholds
+    return (
+        f"No segment fails at least {t.min_effect * 100:g} points more often than the rest "
+        f"(min support {t.min_support}, BH-adjusted p < {t.alpha:g})."
+    )
 
 
 def summary_lines(result: ProfileResult) -> list[str]:
@@ -82,6 +128,7 @@ def to_dict(result: ProfileResult) -> dict[str, Any]:
             "first": [{"file": s, "line": n, "problem": k} for s, n, k in result.problems.examples],
         },
         "skipped": result.skipped,
+        "untestable": result.untestable,
         "findings": [segment_dict(s) for s in result.findings],
         "segments": [segment_dict(s) for s in result.segments[:MAX_SEGMENTS]],
         "segments_tested": len(result.segments),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmops.reporters.profile.json import summary_lines
+from llmops.reporters.profile.json import finding_lines, no_findings, summary_lines
 from llmops.stats.significance import format_p
 from llmops.workflows.profile import ProfileResult, Segment
 
@@ -14,8 +14,11 @@ TABLE_ROWS = 30
 def segment_row(seg: Segment) -> list[str]:
     """Table cells: segment, outcome, n, rate with Wilson 95% interval, difference, p (BH)."""
     lo, hi = seg.interval
+    label = seg.label
+    if seg.explained_by:
+        label += f" (explained by: {', '.join(seg.explained_by)})"
     return [
-        seg.label,
+        label,
         seg.kind.replace("_", " "),
         f"{seg.n:,}",
         f"{seg.rate:.1%} ({lo:.1%}\u2013{hi:.1%})",
@@ -32,26 +35,24 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def render_markdown(result: ProfileResult) -> str:
     """Markdown: summary, findings in words, the segment table, distributions, baseline shift."""
-    t = result.thresholds
     out = ["# llmops profile", ""]
     out += [f"- {line}" for line in summary_lines(result)]
     out += ["", "## Findings", ""]
     if result.findings:
-        out += [f"{i}. {seg.sentence}" for i, seg in enumerate(result.findings, 1)]
+        out += [f"{i}. {line}" for i, line in enumerate(finding_lines(result), 1)]
     else:
-        out.append(
-            f"No segment fails at least {t.min_effect * 100:g} points more often than the rest "
-            f"(min support {t.min_support}, BH-adjusted p < {t.alpha:g})."
-        )
-    out += [
-        "",
-        "## Segments",
-        "",
-        f"{len(result.segments)} tested; p is Benjamini\u2013Hochberg adjusted.",
-        "",
-    ]
-    header = ["segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p"]
-    out += _table(header, [segment_row(s) for s in result.segments[:TABLE_ROWS]])
+        out.append(no_findings(result))
+    if result.segments:
+        out += [
+            "",
+            "## Segments",
+            "",
+            f"{len(result.segments)} tested; p is Benjamini\u2013Hochberg adjusted; a segment "
+            "explained by a finding fails more only where it overlaps that finding.",
+            "",
+        ]
+        header = ["segment", "outcome", "n", "rate (95% CI)", "diff (points)", "p"]
+        out += _table(header, [segment_row(s) for s in result.segments[:TABLE_ROWS]])
     out += ["", "## Distributions", ""]
     for dist in result.distributions:
         cells = [f"{b.label}: {b.n:,} ({b.failures / b.n:.0%} failed)" for b in dist.bins if b.n]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from llmops.reporters.profile.json import summary_lines
+from llmops.reporters.profile.json import finding_lines, no_findings, summary_lines
 from llmops.reporters.profile.markdown import segment_row
 from llmops.reporters.terminal_tables import Column, table_of
 from llmops.workflows.profile import ProfileResult
@@ -30,14 +30,10 @@ def render_terminal(result: ProfileResult, console: Console, *, rows: int = 15) 
     console.print()
     if result.findings:
         console.print("[bold]Findings[/]")
-        for i, seg in enumerate(result.findings, 1):
-            console.print(f"  {i}. {seg.sentence}", highlight=False, soft_wrap=True)
+        for i, line in enumerate(finding_lines(result), 1):
+            console.print(f"  {i}. {line}", highlight=False)
     else:
-        t = result.thresholds
-        console.print(
-            f"No segment fails at least {t.min_effect * 100:g} points more often "
-            f"(min support {t.min_support}, BH-adjusted p < {t.alpha:g})."
-        )
+        console.print(no_findings(result), highlight=False)
     shown = result.segments[:rows]
     table = table_of(
         _SEGMENT_COLUMNS,
@@ -45,8 +41,9 @@ def render_terminal(result: ProfileResult, console: Console, *, rows: int = 15) 
         title="Segments (p Benjamini\u2013Hochberg adjusted)",
         styles=["bold" if seg.finding else None for seg in shown],
     )
-    console.print()
-    console.print(table)
+    if shown:
+        console.print()
+        console.print(table)
     if result.shift_verdict is not None:
         shift = table_of(
             _SHIFT_COLUMNS,

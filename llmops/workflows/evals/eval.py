@@ -7,12 +7,22 @@ names, spawns the built-in mock when that is the target, opens the history, and 
 target that is already live (or through a ``transport`` of the caller's), appends the run to
 the history store (whole or nothing) and, with ``compare``, returns the drift verdict against
 the window.
+
+When the verdict asks for it (``Comparison.needs_rerun``: a drop that is suggestive but not yet
+conclusive) and ``rerun`` is on (the default), the suspect cases and a matched random sample of
+the others are run again at once (:mod:`llmops.workflows.evals.rerun`), within ``rerun_max_calls``
+(default: one more suite's worth of calls) and, when ``max_cost`` is set, only if the re-run's
+estimated cost is within it; the verdict is then given on both stages. The re-run's trials are
+not appended to the history (the scheduled runs stay what the next comparisons pool); its calls,
+cost and the reason when it was skipped are in the verdict and in ``run.meta["rerun"]``.
 """
 
 from __future__ import annotations
 
+import math
+import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,6 +45,7 @@ from llmops.workflows.evals.identity import (
 from llmops.workflows.evals.judge import engine_judge
 from llmops.workflows.evals.promote import Promotion, compare_candidate
 from llmops.workflows.evals.records import EvalRun
+from llmops.workflows.evals.rerun import Rerun, plan_rerun, rerun_cost, rerun_suite
 from llmops.workflows.evals.suite import Suite
 from llmops.workflows.evals.trials import Progress, config_hash, git_commit, run_suite
 from llmops.workflows.target import Target, live_target, with_model
@@ -68,6 +79,12 @@ class EvalOptions:
     fail_on: str = "regression"
     #: compare only with runs of the same target and model request (``--any-target``: all)
     same_target: bool = True
+    #: re-run suspect cases (and a matched random sample) at once when a drop is not conclusive
+    rerun: bool = True
+    #: calls the re-run may make (default: as many as the run made)
+    rerun_max_calls: int | None = None
+    #: USD the re-run may cost (None: no money cap; local targets cost nothing)
+    max_cost: float | None = None
 
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_ON:
@@ -82,6 +99,10 @@ class EvalOptions:
         for value, option in ((self.window_s, "--window"), (self.history_days, "history_days")):
             if not value > 0:
                 raise InputError(f"{option}: got {value}, expected a positive duration")
+        if self.rerun_max_calls is not None and self.rerun_max_calls < 0:
+            raise InputError(f"--rerun-max-calls: got {self.rerun_max_calls}, expected 0 or more")
+        if self.max_cost is not None and not 0 <= self.max_cost < math.inf:
+            raise InputError(f"--max-cost: got {self.max_cost}, expected a finite amount >= 0")
 
 
 @dataclass(slots=True)
@@ -197,11 +218,28 @@ async def evaluate(
         if opts.compare and outcome.no_answer is None:
             since = opts.baseline_since
             baseline = earlier if since is None else [r for r in earlier if r.started_at >= since]
-            comparison = compare(
-                run, baseline, window_s=opts.window_s, threshold=opts.threshold, alpha=opts.alpha
-            )
-            _name_config_change(comparison, run, baseline)
-            outcome.comparison = comparison
+
+            def judge(again: Rerun | None = None) -> Comparison:
+                return compare(
+                    run, baseline, window_s=opts.window_s, threshold=opts.threshold,
+                    alpha=opts.alpha, rerun=again, rerun_design=opts.rerun,
+                )  # fmt: skip
+
+            def execute(part: Suite) -> Awaitable[EvalRun]:
+                return _run(
+                    part, target, transport, clock, observers, now, None, suite_dir, opts,
+                    digest, sha,
+                )  # fmt: skip
+
+            outcome.comparison = judge()
+            if outcome.comparison.needs_rerun:
+                cases = outcome.comparison.cases_compared
+                again = await _rerun(suite, target, run, cases, opts, execute)
+                if again is not None:
+                    outcome.comparison = judge(again)
+                else:
+                    outcome.comparison.rerun_note = str(run.meta["rerun"].get("skipped", ""))
+            _name_config_change(outcome.comparison, run, baseline)
         if opts.record and outcome.no_answer is None:
             history.append(run)
         outcome.history = [*earlier, run]
@@ -220,6 +258,35 @@ async def evaluate(
             run, outcome.candidate_run, threshold=opts.threshold, alpha=opts.alpha
         )
     return outcome
+
+
+async def _rerun(
+    suite: Suite,
+    target: Target,
+    run: EvalRun,
+    cases: Sequence[str],
+    opts: EvalOptions,
+    execute: Callable[[Suite], Awaitable[EvalRun]],
+) -> Rerun | None:
+    """Plan, price and make the re-run; None (with the reason in ``run.meta``) when refused."""
+    plan = plan_rerun(run, cases, max_calls=opts.rerun_max_calls, seed=_seed(run.run_id))
+    cost = rerun_cost(run, plan.calls, local=target.local)
+    info: dict[str, object] = {"planned_calls": plan.calls, "estimated_cost_usd": cost}
+    run.meta["rerun"] = info
+    if not plan.cases:
+        info["skipped"] = "no case to re-run within the call budget"
+        return None
+    if opts.max_cost is not None and (cost is None or cost > opts.max_cost):
+        shown = "unknown" if cost is None else f"${cost:.4f}"
+        info["skipped"] = f"cost guard: re-run would cost {shown} > --max-cost ${opts.max_cost:g}"
+        return None
+    again = await execute(rerun_suite(suite, plan))
+    info.update(calls=again.total, suspects=len(plan.suspects), sample=len(plan.sample))
+    return Rerun(plan, again, rerun_cost(run, again.total, local=target.local))
+
+
+def _seed(run_id: str) -> int:
+    return zlib.crc32(run_id.encode())
 
 
 async def _run(

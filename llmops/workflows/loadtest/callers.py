@@ -16,12 +16,12 @@ from llmops.config import LlmopsConfig
 from llmops.engine.clock import Clock
 from llmops.engine.engine import Engine
 from llmops.engine.events import BreakerTransition, ModelCall
+from llmops.engine.isolation import isolated_config
 from llmops.engine.result import cause_of, describe_failure
 from llmops.engine.transport import Transport
 from llmops.errors import CallError, DeadlineExceeded, FeatureUnavailable
 from llmops.providers.registry import make_provider
 from llmops.types import LLMRequest, LLMResponse
-from llmops.workflows.loadtest.levels import isolated_config
 from llmops.workflows.loadtest.metrics import LevelRecorder
 from llmops.workflows.loadtest.prompts import PromptSet
 from llmops.workflows.target import Target

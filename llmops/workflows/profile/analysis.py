@@ -6,24 +6,39 @@ compared with the rest's (:func:`llmops.stats.significance.rate_difference_test`
 any kind and, where a kind is common enough, for each kind (validation, error, fallback). All
 p-values are adjusted together (Benjamini-Hochberg). A finding is a segment whose adjusted p is
 below ``alpha`` and whose rate is at least ``min_effect`` above the rest's; findings are ranked by
-effect x confidence (points x -log10 q, capped at 10) and a finding is dropped when a broader one
-already ranked explains it (its rate is less than ``min_effect`` above the broader one's).
+effect x confidence (points x -log10 q, capped at 10) for the segment table.
+
+Those segments are candidates; the findings are the candidates that still hold once the stronger
+findings are accounted for (:mod:`llmops.workflows.profile.conditioning`: CMH tests stratified
+by the findings kept before). A candidate that does not is listed with what explains it
+("explained by: German inputs"). When nothing can be tested (too few requests or failures),
+:func:`untestable` says why.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
+
+import numpy as np
 
 from llmops.stats.intervals import wilson_interval
 from llmops.stats.significance import adjust_bh, format_p, rate_difference_test
 from llmops.workflows.profile.calls import OUTCOMES
-from llmops.workflows.profile.labels import describe, log2_range
+from llmops.workflows.profile.conditioning import Candidate, select_findings
+from llmops.workflows.profile.labels import describe
 from llmops.workflows.profile.tally import FEATURES, Tally
 
-__all__ = ["PAIR_FEATURES", "Segment", "Thresholds", "find_segments"]
+__all__ = [
+    "MIN_FAILURES",
+    "PAIR_FEATURES",
+    "Segment",
+    "Thresholds",
+    "find_segments",
+    "untestable",
+]
 
 #: features whose bins are tested alone: words and tokens track characters (they are shown as
 #: distributions), and the response model is missing exactly when a call failed, so it is not a
@@ -44,6 +59,8 @@ PAIR_FEATURES = ("length", "lines", "code", "language", "non_ascii", "informal",
 #: failure kinds tested on their own when at least this many occurred
 MIN_KIND_COUNT = 10
 _KIND_INDEX = {name: i + 1 for i, name in enumerate(OUTCOMES)}
+#: fewer failures than this in the whole log and no segment is tested
+MIN_FAILURES = 10
 
 Conditions = tuple[tuple[str, Any], ...]
 
@@ -76,6 +93,11 @@ class Segment:
     method: str
     score: float
     finding: bool
+    #: labels of the findings that account for this segment's excess failures (a proxy)
+    explained_by: tuple[str, ...] = ()
+    #: Mantel-Haenszel difference and p-value given the other findings (candidates only)
+    conditional_difference: float | None = None
+    conditional_p: float | None = None
 
     @property
     def sentence(self) -> str:
@@ -123,31 +145,6 @@ def _segments(tally: Tally) -> dict[Conditions, list[int]]:
     return out
 
 
-def _implies(fine: Conditions, condition: tuple[str, Any]) -> bool:
-    feature, value = condition
-    for f, v in fine:
-        if f == feature and v == value:
-            return True
-        if (
-            (
-                feature == "language"
-                and f == "language"
-                and isinstance(value, str)
-                and value.startswith("!")
-            )
-            and v != value[1:]
-            and v != "unknown"
-            and not str(v).startswith("!")
-        ):
-            return True
-        if feature == "length" and f == "chars":
-            lo, hi = log2_range(int(v))
-            bounds = ((0, 499), (500, 2000), (2001, math.inf))[int(value)]
-            if bounds[0] <= lo and hi <= bounds[1]:
-                return True
-    return False
-
-
 def _kinds(total: list[int]) -> list[str]:
     failures = total[0] - total[1]
     kinds = ["failure"]
@@ -160,7 +157,7 @@ def _kinds(total: list[int]) -> list[str]:
 
 def find_segments(tally: Tally, thresholds: Thresholds = Thresholds()) -> list[Segment]:
     """Every tested segment, ranked: findings first (by score), then the rest by p-value."""
-    if not tally.cells:
+    if not tally.cells or untestable(tally, thresholds) is not None:
         return []
     width = len(next(iter(tally.cells.values())))
     total = [sum(c[j] for c in tally.cells.values()) for j in range(width)]
@@ -201,39 +198,87 @@ def find_segments(tally: Tally, thresholds: Thresholds = Thresholds()) -> list[S
                 finding=significant,
             )
         )
-    return _rank(segments, thresholds)
+    return _rank(segments, tally, thresholds, len(raw))
 
 
-def _rank(segments: list[Segment], thresholds: Thresholds) -> list[Segment]:
+def _memberships(tally: Tally) -> tuple[Any, Any]:
+    """Per-cell membership of a segment's conditions (cached per condition), and the counts."""
+    keys = list(tally.cells)
+    counts = np.asarray(list(tally.cells.values()), dtype=np.float64)
+    columns = {name: [k[i] for k in keys] for i, name in enumerate(FEATURES)}
+    cache: dict[tuple[str, Any], Any] = {}
+
+    def holds(feature: str, value: Any) -> Any:
+        mask = cache.get((feature, value))
+        if mask is None:
+            col = columns[feature]
+            if feature == "language" and isinstance(value, str) and value.startswith("!"):
+                out = (v is not None and v not in (value[1:], "unknown") for v in col)
+            else:
+                out = (v == value and type(v) is type(value) for v in col)
+            mask = cache[(feature, value)] = np.fromiter(out, dtype=np.bool_, count=len(col))
+        return mask
+
+    def member(conditions: Conditions) -> Any:
+        mask = np.ones(len(keys), dtype=np.bool_)
+        for feature, value in conditions:
+            mask = mask & holds(feature, value)
+        return mask
+
+    return member, counts
+
+
+def _rank(
+    segments: list[Segment], tally: Tally, thresholds: Thresholds, tests: int
+) -> list[Segment]:
     candidates = sorted(
         (s for s in segments if s.finding), key=lambda s: (-s.score, len(s.conditions))
     )
     kept: list[Segment] = []
-    for seg in candidates:
-        explained = any(
-            broad.kind == seg.kind
-            and broad.conditions != seg.conditions
-            and all(_implies(seg.conditions, c) for c in broad.conditions)
-            and seg.rate - broad.rate < thresholds.min_effect
-            for broad in kept
+    updated: dict[int, Segment] = {}
+    if candidates:
+        member, counts = _memberships(tally)
+        n = counts[:, 0]
+        pool = [
+            Candidate(
+                member(s.conditions),
+                n - counts[:, 1] if s.kind == "failure" else counts[:, _KIND_INDEX[s.kind]],
+                len(s.conditions),
+            )
+            for s in candidates
+        ]
+        sel = select_findings(
+            pool, n, alpha=thresholds.alpha, min_effect=thresholds.min_effect, tests=tests
         )
-        # the same requests under another name (e.g. "with code" = "of 6-20 lines" here)
-        duplicate = any((k.kind, k.n, k.failures) == (seg.kind, seg.n, seg.failures) for k in kept)
-        if not explained and not duplicate:
-            kept.append(seg)
+        for i, seg in enumerate(candidates):
+            test = sel.tests[i]
+            seg = replace(seg, conditional_difference=test.difference, conditional_p=test.p_value)
+            if i in sel.explained_by:
+                why = tuple(candidates[k].label for k in sel.explained_by[i])
+                updated[id(candidates[i])] = replace(seg, finding=False, explained_by=why)
+            else:
+                updated[id(candidates[i])] = seg
+        kept = [updated[id(candidates[i])] for i in sel.kept]
     kept_ids = {id(s) for s in kept}
     rest = sorted(
-        (
-            s if id(s) in kept_ids or not s.finding else _demote(s)
-            for s in segments
-            if id(s) not in kept_ids
-        ),
+        (updated.get(id(s), s) for s in segments),
         key=lambda s: (s.difference <= 0, s.q_value, -s.difference),
     )
-    return kept + rest
+    return kept + [s for s in rest if id(s) not in kept_ids]
 
 
-def _demote(seg: Segment) -> Segment:
-    from dataclasses import replace
-
-    return replace(seg, finding=False)
+def untestable(tally: Tally, thresholds: Thresholds = Thresholds()) -> str | None:
+    """Why no segment can be tested on this tally ("too few failures to test: need ≥ 10"), or
+    ``None`` when segments can be tested."""
+    n = tally.requests
+    failures = n - sum(c[1] for c in tally.cells.values())
+    if n < 2 * thresholds.min_support:
+        return (
+            f"too few requests to test: {n:,} read, need \u2265 {2 * thresholds.min_support} "
+            f"(--min-support {thresholds.min_support} inside a segment and outside it)"
+        )
+    if failures < MIN_FAILURES:
+        return f"too few failures to test: {failures} of {n:,} requests failed, need \u2265 {MIN_FAILURES}"
+    if failures == n:
+        return "every request failed: there is nothing to compare segments with"
+    return None

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from llmops._preload import preload
 from llmops.errors import InputError
 from llmops.language import language_detector_name
-from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments
+from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments, untestable
 from llmops.workflows.profile.files import expand_paths, scan_paths
 from llmops.workflows.profile.formats import FORMATS, RecordReader
 from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
 from llmops.workflows.profile.read import Problems, ScanOptions, ScanResult
+from llmops.workflows.profile.samples import Samples
 from llmops.workflows.profile.shift import (
     Distribution,
     FeatureShift,
@@ -45,6 +46,8 @@ class ProfileOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
     workers: int | None = None
     max_line_bytes: int = 32 << 20
+    #: example inputs kept per segment bin and outcome, for ``--export-cases`` (0: none)
+    samples: int = 0
 
     def scan_options(self) -> ScanOptions:
         """The scan options these stand for; raises :class:`InputError` for bad values."""
@@ -53,7 +56,7 @@ class ProfileOptions:
         rule = FailureRule.parse(self.fail_if) if self.fail_if else None
         reader = RecordReader(self.format, FieldMap.parse(list(self.fields)), rule)
         return ScanOptions(
-            reader, self.detect_language, self.since, self.until, self.max_line_bytes
+            reader, self.detect_language, self.since, self.until, self.max_line_bytes, self.samples
         )
 
 
@@ -82,6 +85,10 @@ class ProfileResult:
     rate_change: RateChange | None = None
     shift_verdict: str | None = None
     time_range: tuple[float, float] | None = None
+    #: why no segment could be tested (too few requests or failures), else ``None``
+    untestable: str | None = None
+    #: example inputs per segment bin (with ``ProfileOptions.samples``), for draft eval cases
+    samples: Samples | None = None
     #: set when Ctrl-C stopped the reading: the result covers what was read so far
     interrupted: str | None = None
 
@@ -147,7 +154,8 @@ def profile_logs(
         fallbacks=dict(tally.fallbacks), latency_ms_log2=tally.latency_ms_log2,
         mean_output_tokens=tally.output_tokens[0] / tally.output_tokens[1] if tally.output_tokens[1] else None,
         language_detector=language_detector_name() if options.detect_language else None,
-        thresholds=options.thresholds,
+        thresholds=options.thresholds, untestable=untestable(tally, options.thresholds),
+        samples=tally.samples,
         time_range=(tally.first_time, tally.last_time) if tally.first_time is not None and tally.last_time is not None else None,
     )  # fmt: skip
     if stop is not None and stop():

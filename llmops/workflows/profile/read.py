@@ -21,6 +21,7 @@ from llmops.core.textprofile import measure_text
 from llmops.language import detect_language
 from llmops.workflows.profile.calls import Call, merge_into
 from llmops.workflows.profile.formats import RecordReader, calls_counted
+from llmops.workflows.profile.samples import Samples
 from llmops.workflows.profile.tally import Tally
 
 __all__ = [
@@ -58,6 +59,8 @@ class ScanOptions:
     since: float | None = None
     until: float | None = None
     max_line_bytes: int = 32 << 20
+    #: example inputs kept per segment bin and outcome (0: none; ``--export-cases``)
+    samples: int = 0
 
 
 @dataclass(slots=True)
@@ -128,6 +131,8 @@ class _Scanner:
         self.language = detect_language if options.detect_language else None
         self.window = options.since is not None or options.until is not None
         self.chat = False  # whether the last record read was a chat record
+        if options.samples and result.tally.samples is None:
+            result.tally.samples = Samples(options.samples)
 
     def block(self, buf: bytes, start: int, end: int, lineno: int) -> int:
         """Read the whole lines of ``buf[start:end]`` (it ends after a newline); return the
@@ -202,7 +207,9 @@ class _Scanner:
                 self.result.skip("outside --since/--until")
                 return
         if call.profile is None:
-            self.tally.add_measured(measure_text(call.text or "", self.language), call)
+            key = self.tally.add_measured(measure_text(call.text or "", self.language), call)
+            if self.tally.samples is not None and call.text:
+                self.tally.samples.add(call.text, key, call.outcome != "ok")
         else:
             self.tally.add(call.profile, call)
 

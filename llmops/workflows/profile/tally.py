@@ -18,6 +18,7 @@ from typing import Any
 
 from llmops.core.textprofile import Measured, TextProfile
 from llmops.workflows.profile.calls import OUTCOMES, Call
+from llmops.workflows.profile.samples import Samples
 
 __all__ = ["FEATURES", "MAX_CATEGORY_VALUES", "N_COUNTERS", "OTHER", "Tally"]
 
@@ -73,6 +74,8 @@ class Tally:
     formats: dict[str, int] = field(default_factory=dict)
     first_time: float | None = None
     last_time: float | None = None
+    #: example inputs per bin (only with ``--export-cases``)
+    samples: Samples | None = None
     _models: set[str] = field(default_factory=set)
     _features: set[str] = field(default_factory=set)
 
@@ -92,8 +95,9 @@ class Tally:
             call,
         )
 
-    def add_measured(self, measured: Measured, call: Call) -> None:
-        """Count one complete call whose input was measured by :func:`measure_text`."""
+    def add_measured(self, measured: Measured, call: Call) -> Key:
+        """Count one complete call whose input was measured by :func:`measure_text`; return
+        its cell key."""
         chars, words, lines, tokens, has_code, language, share, informal = measured
         turns = call.turns
         key = (
@@ -137,6 +141,7 @@ class Tally:
                 self.first_time = call.time
             if self.last_time is None or call.time > self.last_time:
                 self.last_time = call.time
+        return key
 
     def merge(self, other: Tally) -> None:
         """Add ``other``'s counts into this tally."""
@@ -158,6 +163,10 @@ class Tally:
             into = self.latency_ms_log2.setdefault(name, {})
             for b, c in hist.items():
                 into[b] = into.get(b, 0) + c
+        if other.samples is not None:
+            if self.samples is None:
+                self.samples = Samples(other.samples.k)
+            self.samples.merge(other.samples)
         self.output_tokens[0] += other.output_tokens[0]
         self.output_tokens[1] += other.output_tokens[1]
         times = [t for t in (self.first_time, other.first_time) if t is not None]

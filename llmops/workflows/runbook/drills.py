@@ -23,9 +23,10 @@ from typing import Any, TypeVar
 
 import anyio
 
-from llmops.config import FeatureConfig, LlmopsConfig, QueueFallback
+from llmops.config import FeatureConfig, LlmopsConfig, StateConfig
 from llmops.engine.clock import AnyioClock
 from llmops.engine.engine import Engine
+from llmops.engine.isolation import isolated_config as engine_isolated_config
 from llmops.engine.transport import HttpRequest, HttpResponse, StreamResponse
 from llmops.errors import CallError, FeatureUnavailable
 from llmops.mock.profile import Answer, Latency, Match, MockProfile, Outage
@@ -56,30 +57,18 @@ def run_virtual(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 def isolated_config(cfg: LlmopsConfig, feature: str, workdir: Path, **limits: Any) -> LlmopsConfig:
-    """``cfg`` with the drill's own state: a queue under ``workdir``, no events log, no keys.
-
-    ``limits`` overrides keys of ``limits`` (the rate-limit drill scales big limits down).
-    """
-    feat = cfg.features[feature]
-    if isinstance(feat.fallback, QueueFallback):
-        queue = feat.fallback.model_copy(update={"path": str(workdir / "drill-queue.sqlite3")})
-        feat = feat.model_copy(update={"fallback": queue})
+    """``cfg`` for one feature's drill: its stores isolated (:func:`~llmops.engine.isolation.
+    isolated_config`: a queue under ``workdir``, no events log), no API keys, the shared
+    ``state:`` left out (the drill's engine keeps its own); ``limits`` overrides keys of
+    ``limits`` (the rate-limit drill scales big limits down)."""
+    isolated = engine_isolated_config(cfg, workdir, features=(feature,))
     providers = {
         name: p.model_copy(update={"api_key_env": None}) for name, p in cfg.providers.items()
     }
-    update: dict[str, Any] = {
-        "features": {feature: feat},
-        "providers": providers,
-        "events_log": None,
-        "runbook": None,
-    }
+    update: dict[str, Any] = {"providers": providers, "runbook": None, "state": StateConfig()}
     if limits:
         update["limits"] = cfg.limits.model_copy(update=limits)
-    # shared runtime state (a `state:` section, e.g. Redis) is never the drill's: its default
-    state_field = type(cfg).model_fields.get("state")
-    if state_field is not None:
-        update["state"] = state_field.get_default(call_default_factory=True)
-    return cfg.model_copy(update=update)
+    return isolated.model_copy(update=update)
 
 
 def drill_answer(feature: FeatureConfig) -> str:

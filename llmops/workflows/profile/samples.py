@@ -1,0 +1,86 @@
+"""A few real inputs per segment bin, in bounded memory and mergeable across worker processes.
+
+Kept only when asked for (``llmops profile --export-cases``): for every tested feature's bin and
+each outcome (failed, passed) a bottom-k sample — each input gets a uniform random priority and
+the ``k`` lowest priorities are kept. Bottom-k samples merge exactly (the ``k`` lowest of two
+samples are the ``k`` lowest of their union), so a parallel scan samples as a serial one does.
+Memory: ``k`` inputs (of at most :data:`MAX_SAMPLE_CHARS` characters) per bin and outcome.
+A finding of two conditions draws from the bins of its first condition, keeping the inputs
+whose cell also meets the second.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["MAX_SAMPLE_CHARS", "SAMPLED_FEATURES", "Sample", "Samples"]
+
+#: inputs longer than this are not kept as examples (memory stays bounded)
+MAX_SAMPLE_CHARS = 20_000
+#: indices into :data:`llmops.workflows.profile.tally.FEATURES` of the bins sampled: length,
+#: chars, lines, code, language, non-ASCII share, informal markers, turns, feature (the tested
+#: single features)
+SAMPLED_FEATURES = (0, 1, 3, 5, 6, 7, 8, 9, 11)
+
+_random = random.Random()
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One kept input: its text, its tally cell key and whether the call failed."""
+
+    text: str
+    key: tuple[Any, ...]
+    failed: bool
+
+
+@dataclass(slots=True)
+class Samples:
+    """Bottom-k samples of inputs per (feature index, bin value, failed)."""
+
+    k: int = 3
+    #: per bucket a max-heap on priority, stored as ``(-priority, tie, text, key)``
+    buckets: dict[tuple[int, Any, bool], list[tuple[float, int, str, tuple[Any, ...]]]] = field(
+        default_factory=dict
+    )
+    _tie: int = 0
+
+    def add(self, text: str, key: tuple[Any, ...], failed: bool) -> None:
+        """Offer one input (its cell ``key`` from the tally) to every bin it falls in."""
+        if len(text) > MAX_SAMPLE_CHARS or not text.strip():
+            return
+        priority = _random.random()
+        for index in SAMPLED_FEATURES:
+            self._offer((index, key[index], failed), priority, text, key)
+
+    def _offer(
+        self, bucket: tuple[int, Any, bool], priority: float, text: str, key: tuple[Any, ...]
+    ) -> None:
+        heap = self.buckets.get(bucket)
+        if heap is None:
+            heap = self.buckets[bucket] = []
+        if len(heap) < self.k:
+            self._tie += 1
+            heapq.heappush(heap, (-priority, self._tie, text, key))
+        elif -heap[0][0] > priority:
+            self._tie += 1
+            heapq.heapreplace(heap, (-priority, self._tie, text, key))
+
+    def merge(self, other: Samples) -> None:
+        """Fold ``other``'s samples in: the ``k`` lowest priorities of both are kept."""
+        for bucket, heap in other.buckets.items():
+            for neg, _tie, text, key in heap:
+                self._offer(bucket, -neg, text, key)
+
+    def inputs(self, index: int, failed: bool) -> list[Sample]:
+        """Every kept input of feature ``index``'s bins with that outcome, lowest priority first."""
+        out = [
+            (-neg, Sample(text, key, failed))
+            for (i, _value, f), heap in self.buckets.items()
+            if i == index and f == failed
+            for neg, _tie, text, key in heap
+        ]
+        return [s for _, s in sorted(out, key=lambda pair: pair[0])]
