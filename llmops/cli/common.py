@@ -13,7 +13,7 @@ import functools
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
@@ -99,6 +99,31 @@ def guarded(command: Callable[P, R]) -> Callable[P, R]:
             raise ReaderGone from exc
 
     return run
+
+
+@contextlib.contextmanager
+def ctrl_c_sets(stop: Any) -> Iterator[None]:
+    """While the block runs (inside an asyncio event loop), the first SIGINT sets ``stop`` (an
+    ``anyio.Event``: the workflow ends with what finished, marked interrupted) and gives SIGINT
+    back to Python, so that a second Ctrl-C raises ``KeyboardInterrupt`` at once."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        loop.remove_signal_handler(signal.SIGINT)
+        stop.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, first)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
 
 
 def _quiet_broken_pipe() -> int:

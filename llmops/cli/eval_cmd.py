@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmops.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, err_console, guarded, switch
+from llmops.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ctrl_c_sets,
+    err_console,
+    guarded,
+    switch,
+)
 from llmops.errors import InputError, LlmopsError
 from llmops.stores.history import DEFAULT_HISTORY
 
@@ -85,6 +94,9 @@ class _Job:
         self.kw = kw
 
     async def __call__(self) -> int:
+        import sys
+
+        import anyio
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
         from llmops.reporters import eval_terminal
@@ -92,18 +104,34 @@ class _Job:
         from llmops.workflows.evals.notify import notification, notify
 
         kw = self.kw
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as progress:
+        stop = anyio.Event()
+        planned = sum(case.repeat or self.suite.defaults.repeat for case in self.suite.cases)
+        plain = not err_console.is_terminal  # CI logs: a line per tenth of the trials instead
+        tenth = [0]
+        with (
+            ctrl_c_sets(stop),
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as progress,
+        ):
             task = progress.add_task(f"eval {self.suite.name}", total=None)
+            # said once Ctrl-C is handled: from here on it yields the partial report
+            err_console.print(
+                f"llmops eval {self.suite.name} → {self.target.label}: {planned} trials planned",
+                highlight=False,
+                soft_wrap=True,
+            )
 
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
+                if plain and done * 10 // total > tenth[0]:
+                    tenth[0] = done * 10 // total
+                    print(f"{done}/{total} trials done", file=sys.stderr, flush=True)
 
             outcome = await run_eval(
                 self.suite,
@@ -112,11 +140,20 @@ class _Job:
                 options=self.opts,
                 seed=int(str(kw["seed"])),
                 on_progress=on_progress,
+                stop=stop,
             )
         width = shutil.get_terminal_size((110, 24)).columns  # COLUMNS, the terminal, or 110
         text = eval_terminal.render(outcome, width=width, all_cases=bool(kw["all_cases"]))
         typer.echo(text, nl=False)
         _write_reports(outcome, kw["report_dir"], self.opts.window_s)  # type: ignore[arg-type]
+        if outcome.interrupted is not None:
+            err_console.print(
+                f"{outcome.interrupted}: the cases above are partial, not compared and not "
+                "recorded",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return EXIT_INTERRUPTED
         code = _exit_code(outcome, self.opts.fail_on)
         if outcome.no_answer is not None:
             err_console.print(

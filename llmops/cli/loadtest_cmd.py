@@ -20,6 +20,7 @@ from llmops.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    ctrl_c_sets,
     err_console,
     guarded,
     out_console,
@@ -330,7 +331,7 @@ def _execute(
         import anyio
 
         stop = anyio.Event()
-        with _ctrl_c_sets(stop):
+        with ctrl_c_sets(stop):
             # said once Ctrl-C is handled: from here on it yields the partial report
             console.print(
                 f"llmops loadtest → {target.label}: {estimate.requests} requests planned, {cost}",
@@ -349,27 +350,3 @@ def _execute(
         return _run_async(ladder())
     with live:
         return _run_async(ladder())
-
-
-@contextlib.contextmanager
-def _ctrl_c_sets(stop: Any) -> Iterator[None]:
-    """While the block runs, the first SIGINT sets ``stop`` (an ``anyio.Event``) and gives
-    SIGINT back to Python, so that a second Ctrl-C raises ``KeyboardInterrupt`` at once."""
-    import asyncio
-    import signal
-
-    loop = asyncio.get_running_loop()
-
-    def first() -> None:
-        loop.remove_signal_handler(signal.SIGINT)
-        stop.set()
-
-    try:
-        loop.add_signal_handler(signal.SIGINT, first)
-    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from llmops.cli.common import err_console, guarded
+from llmops.cli.common import EXIT_INTERRUPTED, err_console, guarded
 from llmops.errors import InputError
 
 
@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
         """Serve POST /v1/chat/completions (OpenAI), POST /v1/messages (Anthropic), GET /v1/models,
         and the control endpoints GET /_mock/stats, GET|POST /_mock/profile (loopback only).
 
-        Writes no files. Exit codes: 0 stopped with Ctrl-C/SIGTERM, 2 bad profile or options.
+        Writes no files. Exit codes: 0 stopped with SIGTERM, 2 bad profile or options, 130
+        stopped with Ctrl-C (a clean stop either way).
         """
         from llmops.mock import load_profile, serve
 
@@ -43,11 +44,16 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
 
+        import signal
+
         try:
-            serve(loaded, host=host, port=port, seed=seed, ready=ready)
+            stopped_by = serve(loaded, host=host, port=port, seed=seed, ready=ready)
         except OSError as exc:  # in use, not allowed, not an address of this machine
             raise InputError(
                 f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc})"
             ) from exc
+        err_console.print("llmops mock: stopped, every connection closed", highlight=False)
+        if stopped_by == signal.SIGINT:
+            raise typer.Exit(EXIT_INTERRUPTED)
 
     app.add_typer(mock_app, name="mock")

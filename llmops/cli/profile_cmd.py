@@ -9,13 +9,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
+import sys
+import threading
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from llmops.cli.common import err_console, guarded, out_console, switch
+from llmops.cli.common import EXIT_INTERRUPTED, err_console, guarded, out_console, switch
 from llmops.errors import InputError
 from llmops.workflows.profile import FORMATS
 
@@ -41,6 +45,41 @@ Reports are written to --report-dir as profile.json, profile.md and profile.html
 
 Exit codes: 0 done (findings or not), 2 bad input or nothing readable, 130 interrupted.
 """
+
+
+@contextlib.contextmanager
+def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """While the block runs, the first SIGINT sets ``stop`` (reading ends, what was read is
+    reported) and gives SIGINT back to Python: a second Ctrl-C stops at once."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def first(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        stop.set()
+
+    try:
+        signal.signal(signal.SIGINT, first)
+    except ValueError:  # not the main thread (tests' runners)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _PlainProgress:
+    """Off a terminal (CI logs): a line per tenth of the bytes read, instead of a bar."""
+
+    def __init__(self, terminal: bool) -> None:
+        self.terminal = terminal
+        self.tenth = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.terminal or not total or done * 10 // total <= self.tenth:
+            return
+        self.tenth = done * 10 // total
+        print(f"read {done / 1e6:,.1f} of {total / 1e6:,.1f} MB", file=sys.stderr, flush=True)
 
 
 def _time(value: str | None, flag: str) -> float | None:
@@ -150,6 +189,7 @@ def register(app: typer.Typer) -> None:
         )
         console = out_console()
         total = _total_bytes([p for p in logs if p != "-"])
+        stop = threading.Event()
         if total >= PROGRESS_MIN_BYTES:
             columns = (
                 "{task.description}",
@@ -157,14 +197,27 @@ def register(app: typer.Typer) -> None:
                 DownloadColumn(),
                 TransferSpeedColumn(),
             )
-            with Progress(*columns, console=err_console, transient=True) as bar:
+            err_console.print(
+                f"llmops profile: reading {total / 1e6:,.1f} MB"
+                " (Ctrl-C stops and reports what was read)",
+                highlight=False,
+                soft_wrap=True,
+            )
+            with Progress(*columns, console=err_console, transient=True) as bar, _ctrl_c_sets(stop):
                 task = bar.add_task("reading", total=total)
+                plain = _PlainProgress(err_console.is_terminal)
+
+                def on_progress(done: int, grand: int) -> None:
+                    bar.update(task, completed=done)
+                    plain(done, grand)
+
                 result = profile_logs(
-                    logs, options, baseline=baseline or (),
-                    on_progress=lambda done, _total: bar.update(task, completed=done),
+                    logs, options, baseline=baseline or (), on_progress=on_progress,
+                    stop=stop.is_set,
                 )  # fmt: skip
         else:
-            result = profile_logs(logs, options, baseline=baseline or ())
+            with _ctrl_c_sets(stop):
+                result = profile_logs(logs, options, baseline=baseline or (), stop=stop.is_set)
         from llmops.cli.reports import write_reports
         from llmops.reporters.profile import (
             render_html,
@@ -185,3 +238,6 @@ def register(app: typer.Typer) -> None:
         console.print(f"\nreports: {', '.join(str(p) for p in written)}")
         if export_cases is not None:
             _export(result, export_cases, console)
+        if result.interrupted is not None:
+            err_console.print(f"{result.interrupted}: the reports above are partial")
+            raise typer.Exit(EXIT_INTERRUPTED)

@@ -1,8 +1,9 @@
 """``llmops queue status|drain|dead``: parse, call the queue workflow, print, exit.
 
 Exit codes: 0 done (``drain``: the queue is empty or ``--limit`` was reached); 1 ``drain``
-stopped because the breaker opened again or the engine was overloaded (items are left); 2 bad input or configuration
-(an unreachable ``state.url`` too).
+stopped because the breaker opened again or the engine was overloaded (items are left); 2 bad
+input or configuration (an unreachable ``state.url`` too); 130 ``drain`` interrupted (Ctrl-C:
+it stops after the item in hand, answered and acknowledged).
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
-from llmops.cli.common import EXIT_FAILED, guarded, out_console
+from llmops.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, ctrl_c_sets, guarded, out_console
 from llmops.defaults import DEFAULT_CONFIG_FILE
 
 if TYPE_CHECKING:
     from llmops.engine.drain import Drained
+    from llmops.workflows.queue import DrainSummary
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="The llmops.yaml whose queues to use.")
 ]
-_EXITS = "Exit codes: 0 done, 1 stopped by an open breaker (items left), 2 bad input or config."
+_EXITS = (
+    "Exit codes: 0 done, 1 stopped by an open breaker (items left), 2 bad input or config, "
+    "130 interrupted."
+)
 
 
 def _answer_line(d: Drained) -> bytes:
@@ -130,11 +135,14 @@ def register(app: typer.Typer) -> None:
                 os.fsync(sink.fileno())
             console.print(f"{d.item.id}: answered ({len(d.result.text or '')} characters)")
 
+        async def run() -> DrainSummary:
+            stop = anyio.Event()
+            with ctrl_c_sets(stop):  # Ctrl-C: stop after the item in hand, acknowledged
+                console.print(f"{feature}: draining (Ctrl-C stops after the item in hand)")
+                return await drain_all(cfg, feature, on_item, limit=limit, rate=rate, stop=stop)
+
         try:
-            summary = anyio.run(
-                lambda: drain_all(cfg, feature, on_item, limit=limit, rate=rate),
-                backend="asyncio",
-            )
+            summary = anyio.run(run, backend="asyncio")
         finally:
             if sink is not None:
                 sink.close()
@@ -143,5 +151,7 @@ def register(app: typer.Typer) -> None:
             f"{feature}: {summary.done} answered, {summary.failed} failed and given back;"
             f" stopped: {summary.stopped}; left: {left.waiting} waiting, {left.dead} dead"
         )
+        if summary.stopped == "interrupted":
+            raise typer.Exit(EXIT_INTERRUPTED)
         if summary.stopped in ("breaker_open", "overloaded"):
             raise typer.Exit(EXIT_FAILED)

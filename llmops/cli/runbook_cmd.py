@@ -1,7 +1,8 @@
 """``llmops runbook check|init|render``: parse, call the workflow, render, write, exit.
 
 Exit codes of ``check``: 0 ready, 1 not ready (a fail, stale or inconclusive answer; a warning
-too under ``--fail-on warn``), 2 bad configuration or options, 3 the check itself could not run.
+too under ``--fail-on warn``), 2 bad configuration or options, 3 the check itself could not run,
+130 interrupted (Ctrl-C: the answers given so far are reported, marked interrupted).
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from llmops.cli.common import EXIT_BAD_INPUT, err_console, guarded
 from llmops.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from llmops.workflows.runbook import RunbookResult
+    from llmops.workflows.runbook.model import Answer
 
 #: the check itself could not run
 EXIT_CHECK_FAILED = 3
 
-_EXITS = "Exit codes: 0 ready, 1 not ready, 2 bad configuration, 3 the check could not run."
+_EXITS = (
+    "Exit codes: 0 ready, 1 not ready, 2 bad configuration, 3 the check could not run, "
+    "130 interrupted."
+)
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The llmops.yaml to check.")]
 FeatureOpt = Annotated[
@@ -39,6 +46,7 @@ def _run(
     drills: bool,
     waivers: bool,
     fail_on: str,
+    on_answer: Callable[[str, Answer], None] | None = None,
 ) -> RunbookResult:
     if fail_on not in ("fail", "warn"):
         raise InputError(f"--fail-on: got {fail_on!r}, expected fail or warn")
@@ -56,6 +64,7 @@ def _run(
             drills=drills,
             waivers=waivers,
             fail_on="warn" if fail_on == "warn" else "fail",
+            on_answer=on_answer,
         )
     except (ConfigError, InputError):
         raise
@@ -97,13 +106,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Answer the six runbook questions for every feature; the exit code gates CI.
 
-        Exit codes: 0 ready, 1 not ready, 2 bad configuration, 3 the check could not run.
+        Exit codes: 0 ready, 1 not ready, 2 bad configuration, 3 the check could not run, 130
+        interrupted (the answers given so far are reported).
         """
         from llmops.cli.reports import append_step_summary, write_reports
         from llmops.reporters import runbook_json, runbook_junit, runbook_markdown, runbook_terminal
 
-        result = _run(config, feature, question, not no_drills, not no_waivers, fail_on)
+        def on_answer(name: str, answer: Answer) -> None:  # progress; Ctrl-C keeps these
+            err_console.print(f"{name} q{answer.question}: {answer.status}", highlight=False)
+
+        result = _run(config, feature, question, not no_drills, not no_waivers, fail_on, on_answer)
         typer.echo(runbook_terminal.render(result, color=sys.stdout.isatty()), nl=False)
+        if result.interrupted is not None:
+            err_console.print(f"{result.interrupted}: the answers above are partial")
         markdown = runbook_markdown.render(result)
         if not no_reports:
             write_reports(

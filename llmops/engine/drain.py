@@ -38,7 +38,7 @@ from llmops.stores.reprocess import QueuedCall, ReprocessQueue
 
 __all__ = ["BackgroundDrains", "DrainCallback", "Drained", "QueueDrain", "auto_drain"]
 
-StopReason = Literal["empty", "limit", "breaker_open", "overloaded"]
+StopReason = Literal["empty", "limit", "breaker_open", "overloaded", "interrupted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,9 @@ class QueueDrain:
     """``async for drained in QueueDrain(engine, "summarize"): ...`` (see the module docstring).
 
     Afterwards ``done``, ``failed`` and ``stopped`` (``empty``, ``limit``, ``breaker_open``, or
-    ``overloaded`` when the engine's own queue or retry budget refused) say how it went. ``rate`` bounds items per second (None: as fast as the limits allow).
+    ``overloaded`` when the engine's own queue or retry budget refused, ``interrupted`` when
+    ``stop`` was set) say how it went. ``rate`` bounds items per second (None: as fast as the
+    limits allow).
     """
 
     def __init__(
@@ -84,8 +86,11 @@ class QueueDrain:
         limit: int | None = None,
         rate: float | None = None,
         consumer: str | None = None,
+        stop: anyio.Event | None = None,
     ) -> None:
         self.engine = engine
+        #: set (Ctrl-C): stop after the item in hand is answered and acknowledged
+        self.stop = stop
         self.feature = feature
         self.queue = engine.reprocess_queue(feature)
         self.limit = limit
@@ -102,6 +107,9 @@ class QueueDrain:
         clock = self.engine.clock
         next_at = clock.now()
         while True:
+            if self.stop is not None and self.stop.is_set():
+                self.stopped = "interrupted"
+                return
             if self.limit is not None and self.done + self.failed >= self.limit:
                 self.stopped = "limit"
                 return

@@ -40,10 +40,18 @@ def describe_failure(err: CallError, base_url: str | None = None) -> str:
         m = _TIMED_OUT.search(str(err))
         return f"timed out after {float(m.group(1)):g} s" if m else "timed out (call deadline)"
     if isinstance(err, ProviderError):
+        if err.status < 400:
+            # a 2xx whose body is not an answer (invalid JSON): say so, not just "HTTP 200"
+            return f"HTTP {err.status} with an invalid body ({_invalid_body(err)})"
         return f"HTTP {err.status} ({err.error_type})"
     if isinstance(err, StreamError):
         return f"stream failed: {err}"
     return f"{err.error_type}: {err}"
+
+
+def _invalid_body(err: ProviderError) -> str:
+    _, _, what = str(err).partition(": ")
+    return what or "not a valid answer"
 
 
 def cause_of(err: CallError) -> str:

@@ -12,6 +12,16 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+#: the largest whole (not streamed) response body an adapter reads: a body past it (or one whose
+#: ``content-length`` says so) is refused as a :class:`~llmops.errors.TransportError` instead of
+#: filling memory until the deadline
+MAX_BODY_BYTES = 64 << 20
+
+
+def body_too_large(size: int) -> str:
+    """The message of a refused body."""
+    return f"response body over {MAX_BODY_BYTES:,} bytes ({size:,} or more): refused"
+
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:

@@ -16,7 +16,13 @@ from types import TracebackType
 
 import aiohttp
 
-from llmops.engine.transport import HttpRequest, HttpResponse, StreamResponse
+from llmops.engine.transport import (
+    MAX_BODY_BYTES,
+    HttpRequest,
+    HttpResponse,
+    StreamResponse,
+    body_too_large,
+)
 from llmops.errors import TransportError
 
 __all__ = ["AiohttpTransport"]
@@ -88,7 +94,7 @@ class AiohttpTransport:
             async with session.request(
                 request.method, request.url, headers=request.headers, data=request.body or None
             ) as resp:
-                body = await resp.read()
+                body = await _read_bounded(resp)
                 headers = {k.lower(): v for k, v in resp.headers.items()}
                 return HttpResponse(resp.status, headers, body)
         except aiohttp.ClientError as exc:
@@ -109,6 +115,23 @@ class AiohttpTransport:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+async def _read_bounded(resp: aiohttp.ClientResponse) -> bytes:
+    """The whole body, refused past :data:`MAX_BODY_BYTES` (as declared, or as it arrives)."""
+    declared = resp.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise TransportError(body_too_large(declared))
+    if declared is not None:
+        return await resp.read()
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise TransportError(body_too_large(size))
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 class _AiohttpStream:

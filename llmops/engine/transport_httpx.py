@@ -12,7 +12,13 @@ from types import TracebackType
 
 import httpx
 
-from llmops.engine.transport import HttpRequest, HttpResponse, StreamResponse
+from llmops.engine.transport import (
+    MAX_BODY_BYTES,
+    HttpRequest,
+    HttpResponse,
+    StreamResponse,
+    body_too_large,
+)
 from llmops.errors import TransportError
 
 __all__ = ["HttpxTransport"]
@@ -43,13 +49,18 @@ class HttpxTransport:
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` and read the whole response."""
+        req = self._client.build_request(
+            request.method, request.url, headers=request.headers, content=request.body
+        )
         try:
-            resp = await self._client.request(
-                request.method, request.url, headers=request.headers, content=request.body
-            )
+            resp = await self._client.send(req, stream=True)
+            try:
+                body = await _read_bounded(resp)
+            finally:
+                await resp.aclose()
         except _HTTPX_FAILURES as exc:
             raise _failure(exc) from exc
-        return HttpResponse(resp.status_code, dict(resp.headers.items()), resp.content)
+        return HttpResponse(resp.status_code, dict(resp.headers.items()), body)
 
     def stream(self, request: HttpRequest) -> _HttpxStreamContext:
         """An async context manager yielding the open streaming response."""
@@ -65,6 +76,21 @@ class HttpxTransport:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+async def _read_bounded(resp: httpx.Response) -> bytes:
+    """The whole body, refused past :data:`MAX_BODY_BYTES` (as declared, or as it arrives)."""
+    declared = resp.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise TransportError(body_too_large(int(declared)))
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in resp.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise TransportError(body_too_large(size))
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 class _HttpxStream:

@@ -193,7 +193,7 @@ class MockServer:
         await self.stop()
 
 
-async def _serve_until_stopped(server: MockServer, ready: Callable[[str], None]) -> None:
+async def _serve_until_stopped(server: MockServer, ready: Callable[[str], None]) -> int | None:
     await server.start()
     # everything alive now (imports, the profile) lives as long as the process: keep it out of
     # the cyclic GC's full collections, which otherwise cost a few µs per request on the hot path
@@ -201,14 +201,21 @@ async def _serve_until_stopped(server: MockServer, ready: Callable[[str], None])
     gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    stopped_by: list[int] = []
+
+    def on_signal(sig: int) -> None:
+        stopped_by.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, int(sig))
     ready(server.url)
     try:
         await stop.wait()
     finally:
         await server.stop()
+    return stopped_by[0] if stopped_by else None
 
 
 def serve(
@@ -218,8 +225,10 @@ def serve(
     port: int = 8000,
     seed: int = 0,
     ready: Callable[[str], None] = print,
-) -> None:
+) -> int | None:
     """Run the mock server until SIGINT/SIGTERM; ``ready(url)`` is called once it listens.
+
+    Returns the number of the signal that stopped it, once every connection is closed.
 
     Raises :class:`~llmops.errors.ConfigError` for a bad profile before binding.
     """
@@ -227,6 +236,5 @@ def serve(
     try:
         import uvloop
     except ImportError:
-        asyncio.run(_serve_until_stopped(server, ready))
-    else:
-        uvloop.run(_serve_until_stopped(server, ready))
+        return asyncio.run(_serve_until_stopped(server, ready))
+    return uvloop.run(_serve_until_stopped(server, ready))

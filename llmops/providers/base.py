@@ -38,7 +38,7 @@ from llmops.errors import (
     TransportError,
 )
 from llmops.providers.headers import parse_retry_after
-from llmops.providers.sse import SSEEvent, SSEParser
+from llmops.providers.sse import SSEEvent, SSEParser, SSETooLarge
 from llmops.redact import redact_urls
 from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
@@ -280,6 +280,8 @@ class HTTPProvider(ABC):
                         break
             except TransportError as exc:
                 raise StreamError(f"{self.name} stream ended early: {exc}") from exc
+            except SSETooLarge as exc:
+                raise StreamError(f"{self.name} stream refused: {exc}") from None
             finally:
                 aclose = getattr(chunks, "aclose", None)
                 if aclose is not None:

@@ -15,9 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SSEEvent", "SSEParser"]
+__all__ = ["MAX_EVENT_BYTES", "SSEEvent", "SSEParser", "SSETooLarge"]
 
 _BOM = b"\xef\xbb\xbf"
+#: the most one event (its pending line and data lines) may hold: a stream that never ends a
+#: line or an event is refused at this size instead of filling memory until its deadline
+MAX_EVENT_BYTES = 8 << 20
+
+
+class SSETooLarge(ValueError):
+    """An event (or a line) grew past the parser's bound without ending."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +40,30 @@ class SSEEvent:
 class SSEParser:
     """Turns a byte stream into :class:`SSEEvent` values, chunk by chunk."""
 
-    __slots__ = ("_buf", "_data", "_event", "_has_fields", "_id", "_retry", "_skip_lf", "_started")
+    __slots__ = (
+        "_buf",
+        "_data",
+        "_event",
+        "_has_fields",
+        "_id",
+        "_pending",
+        "_retry",
+        "_skip_lf",
+        "_started",
+        "_tail",
+        "_tail_len",
+        "max_event_bytes",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        #: an event or line past this many bytes raises :class:`SSETooLarge`
+        self.max_event_bytes = max_event_bytes
+        self._pending = 0  # bytes of data lines in the event being read
         self._buf = b""
+        # chunks of a line still open, kept apart (joined once its end comes): a long line
+        # arriving in small chunks costs linear time, not quadratic
+        self._tail: list[bytes] = []
+        self._tail_len = 0
         self._data: list[str] = []
         self._event = ""
         self._id: str | None = None
@@ -46,13 +73,25 @@ class SSEParser:
         self._started = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """Consume ``chunk`` and return the events it completed (possibly none)."""
+        """Consume ``chunk`` and return the events it completed (possibly none).
+
+        Raises :class:`SSETooLarge` when a line or an event outgrows ``max_event_bytes``.
+        """
         if not chunk:
             return []
         if self._skip_lf:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
+        if self._started and b"\n" not in chunk and b"\r" not in chunk:
+            self._tail.append(chunk)
+            self._tail_len += len(chunk)
+            if len(self._buf) + self._tail_len > self.max_event_bytes:
+                raise SSETooLarge(f"an event stream line grew past {self.max_event_bytes:,} bytes")
+            return []
+        if self._tail:
+            chunk = b"".join(self._tail) + chunk
+            self._tail, self._tail_len = [], 0
         buf = self._buf + chunk if self._buf else chunk
         if not self._started:
             if len(buf) < len(_BOM) and _BOM.startswith(buf):
@@ -69,6 +108,8 @@ class SSEParser:
             if buf[-1:] == b"\r":
                 # a CR at the very end may be the first half of a CRLF split across chunks
                 self._skip_lf = True
+        if len(self._buf) > self.max_event_bytes:
+            raise SSETooLarge(f"an event stream line grew past {self.max_event_bytes:,} bytes")
         events: list[SSEEvent] = []
         for raw in lines:
             line = raw.rstrip(b"\r\n")
@@ -82,6 +123,9 @@ class SSEParser:
 
     def close(self) -> list[SSEEvent]:
         """End of stream: return the pending event, if its fields were read (see module doc)."""
+        if self._tail:
+            self._buf += b"".join(self._tail)
+            self._tail, self._tail_len = [], 0
         if self._buf:
             line, self._buf = self._buf, b""
             self._field(line)
@@ -97,6 +141,9 @@ class SSEParser:
         name = name_b.decode("utf-8", "replace")
         value = value_b.decode("utf-8", "replace")
         if name == "data":
+            self._pending += len(value_b)
+            if self._pending > self.max_event_bytes:
+                raise SSETooLarge(f"an event grew past {self.max_event_bytes:,} bytes")
             self._data.append(value)
             self._has_fields = True
         elif name == "event":
@@ -118,6 +165,7 @@ class SSEParser:
             retry=self._retry,
         )
         self._data = []
+        self._pending = 0
         self._event = ""
         self._has_fields = False
         return event

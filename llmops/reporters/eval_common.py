@@ -54,11 +54,12 @@ def case_summaries(run: EvalRun) -> list[CaseSummary]:
 
 
 def headline(outcome: EvalOutcome) -> str:
-    """One line: suite, pass rate, target and model reported."""
+    """One line: suite, pass rate, target and model reported (and PARTIAL after Ctrl-C)."""
     run = outcome.run
+    partial = "" if outcome.interrupted is None else f"PARTIAL ({outcome.interrupted}) "
     return (
-        f"{run.suite}: {run.passed}/{run.total} passed ({run.pass_rate:.1%}) on {run.target}, "
-        f"model reported {run.model_reported or '-'}"
+        f"{partial}{run.suite}: {run.passed}/{run.total} passed ({run.pass_rate:.1%}) on "
+        f"{run.target}, model reported {run.model_reported or '-'}"
     )
 
 

@@ -60,6 +60,7 @@ def to_dict(result: RunbookResult) -> dict[str, Any]:
         "config": result.config_path,
         "ready": result.ready,
         "exit_code": result.exit_code,
+        "interrupted": result.interrupted,
         "fail_on": result.fail_on,
         "drills": result.drills,
         "waivers_applied": result.waivers_applied,

@@ -90,6 +90,8 @@ def summary_lines(result: ProfileResult) -> list[str]:
         "formats: " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.formats.items())),
         f"language detector: {result.language_detector or 'off'}",
     ]
+    if result.interrupted is not None:
+        lines.insert(0, f"PARTIAL: {result.interrupted} (Ctrl-C)")
     if result.problems.total:
         where = "; ".join(f"{s}:{n}: {k}" for s, n, k in result.problems.examples[:5])
         lines.append(
@@ -106,6 +108,7 @@ def to_dict(result: ProfileResult) -> dict[str, Any]:
     """The whole result as plain data (what ``render_json`` serialises)."""
     t = result.thresholds
     return {
+        "interrupted": result.interrupted,
         "sources": result.sources,
         "requests": result.requests,
         "failures": result.failures,

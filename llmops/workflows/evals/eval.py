@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 
 from llmops.engine.clock import Clock
@@ -117,6 +118,12 @@ class EvalOutcome:
     #: neither compared nor recorded, and it fails)
     no_answer: str | None = None
 
+    @property
+    def interrupted(self) -> str | None:
+        """``interrupted after k of n trials`` when Ctrl-C stopped the run, else None."""
+        value = self.run.meta.get("interrupted")
+        return None if value is None else str(value)
+
     def failed(self, fail_on: str = "regression") -> bool:
         """True for a REGRESSION (and a WARN with ``fail_on="warn"``), a candidate on hold, or
         a run in which the model answered no case: what makes ``llmops eval`` exit 1."""
@@ -137,8 +144,12 @@ async def run_eval(
     options: EvalOptions | None = None,
     seed: int = 0,
     on_progress: Progress | None = None,
+    stop: anyio.Event | None = None,
 ) -> EvalOutcome:
     """Run ``suite`` against ``target`` as ``llmops eval`` does, and return the outcome.
+
+    Setting ``stop`` (Ctrl-C) ends the run with the trials finished so far: the outcome is
+    marked :attr:`EvalOutcome.interrupted`, and is neither compared nor recorded.
 
     ``target`` is as :func:`~llmops.workflows.target.resolve_target` returns it: when it is
     the built-in mock, the mock server is spawned (with ``seed``) for this run. The run is
@@ -157,6 +168,7 @@ async def run_eval(
                 options=options,
                 on_progress=on_progress,
                 identity=identity,
+                stop=stop,
             )
     finally:
         if store is not None and isinstance(history, str):
@@ -177,6 +189,7 @@ async def evaluate(
     suite_dir: Path | None = None,
     identity: str | None = None,
     commit: str | bool | None = True,
+    stop: anyio.Event | None = None,
 ) -> EvalOutcome:
     """Run ``suite`` against ``target`` and return the outcome (see the module docstring).
 
@@ -191,9 +204,12 @@ async def evaluate(
     digest = identity or config_hash(target.config, target.feature, target.label)
     sha = await anyio.to_thread.run_sync(git_commit) if commit is True else (commit or None)
     run = await _run(
-        suite, target, transport, clock, observers, now, on_progress, suite_dir, opts, digest, sha
-    )
+        suite, target, transport, clock, observers, now, on_progress, suite_dir, opts, digest, sha,
+        stop,
+    )  # fmt: skip
     outcome = EvalOutcome(run, no_answer=_no_answer(run))
+    if outcome.interrupted is not None:
+        return outcome  # a partial run is no measurement: not compared, never recorded
     if history is not None:
         earlier = history.query(suite.name, since=run.started_at - opts.history_days * DAY)
         earlier = [r for r in earlier if r.started_at < run.started_at]
@@ -236,7 +252,7 @@ async def evaluate(
         cand_digest = config_hash(cand_target.config, cand_target.feature, cand_target.label)
         outcome.candidate_run = await _run(
             suite, cand_target, transport, clock, observers, now, on_progress, suite_dir, opts,
-            cand_digest, sha,
+            cand_digest, sha, stop,
         )  # fmt: skip
         outcome.promotion = compare_candidate(
             run, outcome.candidate_run, threshold=opts.threshold, alpha=opts.alpha
@@ -285,6 +301,7 @@ async def _run(
     opts: EvalOptions,
     digest: str,
     sha: str | None,
+    stop: anyio.Event | None = None,
 ) -> EvalRun:
     engine = Engine(target.config, transport=transport, clock=clock, observers=observers)
     async with engine:
@@ -300,6 +317,7 @@ async def _run(
             on_progress=on_progress,
             suite_dir=suite_dir,
             commit=sha,
+            stop=stop,
         )
     run.config_hash = digest
     settings = flat_settings(target.config, target.feature)

@@ -82,8 +82,12 @@ async def run_suite(
     on_progress: Progress | None = None,
     suite_dir: Path | None = None,
     commit: str | None = None,
+    stop: anyio.Event | None = None,
 ) -> EvalRun:
     """Run every case (``repeat`` times) through ``engine`` and return the recorded run.
+
+    When ``stop`` is set (Ctrl-C) the trials in flight are cancelled and the run holds only
+    the finished ones, with ``meta["interrupted"]`` saying how many of how many.
 
     ``engine`` must be entered. A call that fails (or answers from a fallback) is a failed
     trial with the error recorded; it does not stop the run. ``started_at`` and ``finished_at``
@@ -115,10 +119,14 @@ async def run_suite(
         if on_progress is not None:
             on_progress(done, len(trials))
 
-    async with anyio.create_task_group() as tg:
-        for slot, (index, repeat) in enumerate(trials):
-            tg.start_soon(one, slot, index, repeat)
-    return EvalRun(
+    async with anyio.create_task_group() as outer:
+        if stop is not None:
+            outer.start_soon(_cancel_when, stop, outer.cancel_scope)
+        async with anyio.create_task_group() as tg:
+            for slot, (index, repeat) in enumerate(trials):
+                tg.start_soon(one, slot, index, repeat)
+        outer.cancel_scope.cancel()
+    run = EvalRun(
         run_id=uuid.uuid4().hex,
         suite=suite.name,
         started_at=started,
@@ -130,6 +138,14 @@ async def run_suite(
         model_requested=model,
         cases=[r for r in records if r is not None],
     )
+    if done < len(trials):
+        run.meta["interrupted"] = f"interrupted after {done} of {len(trials)} trials"
+    return run
+
+
+async def _cancel_when(stop: anyio.Event, scope: anyio.CancelScope) -> None:
+    await stop.wait()
+    scope.cancel()
 
 
 async def _trial(

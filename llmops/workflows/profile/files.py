@@ -32,6 +32,26 @@ RANGE_BYTES = 32 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 
 ProgressFn = Callable[[int, int], None]
+#: says whether to stop reading (Ctrl-C): what was read so far is the result
+StopFn = Callable[[], bool]
+
+
+class _Stoppable:
+    """A readable that ends (reads ``b""``) once ``stop()`` says so: the scan then finishes
+    cleanly at a chunk boundary with what it has read."""
+
+    __slots__ = ("_inner", "_stop")
+
+    def __init__(self, inner: Any, stop: StopFn) -> None:
+        self._inner = inner
+        self._stop = stop
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self._stop() else bytes(self._inner.read(size))
+
+
+def _never() -> bool:
+    return False
 
 
 def expand_paths(specs: Sequence[str]) -> list[str]:
@@ -73,11 +93,16 @@ def _ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
 
 
 def _scan_one(
-    path: str, options: ScanOptions, total: ScanResult, progress: Callable[[int], None]
+    path: str,
+    options: ScanOptions,
+    total: ScanResult,
+    progress: Callable[[int], None],
+    stop: StopFn = _never,
 ) -> None:
     source = "<stdin>" if path == "-" else path
     if path == "-":
-        scan_stream(sys.stdin.buffer, source, options, result=total, on_bytes=progress)
+        stdin = _Stoppable(sys.stdin.buffer, stop)
+        scan_stream(stdin, source, options, result=total, on_bytes=progress)
         return
     try:
         with open(path, "rb") as f:
@@ -89,7 +114,9 @@ def _scan_one(
             if head[:2] == _GZIP_MAGIC:  # read up to a truncation or corrupt block
                 gz = TolerantGzip(f)
                 before = total.lines
-                scan_stream(gz, source, options, result=total, on_bytes=lambda _n: None)
+                scan_stream(
+                    _Stoppable(gz, stop), source, options, result=total, on_bytes=lambda _n: None
+                )
                 if gz.problem is not None:
                     total.problems.add(gz.problem, source, max(1, total.lines - before))
                 progress(os.path.getsize(path))
@@ -98,7 +125,7 @@ def _scan_one(
                 total.problems.add("binary file", source, 0)
                 progress(os.path.getsize(path))
                 return
-            scan_stream(f, source, options, result=total, on_bytes=progress)
+            scan_stream(_Stoppable(f, stop), source, options, result=total, on_bytes=progress)
     except OSError as exc:
         total.problems.add(f"cannot read ({exc.strerror or exc})", source, 0)
 
@@ -145,8 +172,12 @@ def scan_paths(
     *,
     workers: int | None = None,
     on_progress: ProgressFn | None = None,
+    stop: StopFn = _never,
 ) -> ScanResult:
     """Scan every path (already expanded) into one result; ``workers`` defaults to the CPU count.
+
+    Once ``stop()`` is true (Ctrl-C) reading ends at the next chunk: the result holds what was
+    read so far.
 
     The cyclic garbage collector is paused meanwhile: the scan makes no reference cycles, and
     in a process holding the analysis libraries each collection walks their objects again.
@@ -154,7 +185,7 @@ def scan_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _scan_paths(paths, options, workers, on_progress)
+        return _scan_paths(paths, options, workers, on_progress, stop)
     finally:
         if collecting:
             gc.enable()
@@ -165,6 +196,7 @@ def _scan_paths(
     options: ScanOptions,
     workers: int | None,
     on_progress: ProgressFn | None,
+    stop: StopFn = _never,
 ) -> ScanResult:
     sizes = {p: (os.path.getsize(p) if p != "-" else 0) for p in paths}
     grand_total = sum(sizes.values())
@@ -180,10 +212,10 @@ def _scan_paths(
     big = [p for p in paths if sizes[p] >= SPLIT_MIN_BYTES and _is_plain(p)] if workers > 1 else []
     result = ScanResult()
     for path in paths:
-        if path not in big:
-            _scan_one(path, options, result, progress)
-    if big:
-        _scan_parallel(big, sizes, options, workers, result, progress)
+        if path not in big and not stop():
+            _scan_one(path, options, result, progress, stop)
+    if big and not stop():
+        _scan_parallel(big, sizes, options, workers, result, progress, stop)
     _finish_joins(result, options)
     return result
 
@@ -195,13 +227,16 @@ def _scan_parallel(
     workers: int,
     result: ScanResult,
     progress: Callable[[int], None],
+    stop: StopFn = _never,
 ) -> None:
     tasks: list[tuple[str, int, int]] = []
     for path in big:
         parts = max(workers, -(-sizes[path] // RANGE_BYTES))
         tasks += [(path, a, b) for a, b in _ranges(path, sizes[path], parts)]
-    parts_done = scan_ranges(tasks, options, workers, progress)
+    parts_done = scan_ranges(tasks, options, workers, progress, stop)
     offsets: dict[str, int] = {}
     for (path, _, _), part in zip(tasks, parts_done, strict=True):
+        if part is None:  # not scanned: stopped before
+            continue
         _merge(result, part, offsets.get(path, 0))
         offsets[path] = offsets.get(path, 0) + part.lines

@@ -20,6 +20,7 @@ import gc
 import os
 import pickle
 import selectors
+import signal
 import struct
 import subprocess
 import sys
@@ -45,6 +46,8 @@ from llmops.workflows.profile.pool import serve
 serve()
 """
 _HEADER = struct.Struct("<I")
+#: what the parent sends a worker to make it stop reading and answer with what it has
+_STOP_READING = getattr(signal, "SIGUSR1", signal.SIGTERM)
 
 
 def _send(stream: IO[bytes], message: Any) -> None:
@@ -71,9 +74,31 @@ def _receive(stream: IO[bytes]) -> Any:
 
 def serve() -> None:
     """Worker side: scan the ranges the parent sends until it sends ``None``."""
+    # Ctrl-C at a terminal reaches the whole process group: the parent decides (it tells us
+    # to stop reading with SIGUSR1, and we answer with what we have read)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stopping = [False]
+    signal.signal(_STOP_READING, lambda *_: stopping.__setitem__(0, True))
     gc.disable()  # the scan makes no reference cycles; collections would only cost time
     gc.freeze()  # and what is imported by now is never looked at again
     tasks, answers = sys.stdin.buffer, sys.stdout.buffer
+    # the parent closing our pipes (it was stopped, e.g. Ctrl-C) ends us quietly
+    with contextlib.suppress(BrokenPipeError, EOFError):
+        _serve(tasks, answers, stopping)
+
+
+class _Ending:
+    """A file that reads as ended once ``stopping[0]`` is set."""
+
+    def __init__(self, inner: IO[bytes], stopping: list[bool]) -> None:
+        self._inner = inner
+        self._stopping = stopping
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self._stopping[0] else self._inner.read(size)
+
+
+def _serve(tasks: IO[bytes], answers: IO[bytes], stopping: list[bool]) -> None:
     while True:
         task = _receive(tasks)
         if task is None:
@@ -83,9 +108,11 @@ def serve() -> None:
             with open(path, "rb") as f:
                 f.seek(start)
                 result = scan_stream(
-                    f, path, options, limit=end - start,
+                    _Ending(f, stopping), path, options, limit=end - start,
                     on_bytes=lambda n: _send(answers, ("progress", n)),
                 )  # fmt: skip
+        except BrokenPipeError:
+            raise
         except Exception as exc:  # reported by the parent, with the worker's own words
             _send(answers, ("error", f"{type(exc).__name__}: {exc}"))
             return
@@ -106,20 +133,34 @@ def scan_ranges(
     options: ScanOptions,
     workers: int,
     progress: Callable[[int], None],
-) -> list[ScanResult]:
-    """Scan every ``(path, start, end)`` range in ``workers`` processes; results in task order."""
+    stop: Callable[[], bool] | None = None,
+) -> list[ScanResult | None]:
+    """Scan every ``(path, start, end)`` range in ``workers`` processes; results in task order.
+
+    Once ``stop()`` is true (Ctrl-C) the workers are stopped: the ranges not finished by then
+    are ``None``.
+    """
     procs = _start(min(workers, len(tasks)))
     results: dict[int, ScanResult] = {}
     todo = list(enumerate(tasks))[::-1]
     selector = selectors.DefaultSelector()
     running: dict[int, int] = {}  # worker index -> task index
+    stopped = False
     try:
         for i, proc in enumerate(procs):
             assert proc.stdout is not None
             selector.register(proc.stdout, selectors.EVENT_READ, i)
             _next_task(proc, i, todo, running, options, selector)
         while running:
-            for key, _ in selector.select():
+            if stop is not None and not stopped and stop():
+                stopped = True
+                # Ctrl-C: no more ranges; the running ones end at their next chunk, with what
+                # they have read (a worker reads SIGUSR1 as "stop reading")
+                todo.clear()
+                for i in running:
+                    with contextlib.suppress(OSError):
+                        procs[i].send_signal(_STOP_READING)
+            for key, _ in selector.select(timeout=None if stop is None else 0.2):
                 i = key.data
                 kind, payload = _receive(key.fileobj)  # type: ignore[arg-type]
                 if kind == "progress":
@@ -133,7 +174,7 @@ def scan_ranges(
         selector.close()
         for proc in procs:
             _stop(proc)
-    return [results[k] for k in range(len(tasks))]
+    return [results.get(k) for k in range(len(tasks))]
 
 
 def _next_task(

@@ -89,6 +89,8 @@ class ProfileResult:
     untestable: str | None = None
     #: example inputs per segment bin (with ``ProfileOptions.samples``), for draft eval cases
     samples: Samples | None = None
+    #: set when Ctrl-C stopped the reading: the result covers what was read so far
+    interrupted: str | None = None
 
     @property
     def findings(self) -> list[Segment]:
@@ -96,18 +98,27 @@ class ProfileResult:
         return [s for s in self.segments if s.finding]
 
 
+def _never() -> bool:
+    return False
+
+
 def _read(
     paths: Sequence[str],
     options: ScanOptions,
     workers: int | None,
     on_progress: Callable[[int, int], None] | None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[list[str], ScanResult]:
     expanded = expand_paths(paths)
     # the analysis needs scipy.stats (~0.9 s to import): load it while the logs are read; the
     # parent is mostly idle then, as worker processes scan large files
     preload("scipy.stats")
-    result = scan_paths(expanded, options, workers=workers, on_progress=on_progress)
+    result = scan_paths(
+        expanded, options, workers=workers, on_progress=on_progress, stop=stop or _never
+    )
     if result.tally.requests == 0:
+        if stop is not None and stop():
+            raise KeyboardInterrupt  # stopped before a single call was read: nothing to report
         where = "; ".join(f"{s}:{line}: {k}" for s, line, k in result.problems.examples[:3])
         why = where or ", ".join(f"{k}: {v}" for k, v in result.skipped.items()) or "no lines"
         raise InputError(f"{', '.join(expanded)}: no LLM call could be read ({why})")
@@ -120,13 +131,17 @@ def profile_logs(
     *,
     baseline: Sequence[str] = (),
     on_progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> ProfileResult:
     """Profile the logs at ``paths`` (files, globs, ``.gz``, ``-``), optionally against a baseline.
+
+    Once ``stop()`` is true (Ctrl-C) reading ends: the result is what was read so far, marked
+    ``interrupted`` (the baseline is then not read).
 
     Raises :class:`InputError` when a path does not exist or nothing at all could be read.
     """
     scan = options.scan_options()
-    sources, result = _read(paths, scan, options.workers, on_progress)
+    sources, result = _read(paths, scan, options.workers, on_progress, stop)
     tally: Tally = result.tally
     n = tally.requests
     failures = n - sum(c[1] for c in tally.cells.values())
@@ -143,6 +158,9 @@ def profile_logs(
         samples=tally.samples,
         time_range=(tally.first_time, tally.last_time) if tally.first_time is not None and tally.last_time is not None else None,
     )  # fmt: skip
+    if stop is not None and stop():
+        out.interrupted = f"interrupted after reading {result.bytes_read:,} bytes: partial"
+        return out
     if baseline:
         _, base = _read(baseline, scan, options.workers, None)
         out.shifts, out.rate_change = compare(tally, base.tally)

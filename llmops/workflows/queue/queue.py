@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import anyio
+
 from llmops.config import LlmopsConfig, QueueFallback
 from llmops.engine.drain import Drained, QueueDrain, StopReason
 from llmops.engine.transport import Transport
@@ -105,12 +107,14 @@ async def drain(
     rate: float | None = None,
     transport: Transport | None = None,
     summary: Callable[[DrainSummary], None] | None = None,
+    stop: anyio.Event | None = None,
 ) -> AsyncIterator[Drained]:
     """Reprocess ``feature``'s queued calls through an engine of ``config``, oldest first.
 
     Yields each item with the model's answer; the item is acknowledged when the caller asks
     for the next one, so an answer the caller never received is delivered again later. Stops
-    when the queue is empty, after ``limit`` items, or when the breaker opens again;
+    when the queue is empty, after ``limit`` items, when the breaker opens again, or once
+    ``stop`` is set (Ctrl-C: after the item in hand is answered and acknowledged);
     ``summary`` (if given) then receives the :class:`DrainSummary`.
     """
     from llmops.engine.engine import Engine
@@ -118,7 +122,7 @@ async def drain(
     queue_features(config, feature)
     with _reachable(config):
         async with Engine(config, transport=transport) as engine:
-            run = QueueDrain(engine, feature, limit=limit, rate=rate)
+            run = QueueDrain(engine, feature, limit=limit, rate=rate, stop=stop)
             async for drained in run:
                 yield drained
             if summary is not None:
@@ -134,11 +138,18 @@ async def drain_all(
     limit: int | None = None,
     rate: float | None = None,
     transport: Transport | None = None,
+    stop: anyio.Event | None = None,
 ) -> DrainSummary:
     """:func:`drain`, handing each item to ``on_item``; the summary of the run."""
     got: list[DrainSummary] = []
     async for drained in drain(
-        config, feature, limit=limit, rate=rate, transport=transport, summary=got.append
+        config,
+        feature,
+        limit=limit,
+        rate=rate,
+        transport=transport,
+        summary=got.append,
+        stop=stop,
     ):
         on_item(drained)
     return got[0]

@@ -37,6 +37,7 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 EXIT_BAD_CONFIG = 2
 EXIT_CHECK_FAILED = 3
+EXIT_INTERRUPTED = 130
 
 _NOT_READY: frozenset[str] = frozenset({"fail", "stale", "inconclusive"})
 
@@ -94,6 +95,8 @@ class RunbookResult:
     waivers_applied: bool = True
     unused_waivers: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    #: ``interrupted after k of n answers`` when Ctrl-C stopped the check (then partial)
+    interrupted: str | None = None
 
     def answers(self) -> list[tuple[str, Answer]]:
         """Every (feature, answer) pair, in order."""
@@ -105,7 +108,9 @@ class RunbookResult:
 
     @property
     def exit_code(self) -> int:
-        """0 ready, 1 not ready, 3 when a check could not run."""
+        """0 ready, 1 not ready, 3 when a check could not run, 130 when interrupted."""
+        if self.interrupted is not None:
+            return EXIT_INTERRUPTED
         statuses = {a.status for _, a in self.answers()}
         if "error" in statuses:
             return EXIT_CHECK_FAILED

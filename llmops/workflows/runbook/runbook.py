@@ -70,8 +70,12 @@ def check_runbook(
     waivers: bool = True,
     fail_on: Literal["fail", "warn"] = "fail",
     now: float | None = None,
+    on_answer: Callable[[str, Answer], None] | None = None,
 ) -> RunbookResult:
     """Answer the selected questions for the selected features (all by default).
+
+    ``on_answer(feature, answer)`` sees each answer as it is given. Ctrl-C (``KeyboardInterrupt``)
+    ends the check with the answers given so far, marked ``interrupted`` (exit code 130).
 
     ``now`` (Unix seconds) dates the evidence; the wall clock when None. Raises
     :class:`InputError` for an unknown feature or question.
@@ -81,14 +85,24 @@ def check_runbook(
     rb = cfg.runbook or RunbookConfig()
     wanted = list(question_numbers) if question_numbers is not None else list(QUESTIONS)
     reports: list[FeatureReport] = []
-    for name in _select(cfg, features):
-        answers_cfg = rb.features.get(name, RunbookFeature())
-        report = FeatureReport(name, answers_cfg.owner)
-        for q in wanted:
-            report.answers.append(
-                _guarded(q, _asker(q, cfg, name, answers_cfg, rb, drills, now, config_path))
-            )
-        reports.append(report)
+    names = _select(cfg, features)
+    interrupted = None
+    try:
+        for name in names:
+            answers_cfg = rb.features.get(name, RunbookFeature())
+            report = FeatureReport(name, answers_cfg.owner)
+            reports.append(report)
+            for q in wanted:
+                answer = _guarded(
+                    q, _asker(q, cfg, name, answers_cfg, rb, drills, now, config_path)
+                )
+                report.answers.append(answer)
+                if on_answer is not None:
+                    on_answer(name, answer)
+    except KeyboardInterrupt:
+        given = sum(len(r.answers) for r in reports)
+        interrupted = f"interrupted after {given} of {len(names) * len(wanted)} answers"
+        reports = [r for r in reports if r.answers]
     unused: list[str] = []
     if waivers:
         today = dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
@@ -102,6 +116,7 @@ def check_runbook(
         waivers_applied=waivers,
         unused_waivers=unused,
         wall_s=time.perf_counter() - started,
+        interrupted=interrupted,
     )
 
 
