@@ -198,6 +198,9 @@ def _plan(
 ) -> list[TestPlan]:
     _check_keys(test, TEST_KEYS, "test")
     data = test.value
+    for key in ("vars", "options", "metadata"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise _fail(test.child(key), f"expected a mapping, got {type(data[key]).__name__}")
     options_item = (
         test.child("options") if "options" in data else Located({}, test.source, test.loc)
     )
