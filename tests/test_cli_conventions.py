@@ -169,3 +169,5 @@ def test_mock_serve_on_a_port_in_use_is_one_line_and_exit_2() -> None:
 def test_mock_serve_refuses_a_port_out_of_range() -> None:
     result = CliRunner().invoke(app, ["mock", "serve", "--port", "99999"])
     assert result.exit_code == 2 and "65535" in result.stderr
+    # one line, as every other bad-input error: no usage block
+    assert result.stderr.strip().count("\n") == 0 and "Usage" not in result.stderr

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     @guarded
     def serve_command(
         host: str = typer.Option("127.0.0.1", help="Address to bind (loopback unless told)."),
-        port: int = typer.Option(8000, min=0, max=65535, help="Port to bind; 0 picks a free one."),
+        port: int = typer.Option(8000, help="Port to bind (0-65535); 0 picks a free one."),
         profile: str = typer.Option(
             "default",
             help="Shipped profile name (default, rate-limited, overloaded, outage, flaky, drift, "
@@ -34,6 +34,8 @@ def register(app: typer.Typer) -> None:
         """
         from llmops.mock import load_profile, serve
 
+        if not 0 <= port <= 65535:
+            raise InputError(f"--port: got {port}, expected a port from 0 to 65535 (0: a free one)")
         loaded = load_profile(profile)
 
         def ready(url: str) -> None:
