@@ -53,6 +53,7 @@ from llmops.workflows.evals.drift_evidence import (
     CaseTally,
     Evidence,
     Window,
+    case_tally,
     evidence,
     flipped_cases,
 )
@@ -122,16 +123,6 @@ class Comparison:
     def drop(self) -> float:
         """Baseline minus current pass rate (a fraction; positive is worse)."""
         return -self.difference.diff
-
-
-def _tally(runs: Sequence[EvalRun]) -> dict[str, tuple[int, int]]:
-    out: dict[str, list[int]] = {}
-    for run in runs:
-        for c in run.cases:
-            t = out.setdefault(c.case_id, [0, 0])
-            t[0] += c.passed
-            t[1] += 1
-    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def _changes(run: EvalRun, last: EvalRun) -> list[str]:
@@ -252,12 +243,12 @@ def compare(
         if fp_before and fp_now and fp_before != fp_now:
             attribution += f"; system_fingerprint {fp_before} → {fp_now}"
     first = found[0]
-    baseline_tally = _tally(best.window.baseline)
-    now_tally = _tally(best.window.post)
+    baseline_tally = case_tally(best.window.baseline)
+    now_tally = case_tally(best.window.post)
     flaky = sorted(
         (
             CaseTally(k, p, n, *now_tally.get(k, (0, 0)))
-            for k, (p, n) in _tally(first.window.baseline).items()
+            for k, (p, n) in case_tally(first.window.baseline).items()
             if 0 < p < n
         ),
         key=lambda t: (abs(t.rate_before - 0.5), t.case_id),

@@ -29,7 +29,15 @@ from llmops.stats.significance import adjust_bh
 from llmops.workflows.evals.records import EvalRun
 from llmops.workflows.evals.rerun import Rerun
 
-__all__ = ["ADVICE_REPEATS", "CaseTally", "Evidence", "Window", "evidence", "flipped_cases"]
+__all__ = [
+    "ADVICE_REPEATS",
+    "CaseTally",
+    "Evidence",
+    "Window",
+    "case_tally",
+    "evidence",
+    "flipped_cases",
+]
 
 #: repetition counts the detectable-drop advice is given for
 ADVICE_REPEATS = (1, 2, 3, 5)
@@ -68,7 +76,8 @@ class Window:
     baseline: list[EvalRun]
 
 
-def _tally(runs: Sequence[EvalRun]) -> dict[str, tuple[int, int]]:
+def case_tally(runs: Sequence[EvalRun]) -> dict[str, tuple[int, int]]:
+    """Per case id: ``(passed trials, trials)`` over ``runs``."""
     out: dict[str, list[int]] = {}
     for run in runs:
         for c in run.cases:
@@ -141,7 +150,7 @@ def evidence(
 ) -> Evidence:
     """Test ``window``: the first stage on its scheduled runs and, with ``rerun``, the second
     stage on the re-run trials (each case's prediction conditioned on every trial before)."""
-    before_t, now_t = _tally(window.baseline), _tally(window.post)
+    before_t, now_t = case_tally(window.baseline), case_tally(window.post)
     cases = sorted(set(before_t) & set(now_t))
     before = [before_t[k] for k in cases]
     now = [now_t[k] for k in cases]
@@ -155,7 +164,7 @@ def evidence(
     )
     second_p: float | None = None
     if rerun is not None:
-        again = _tally([rerun.run])
+        again = case_tally([rerun.run])
         suspects = set(rerun.plan.suspects)
         idx = [i for i, k in enumerate(cases) if k in again and k in suspects]
         if idx:
@@ -183,7 +192,7 @@ def evidence(
 def flipped_cases(found: Evidence, rerun: Rerun | None, *, alpha: float) -> list[CaseTally]:
     """Cases that fail more now than before, credibly on their own: one-sided Fisher exact per
     case (the re-run's trials count as now), Benjamini-Hochberg adjusted, below ``alpha``."""
-    again = _tally([rerun.run]) if rerun is not None else {}
+    again = case_tally([rerun.run]) if rerun is not None else {}
     rows: list[tuple[str, int, int, int, int]] = []
     for k, (pb, nb), (pn, nn) in zip(found.cases, found.before, found.now, strict=True):
         extra = again.get(k, (0, 0))
