@@ -162,7 +162,16 @@ def scan_ranges(
                         procs[i].send_signal(_STOP_READING)
             for key, _ in selector.select(timeout=None if stop is None else 0.2):
                 i = key.data
-                kind, payload = _receive(key.fileobj)  # type: ignore[arg-type]
+                try:
+                    kind, payload = _receive(key.fileobj)  # type: ignore[arg-type]
+                except EOFError:
+                    if not stopped:
+                        raise
+                    # told to stop before it had set up its handler (still starting), the
+                    # worker ended without an answer: its range is one not finished
+                    running.pop(i, None)
+                    selector.unregister(key.fileobj)
+                    continue
                 if kind == "progress":
                     progress(payload)
                 elif kind == "done":
