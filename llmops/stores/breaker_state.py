@@ -51,6 +51,9 @@ DONE: Awaitable[None] = _Done()
 class Breaker(Protocol):
     """Closed → open on the failure rate; open → half-open → closed after successful probes."""
 
+    #: whether other instances share this breaker (closing it by hand closes it for them too)
+    shared: bool
+
     async def allow(self) -> Permit:
         """Whether a call may go upstream now. Every allowed call gets ``record`` or ``release``."""
         ...
@@ -82,6 +85,9 @@ class Breaker(Protocol):
 
 class LocalBreaker:
     """This process's breaker: the core :class:`CircuitBreaker` read with the engine's clock."""
+
+    #: seen by this process only
+    shared = False
 
     def __init__(self, cfg: BreakerConfig, now: Callable[[], float]) -> None:
         self._now = now

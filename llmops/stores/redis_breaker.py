@@ -120,6 +120,9 @@ _FOREVER = 1e15  # a retry_after this long is a breaker forced open until closed
 class RedisBreaker:
     """The fleet's breaker for one upstream (see the module docstring)."""
 
+    #: every instance of the service sees (and is governed by) this breaker
+    shared = True
+
     def __init__(
         self,
         link: StateLink,

@@ -23,12 +23,12 @@ async def test_begin_measuring_closes_only_a_breaker_of_its_own(shared: bool, af
         at.config, transport=MockTransport(profile(), clock=clock), clock=clock
     ) as engine:
         caller = EngineCaller(
-            engine, at, synthetic_prompts(count=4), max_tokens=16, stream=False,
-            shared_breaker=shared,
+            engine, at, synthetic_prompts(count=4), max_tokens=16, stream=False
         )  # fmt: skip
         await engine.open_circuit(at.provider)
         breaker = engine.upstream(at.provider).breaker
         assert breaker is not None and breaker.known_state().value == "open"
+        breaker.shared = shared  # as the fleet's Redis breaker is (without needing Redis here)
 
         caller.begin_measuring()
         await clock.sleep(0)

@@ -82,10 +82,8 @@ class EngineCaller(Caller):
         max_tokens: int,
         stream: bool,
         honour_retry_after: bool = False,
-        shared_breaker: bool = False,
     ) -> None:
         self.engine = engine
-        self._shared_breaker = shared_breaker
         self.clock = engine.clock
         self._honour_retry_after = honour_retry_after
         self._feature = target.feature
@@ -103,10 +101,8 @@ class EngineCaller(Caller):
         what the target does at this load, not the tail of the warm-up (the opening is kept
         in the level's transitions). A breaker shared with the fleet (``--shared-state``) is
         left alone: closing it would close it for every instance of the service."""
-        if self._shared_breaker:
-            return
         breaker = self.engine.upstream(self._provider).breaker
-        if breaker is not None and breaker.known_state().value != "closed":
+        if breaker is not None and not breaker.shared and breaker.known_state().value != "closed":
             self.engine.close_circuit(self._provider)
 
     def _on_event(self, event: object) -> None:
@@ -259,5 +255,4 @@ async def open_caller(
                 max_tokens=max_tokens,
                 stream=stream,
                 honour_retry_after=closed_loop,
-                shared_breaker=shared_state and config.state.backend == "redis",
             )

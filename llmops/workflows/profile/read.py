@@ -137,14 +137,10 @@ class _Scanner:
     def block(self, buf: bytes, start: int, end: int, lineno: int) -> int:
         """Read the whole lines of ``buf[start:end]`` (it ends after a newline); return the
         number of the last line read."""
-        max_line = self.options.max_line_bytes
-        line = self.line
+        read = self.read
         for raw in buf[start : end - 1].split(b"\n") if end > start else ():
             lineno += 1
-            if len(raw) > max_line:
-                self.result.problems.add("line too long", self.source, lineno)
-            else:
-                line(raw, lineno)
+            read(raw, lineno)
         return lineno
 
     def read(self, raw: bytes, lineno: int) -> None:
