@@ -78,6 +78,8 @@ class RouteTable:
         self._rng = rng
         self._emit = emit
         self.upstreams: dict[str, Upstream] = {}
+        #: each (feature, caller's model)'s resolved routes: the same for every call of it
+        self._targets: dict[tuple[int, str | None], tuple[FeatureConfig, list[Target]]] = {}
         for name in cfg.providers:
             self.upstream(name)
 
@@ -123,7 +125,16 @@ class RouteTable:
 
     def targets(self, feature: FeatureConfig, model: str | None = None) -> list[Target]:
         """A feature's routes in order; ``model`` (the caller's) replaces the model of a feature
-        without routes (a feature with routes decides where its calls go)."""
+        without routes (a feature with routes decides where its calls go). Resolved once per
+        feature and model, not on every call."""
+        known = self._targets.get((id(feature), model))
+        if known is not None and known[0] is feature:
+            return known[1]
+        targets = self._resolve(feature, model)
+        self._targets[(id(feature), model)] = (feature, targets)
+        return targets
+
+    def _resolve(self, feature: FeatureConfig, model: str | None) -> list[Target]:
         routes = routes_for(self._cfg, feature)
         if model is not None and not feature.routes:
             routes[0] = Route(routes[0].provider, model)
@@ -158,7 +169,7 @@ async def call_routes(
             break
         try:
             outcome = await target.upstream.call(
-                replace(request, model=target.model),
+                request if request.model == target.model else replace(request, model=target.model),
                 request_id=request_id,
                 feature=name,
                 deadline=deadline,
