@@ -57,6 +57,7 @@ from llmops.workflows.evals.drift_evidence import (
     evidence,
     flipped_cases,
 )
+from llmops.workflows.evals.identity import config_change
 from llmops.workflows.evals.records import EvalRun
 from llmops.workflows.evals.rerun import Rerun, rerun_estimate
 
@@ -130,7 +131,7 @@ def _changes(run: EvalRun, last: EvalRun) -> list[str]:
     if run.suite_hash != last.suite_hash:
         out.append(f"suite changed: {last.suite_hash} → {run.suite_hash}")
     if run.config_hash != last.config_hash:
-        out.append(f"config changed: {last.config_hash} → {run.config_hash}")
+        out.append(config_change(last, run))
     if run.git_commit != last.git_commit:
         out.append(f"code changed: commit {last.git_commit or '?'} → {run.git_commit or '?'}")
     return out

@@ -38,7 +38,6 @@ from llmops.stores.history import HistoryStore, open_history
 from llmops.workflows.evals.compare import DAY, Comparison, compare
 from llmops.workflows.evals.identity import (
     SETTINGS_KEY,
-    config_changes,
     flat_settings,
     same_target,
 )
@@ -239,7 +238,6 @@ async def evaluate(
                     outcome.comparison = judge(again)
                 else:
                     outcome.comparison.rerun_note = str(run.meta["rerun"].get("skipped", ""))
-            _name_config_change(outcome.comparison, run, baseline)
         if opts.record and outcome.no_answer is None:
             history.append(run)
         outcome.history = [*earlier, run]
@@ -339,15 +337,3 @@ def _no_answer(run: EvalRun) -> str | None:
         f"no case got an answer from the model (0 of {run.total} trials){top}; "
         "not a pass, not compared and not recorded"
     )
-
-
-def _name_config_change(comparison: Comparison, run: EvalRun, baseline: list[EvalRun]) -> None:
-    """Put a config change in words (which keys changed) in the comparison's changes and
-    attribution, instead of two hashes."""
-    named = config_changes(comparison.changes, run, baseline)
-    if named == comparison.changes:
-        return
-    old = next((c for c in comparison.changes if c.startswith("config changed")), None)
-    comparison.changes = named
-    if old is not None and comparison.attribution == old:
-        comparison.attribution = next(c for c in named if c.startswith("config changed"))

@@ -10,13 +10,13 @@ rather than by two hashes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from llmops.config import LlmopsConfig
 from llmops.workflows.evals.records import EvalRun
 
-__all__ = ["config_changes", "flat_settings", "same_target", "settings_diff"]
+__all__ = ["config_change", "flat_settings", "same_target", "settings_diff"]
 
 #: where a run keeps its flattened settings (``EvalRun.meta``)
 SETTINGS_KEY = "settings"
@@ -57,19 +57,11 @@ def same_target(run: EvalRun, other: EvalRun) -> bool:
     return other.target == run.target and other.model_requested == run.model_requested
 
 
-def config_changes(changes: Sequence[str], run: EvalRun, baseline: Sequence[EvalRun]) -> list[str]:
-    """``changes`` with a ``config changed: <hash> → <hash>`` entry put in words: the keys that
-    differ from the latest baseline run's recorded settings (older runs recorded none: then
-    the entry says so)."""
-    if not baseline:
-        return list(changes)
-    last = max(baseline, key=lambda r: r.started_at)
+def config_change(last: EvalRun, run: EvalRun) -> str:
+    """A config change since ``last`` in words: the keys whose recorded settings differ
+    (runs recorded before settings were kept cannot say which key: then the text says so)."""
     before, after = last.meta.get(SETTINGS_KEY), run.meta.get(SETTINGS_KEY)
     if isinstance(before, dict) and isinstance(after, dict):
         words = settings_diff(before, after)
-        text = f"config changed: {words}" if words else "config changed (same settings)"
-    else:
-        text = (
-            "config changed (the earlier run did not record its settings, so which key is unknown)"
-        )
-    return [text if c.startswith("config changed") else c for c in changes]
+        return f"config changed: {words}" if words else "config changed (same settings)"
+    return "config changed (the earlier run did not record its settings, so which key is unknown)"
