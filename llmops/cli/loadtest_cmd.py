@@ -26,6 +26,7 @@ from llmops.cli.common import (
     out_console,
     switch,
 )
+from llmops.errors import InputError
 
 # The load generator (the engine, HTTP clients, the mock server) loads when a load test runs, so
 # that `llmops --help` and the other commands start fast.
@@ -51,17 +52,9 @@ cost guard refused; 130 interrupted."""
 
 def _run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run on uvloop when it is installed (a faster event loop for the load generator)."""
-    import asyncio
+    from llmops.workflows.loadtest.workers import run_on_fast_loop
 
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    if sys.version_info >= (3, 11):
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(coro)
-    uvloop.install()  # pragma: no cover - Python 3.10
-    return asyncio.run(coro)
+    return run_on_fast_loop(coro)
 
 
 def _options(**kw: Any) -> LoadtestOptions:
@@ -266,8 +259,43 @@ def register(app: typer.Typer) -> None:
         report_dir: Annotated[
             Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")
         ] = Path("reports"),
+        # -- in parts: across cores and machines (docs/distributed-loadtest.md) --------------
+        workers: Annotated[
+            str, typer.Option(help="Processes running each level's clients: N, or auto (cores).")
+        ] = "1",
+        shard: Annotated[
+            str | None,
+            typer.Option(help="Run the I-th of N shares of every level; write a partial report."),
+        ] = None,
+        start_at: Annotated[
+            str | None,
+            typer.Option(help="Start the first level then (ISO time, e.g. 2026-01-31T12:00:00Z)."),
+        ] = None,
+        level_every: Annotated[
+            str | None,
+            typer.Option(help="With --start-at: time from one level's start to the next's."),
+        ] = None,
+        merge: Annotated[
+            bool, switch("merge", "Merge the shards' partial reports PART... into one report.")
+        ] = False,
+        parts: Annotated[
+            list[Path] | None, typer.Argument(help="With --merge: the partial reports.")
+        ] = None,
     ) -> None:
         kw = dict(locals())
+        from llmops.cli import loadtest_parts
+
+        if merge or parts:
+            if not merge or not parts:
+                raise InputError(
+                    "--merge: give the shards' partial reports, e.g. "
+                    "llmops loadtest --merge reports/loadtest-part-*-latest.json"
+                )
+            if shard is not None or workers != "1":
+                raise InputError(
+                    "--merge: merges partial reports; it runs nothing (no --shard, --workers)"
+                )
+            _report(loadtest_parts.merge_command(parts), report_dir, wide)
         from llmops.workflows.loadtest import (
             check_cost,
             estimate_cost,
@@ -277,6 +305,9 @@ def register(app: typer.Typer) -> None:
         )
 
         options = _options(**kw)
+        plan = loadtest_parts.parts_plan(
+            options, workers=workers, shard=shard, start_at=start_at, level_every=level_every
+        )
         prompt_set = (
             load_prompts(prompts)
             if prompts is not None
@@ -288,21 +319,38 @@ def register(app: typer.Typer) -> None:
                 options, prompt_set, tgt.model, local=tgt.local, prices=price_table
             )
             check_cost(estimate, max_cost, yes=yes)
-            result = _execute(options, tgt, prompt_set, estimate)
+            if plan is None:
+                result = _execute(options, tgt, prompt_set, estimate)
+            else:
+                share = loadtest_parts.run_parts(
+                    options, tgt, prompt_set, estimate, plan, _console()
+                )
+                result = share.result
         if result.interrupted and not result.levels:
             err_console.print("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED)
-        written = _write_reports(result, report_dir)
-        console = _console()
-        from llmops.reporters.loadtest_terminal import render_terminal
+        if plan is not None and plan.shard is not None:
+            written = loadtest_parts.write_partial(share, plan, report_dir)
+            _render(result, written, wide, "partial report (merge the shards' with --merge)")
+            # a shard's share is no verdict on the SLO: the merged report is
+            raise typer.Exit(EXIT_INTERRUPTED if result.interrupted else EXIT_OK)
+        _report(result, report_dir, wide)
 
-        render_terminal(result, console, wide=wide)
-        console.print(
-            f"[dim]reports: {', '.join(str(p) for p in written)} (and loadtest-latest.*)[/]"
-        )
-        if result.interrupted:
-            raise typer.Exit(EXIT_INTERRUPTED)
-        raise typer.Exit(EXIT_FAILED if result.slo_failed else EXIT_OK)
+
+def _report(result: LoadtestResult, report_dir: Path, wide: bool) -> None:
+    """Write the reports, render the table and verdict, exit with the run's code."""
+    _render(result, _write_reports(result, report_dir), wide, "reports")
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_FAILED if result.slo_failed else EXIT_OK)
+
+
+def _render(result: LoadtestResult, written: list[Path], wide: bool, what: str) -> None:
+    console = _console()
+    from llmops.reporters.loadtest_terminal import render_terminal
+
+    render_terminal(result, console, wide=wide)
+    console.print(f"[dim]{what}: {', '.join(str(p) for p in written)} (and its -latest copy)[/]")
 
 
 def _console() -> Console:

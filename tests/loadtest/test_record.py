@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from llmops.errors import InputError
 from llmops.stats.intervals import percentiles
 from llmops.workflows.loadtest.metrics import LevelRecorder
-from llmops.workflows.loadtest.record import LevelRecord, merge_records
+from llmops.workflows.loadtest.record import NO_COMMON_WINDOW, LevelRecord, merge_records
 
 latencies = st.lists(
     st.floats(min_value=1e-4, max_value=120.0, allow_nan=False), min_size=0, max_size=60
@@ -73,7 +73,9 @@ def test_parts_that_never_overlapped_are_rated_over_their_whole_span() -> None:
     b = _record([0.1] * 10, 0, 120.0, 130.0)
     merged = merge_records([a, b])
     assert merged.steady_end is None
-    assert merged.summary().request_rate_rps == pytest.approx(20 / 30)
+    summary = merged.summary()
+    assert summary.request_rate_rps == pytest.approx(20 / 30)
+    assert any(NO_COMMON_WINDOW in r for r in summary.self_check["reasons"])
 
 
 def test_the_self_check_of_every_part_is_listed() -> None:

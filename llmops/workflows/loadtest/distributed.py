@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 
 import anyio
 
-from llmops.engine.clock import measuring_clock
+from llmops.engine.clock import Clock, measuring_clock
+from llmops.engine.transport import Transport
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.loadtest import LoadtestResult, assemble_result, measure_level
@@ -81,8 +82,13 @@ async def run_in_parts(
     cost: CostEstimate | None = None,
     stop: anyio.Event | None = None,
     schedule: LevelSchedule | None = None,
+    transport: Transport | None = None,
+    clock: Clock | None = None,
 ) -> ShareRun:
     """Run ``shard``'s share of the ladder (default: all of it) in ``workers`` processes.
+
+    With one worker the levels run in this process, over ``transport`` and ``clock`` when
+    given (tests pass the in-process mock and virtual time), else fresh ones per level.
 
     Setting ``stop`` ends the run as :func:`~llmops.workflows.loadtest.run_loadtest` does:
     the levels that finished are kept, the result is marked ``interrupted``.
@@ -112,7 +118,15 @@ async def run_in_parts(
             if pool is None:
                 got: list[LevelRecord | None] = [
                     await _in_process(
-                        options, targets[w], prompts, index, o, observers, parts[w], start_at
+                        targets[w],
+                        prompts,
+                        index,
+                        o,
+                        observers,
+                        parts[w],
+                        start_at,
+                        transport,
+                        clock,
                     )
                     for w, o in share
                 ]
@@ -177,7 +191,6 @@ async def run_in_parts(
 
 
 async def _in_process(
-    options: LoadtestOptions,
     target: Target,
     prompts: PromptSet,
     index: int,
@@ -185,17 +198,21 @@ async def _in_process(
     observers: Sequence[LoadtestObserver],
     part: Part,
     start_at: float | None,
+    transport: Transport | None,
+    clock: Clock | None,
 ) -> LevelRecord:
     from llmops.engine.default_transport import default_transport
 
-    transport = default_transport()
+    own = None
+    if transport is None:
+        transport = own = default_transport()
     try:
         return await measure_level(
             opts,
             target,
             prompts,
             transport,
-            measuring_clock(),
+            clock or measuring_clock(),
             index,
             opts.loads[0],
             observers,
@@ -203,7 +220,8 @@ async def _in_process(
             start_at=start_at,
         )
     finally:
-        await transport.aclose()
+        if own is not None:
+            await own.aclose()
 
 
 def _started(options: LoadtestOptions, index: int, load: float) -> LevelStarted:

@@ -44,6 +44,11 @@ _COUNTERS = (
     "refusals",
     "warmup",
 )
+#: said in a merged level's self-check when its parts did not run at the same time
+NO_COMMON_WINDOW = (
+    "the parts did not run at the same time (no common window): rates are over their whole "
+    "span, so they understate the level; start shards together (--start-at)"
+)
 _TALLIES = ("failures", "causes", "upstream_errors", "statuses")
 
 
@@ -365,4 +370,5 @@ def merge_records(records: Sequence[LevelRecord], load: float | None = None) -> 
             # window, so the rates are over the whole span
             merged.start = min(r.start for r in started if r.start is not None)
             merged.steady_end = None
+            merged.self_checks.append({"part": "merge", "reasons": [NO_COMMON_WINDOW]})
     return merged
