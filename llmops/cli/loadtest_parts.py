@@ -49,7 +49,7 @@ def parts_plan(
     from llmops.durations import parse_duration
     from llmops.workflows.loadtest.distributed import LevelSchedule
     from llmops.workflows.loadtest.options import parse_shard, parse_start_at, parse_workers
-    from llmops.workflows.loadtest.shares import Part
+    from llmops.workflows.loadtest.shares import Part, part_options
 
     n_workers = parse_workers(workers)
     part = Part(*parse_shard(shard)) if shard is not None else None
@@ -72,6 +72,9 @@ def parts_plan(
         schedule = LevelSchedule(first, every)
     if n_workers == 1 and part is None and schedule is None:
         return None
+    parts = (part.count if part is not None else 1) * n_workers
+    for load in options.loads:  # refuse a share that cannot be split before starting anything
+        part_options(options, load, Part(0, parts))
     return PartsPlan(n_workers, part, schedule)
 
 

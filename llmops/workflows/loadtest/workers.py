@@ -16,7 +16,7 @@ import multiprocessing
 import signal
 import sys
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
@@ -65,18 +65,22 @@ class WorkerPool:
         self.names = list(names)
         self._conns: list[Connection] = []
         self._procs: list[Any] = []
-        for target in targets:
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(
-                target=_worker_main,
-                args=(child, self._stop, target, prompts),
-                daemon=True,
-                name="llmops-loadtest-worker",
-            )
-            proc.start()
-            child.close()
-            self._conns.append(parent)
-            self._procs.append(proc)
+        with _sigint_ignored():
+            # a child started with SIGINT ignored keeps it ignored from its first instruction
+            # (Python installs its KeyboardInterrupt handler only over the default), so a
+            # Ctrl-C while it imports cannot kill it with a traceback
+            for target in targets:
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(
+                    target=_worker_main,
+                    args=(child, self._stop, target, prompts),
+                    daemon=True,
+                    name="llmops-loadtest-worker",
+                )
+                proc.start()
+                child.close()
+                self._conns.append(parent)
+                self._procs.append(proc)
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -138,6 +142,19 @@ class WorkerPool:
                 proc.terminate()
                 proc.join(timeout=5)
             conn.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the children inherit what there is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _level_budget_s(opts: LoadtestOptions) -> float:
