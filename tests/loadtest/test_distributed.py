@@ -174,3 +174,27 @@ def test_shards_agree_on_the_run_id_without_talking() -> None:
     assert run_id_for(options, 2, "m", 1.0e9) == run_id_for(options, 2, "m", 1.0e9)
     assert run_id_for(options, 2, "m", 1.0e9) != run_id_for(options, 2, "m", 1.0e9 + 60)
     assert run_id_for(options, 2, "m", None) != run_id_for(options, 3, "m", None)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("divided", [True, False])
+async def test_two_shards_hold_the_requests_per_minute_limit_only_when_it_is_divided(
+    divided: bool,
+) -> None:
+    # 120 requests/min with 1 s of burst: at most 2 at once plus 2 a second, in all
+    mock = MockTransport(profile(capacity={"slots": 16, "queue": 0}), clock=AnyioClock())
+    clock = AnyioClock()
+    at = _target(requests_per_minute=120, burst=1)
+    options = LoadtestOptions(levels=(4,), duration_s=5.0, warmup=0)
+    t0 = clock.now()
+    if divided:
+        await _shards(options, mock, at)
+    else:  # the control: two whole runs, each with the whole limit
+        async with anyio.create_task_group() as group:
+            for _ in range(2):
+                group.start_soon(lambda: run_in_parts(options, at, transport=mock, clock=clock))
+    allowed = 2 + 2 * (clock.now() - t0)
+    if divided:
+        assert 0 < mock.app.stats.requests <= allowed
+    else:
+        assert mock.app.stats.requests > allowed
