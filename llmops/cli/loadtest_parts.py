@@ -115,22 +115,46 @@ def run_parts(
                 console.print(
                     f"first level starts at {_iso(plan.schedule.start_at)}", soft_wrap=True
                 )
-            return await run_in_parts(
-                options,
-                target,
-                workers=plan.workers,
-                shard=plan.shard,
-                prompts=prompt_set,
-                observers=[live] if live else [],
-                cost=estimate,
-                stop=stop,
-                schedule=plan.schedule,
-            )
+            barrier = _redis_barrier(options, target, plan)
+            try:
+                return await run_in_parts(
+                    options,
+                    target,
+                    workers=plan.workers,
+                    shard=plan.shard,
+                    prompts=prompt_set,
+                    observers=[live] if live else [],
+                    cost=estimate,
+                    stop=stop,
+                    schedule=plan.schedule,
+                    barrier=None if barrier is None else barrier[1],
+                )
+            finally:
+                if barrier is not None:
+                    await barrier[0].aclose()
 
     if live is None:
         return run_on_fast_loop(ladder())
     with live:
         return run_on_fast_loop(ladder())
+
+
+def _redis_barrier(options: LoadtestOptions, target: Target, plan: PartsPlan) -> Any:
+    """Shards without ``--start-at`` meet at each level in the config's Redis (``state:
+    redis``): ``(barrier, wait(index))``, or ``None`` when there is no such Redis."""
+    state = target.config.state
+    if plan.shard is None or plan.schedule is not None or state.backend != "redis" or not state.url:
+        return None
+    from llmops.stores.redis_barrier import RedisStartBarrier
+    from llmops.workflows.loadtest.partial import run_id_for
+
+    run_id = run_id_for(options, plan.shard.count, target.model, None)
+    barrier = RedisStartBarrier(state.url, state.key_prefix, plan.shard.count)
+
+    async def wait(index: int) -> float:
+        return await barrier.wait(f"{run_id}:{index}")
+
+    return barrier, wait
 
 
 def write_partial(share: Any, plan: PartsPlan, report_dir: Path) -> list[Path]:

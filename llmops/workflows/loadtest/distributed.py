@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 import anyio
@@ -84,10 +84,12 @@ async def run_in_parts(
     schedule: LevelSchedule | None = None,
     transport: Transport | None = None,
     clock: Clock | None = None,
+    barrier: Callable[[int], Awaitable[float]] | None = None,
 ) -> ShareRun:
     """Run ``shard``'s share of the ladder (default: all of it) in ``workers`` processes.
 
-    With one worker the levels run in this process, over ``transport`` and ``clock`` when
+    Each level starts at the ``schedule``'s time, or at the time ``barrier(index)`` returns
+    (the shards' Redis barrier), or at once. With one worker the levels run in this process, over ``transport`` and ``clock`` when
     given (tests pass the in-process mock and virtual time), else fresh ones per level.
 
     Setting ``stop`` ends the run as :func:`~llmops.workflows.loadtest.run_loadtest` does:
@@ -114,7 +116,11 @@ async def run_in_parts(
         for index, load in enumerate(options.loads):
             share = [(w, o) for w, p in enumerate(parts) if (o := part_options(options, load, p))]
             _emit(observers, _started(options, index, load))
-            start_at = schedule.start_of(index) if schedule is not None else None
+            start_at = None
+            if schedule is not None:
+                start_at = schedule.start_of(index)
+            elif barrier is not None:
+                start_at = await barrier(index)
             if pool is None:
                 got: list[LevelRecord | None] = [
                     await _in_process(
