@@ -49,7 +49,7 @@ class RedisStartBarrier:
         count: int,
         *,
         margin_s: float = 1.0,
-        timeout_s: float = 600.0,
+        timeout_s: float = 3600.0,
         ttl_s: int = 3600,
         poll_s: float = 0.05,
         wall: Callable[[], float] = time.time,
