@@ -46,6 +46,10 @@ is always the last run.
 Ctrl-C stops the run: the levels that finished are still reported (exit 130); a second
 Ctrl-C stops at once.
 
+--workers N runs each level in N processes; --shard I/N runs one machine's share and writes a
+partial report, and --merge PART... merges the shards' into one report (see the docs: load
+tests across cores and machines).
+
 Exit codes: 0 done (SLO met, if given); 1 the SLO was not met at --peak; 2 bad input, or the
 cost guard refused; 130 interrupted."""
 
@@ -295,7 +299,9 @@ def register(app: typer.Typer) -> None:
                 raise InputError(
                     "--merge: merges partial reports; it runs nothing (no --shard, --workers)"
                 )
-            _report(loadtest_parts.merge_command(parts), report_dir, wide)
+            merged = loadtest_parts.merge_command(parts)
+            _render(merged, _write_reports(merged, report_dir), wide, "reports")
+            raise typer.Exit(EXIT_FAILED if merged.slo_failed else EXIT_OK)
         from llmops.workflows.loadtest import (
             check_cost,
             estimate_cost,

@@ -44,7 +44,7 @@ def test_two_workers_share_one_redis_limiter(redis_url: str, mock_url: str) -> N
         source="test",
     )
     target = target_from_url(mock_url + "/v1", "openai", "mock-1", local=True, base=base)
-    options = LoadtestOptions(levels=(4,), duration_s=3.0, warmup=0, shared_state=True)
+    options = LoadtestOptions(levels=(4,), duration_s=2.0, warmup=0, shared_state=True)
     share = run_on_fast_loop(run_in_parts(options, target, workers=2))
     (record,) = share.records
     assert [c["part"] for c in record.self_checks] == ["worker 1/2", "worker 2/2"]
