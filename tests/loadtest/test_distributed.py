@@ -14,7 +14,7 @@ from llmops.config import config_from_dict
 from llmops.engine.clock import AnyioClock
 from llmops.errors import InputError
 from llmops.mock import MockTransport
-from llmops.workflows.loadtest import LoadtestOptions, Target, target_from_url
+from llmops.workflows.loadtest import LevelFinished, LoadtestOptions, Target, target_from_url
 from llmops.workflows.loadtest.distributed import ShareRun, run_in_parts
 from llmops.workflows.loadtest.partial import merge_partials, partial_to_json, run_id_for
 from llmops.workflows.loadtest.shares import Part, part_config, part_options
@@ -198,3 +198,25 @@ async def test_two_shards_hold_the_requests_per_minute_limit_only_when_it_is_div
         assert 0 < mock.app.stats.requests <= allowed
     else:
         assert mock.app.stats.requests > allowed
+
+
+@pytest.mark.anyio
+async def test_a_stopped_share_keeps_the_levels_that_finished() -> None:
+    stop = anyio.Event()
+
+    def stop_after_first(event: object) -> None:
+        if isinstance(event, LevelFinished) and event.index == 0:
+            stop.set()
+
+    share = await run_in_parts(
+        LoadtestOptions(levels=(2, 4, 8), requests=10, warmup=0),
+        _target(),
+        shard=Part(0, 2),
+        transport=MockTransport(profile(), clock=AnyioClock()),
+        clock=AnyioClock(),
+        observers=[stop_after_first],
+        stop=stop,
+    )
+    assert share.result.interrupted and len(share.records) == 1
+    assert share.result.stop_reason == "interrupted after 1 of 3 levels"
+    assert share.result.skipped_loads == [4, 8]
