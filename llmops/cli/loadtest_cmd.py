@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,14 +26,11 @@ from llmops.cli.common import (
     out_console,
     switch,
 )
-from llmops.errors import InputError
 
 # The load generator (the engine, HTTP clients, the mock server) loads when a load test runs, so
 # that `llmops --help` and the other commands start fast.
 if TYPE_CHECKING:
     from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult, Target
-
-T = TypeVar("T")
 
 HELP = """Find where the target stops coping: run level after level of concurrent clients
 (or --rates of Poisson arrivals), measure success, latency and throughput, and report the
@@ -52,13 +49,6 @@ tests across cores and machines).
 
 Exit codes: 0 done (SLO met, if given); 1 the SLO was not met at --peak; 2 bad input, or the
 cost guard refused; 130 interrupted."""
-
-
-def _run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run on uvloop when it is installed (a faster event loop for the load generator)."""
-    from llmops.workflows.loadtest.workers import run_on_fast_loop
-
-    return run_on_fast_loop(coro)
 
 
 def _options(**kw: Any) -> LoadtestOptions:
@@ -290,16 +280,7 @@ def register(app: typer.Typer) -> None:
         from llmops.cli import loadtest_parts
 
         if merge or parts:
-            if not merge or not parts:
-                raise InputError(
-                    "--merge: give the shards' partial reports, e.g. "
-                    "llmops loadtest --merge reports/loadtest-part-*-latest.json"
-                )
-            if shard is not None or workers != "1":
-                raise InputError(
-                    "--merge: merges partial reports; it runs nothing (no --shard, --workers)"
-                )
-            merged = loadtest_parts.merge_command(parts)
+            merged = loadtest_parts.merge_command(merge, parts or [], shard=shard, workers=workers)
             _render(merged, _write_reports(merged, report_dir), wide, "reports")
             raise typer.Exit(EXIT_FAILED if merged.slo_failed else EXIT_OK)
         from llmops.workflows.loadtest import (
@@ -372,6 +353,7 @@ def _execute(
     Ctrl-C asks it to stop (it returns what finished, marked interrupted), a second one
     stops at once."""
     from llmops.workflows.loadtest import run_loadtest
+    from llmops.workflows.loadtest.workers import run_on_fast_loop
 
     console = _console()
     cost = "no cost (local)" if estimate.local else f"~${estimate.cost_usd:.2f}"
@@ -401,6 +383,6 @@ def _execute(
             )
 
     if live is None:
-        return _run_async(ladder())
+        return run_on_fast_loop(ladder())
     with live:
-        return _run_async(ladder())
+        return run_on_fast_loop(ladder())

@@ -175,10 +175,19 @@ def write_partial(share: Any, plan: PartsPlan, report_dir: Path) -> list[Path]:
     return write_reports(report_dir, {name: body}, latest={name: f"{stem}-latest.json"})
 
 
-def merge_command(parts: list[Path]) -> LoadtestResult:
-    """``--merge PART...``: the one result of a sharded run."""
+def merge_command(
+    merge: bool, parts: list[Path], *, shard: str | None, workers: str
+) -> LoadtestResult:
+    """``--merge PART...``: the one result of a sharded run (it runs nothing)."""
     from llmops.workflows.loadtest.partial import merge_partials
 
+    if not merge or not parts:
+        raise InputError(
+            "--merge: give the shards' partial reports, e.g. "
+            "llmops loadtest --merge reports/loadtest-part-*-latest.json"
+        )
+    if shard is not None or workers != "1":
+        raise InputError("--merge: merges partial reports; it runs nothing (no --shard, --workers)")
     return merge_partials(list(parts))
 
 
