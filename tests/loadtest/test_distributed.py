@@ -220,3 +220,14 @@ async def test_a_stopped_share_keeps_the_levels_that_finished() -> None:
     assert share.result.interrupted and len(share.records) == 1
     assert share.result.stop_reason == "interrupted after 1 of 3 levels"
     assert share.result.skipped_loads == [4, 8]
+
+
+@pytest.mark.anyio
+async def test_a_shard_with_no_clients_at_a_level_still_merges(tmp_path: Path) -> None:
+    options = LoadtestOptions(levels=(1, 4), requests=10)
+    runs = await _shards(options, MockTransport(profile(), clock=AnyioClock()), _target())
+    # shard 2 had no client at level 1: its table shows only its share of level 4
+    assert [lv.load for lv in runs[1].result.levels] == [2]
+    assert [r.requests for r in runs[1].records] == [0, 5]
+    merged = merge_partials(_write(runs, tmp_path))
+    assert [(lv.load, lv.requests) for lv in merged.levels] == [(1, 10), (4, 10)]

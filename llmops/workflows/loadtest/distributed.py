@@ -115,12 +115,17 @@ async def run_in_parts(
     async def ladder(pool: WorkerPool | None) -> None:
         for index, load in enumerate(options.loads):
             share = [(w, o) for w, p in enumerate(parts) if (o := part_options(options, load, p))]
-            _emit(observers, _started(options, index, load))
             start_at = None
             if schedule is not None:
                 start_at = schedule.start_of(index)
             elif barrier is not None:
-                start_at = await barrier(index)
+                start_at = await barrier(index)  # even with no share: the others wait for it
+            if not share:  # fewer clients than parts: this shard has none of this level
+                records.append(
+                    LevelRecord(load=0.0, open_loop=options.open_loop, stream=options.stream)
+                )
+                continue
+            _emit(observers, _started(options, index, load))
             if pool is None:
                 got: list[LevelRecord | None] = [
                     await _in_process(
@@ -141,11 +146,7 @@ async def run_in_parts(
             if any(r is None for r in got):
                 return
             share_load = sum(o.loads[0] for _, o in share)
-            merged = (
-                merge_records([r for r in got if r is not None], load=share_load)
-                if got
-                else LevelRecord(load=0.0, open_loop=options.open_loop, stream=options.stream)
-            )
+            merged = merge_records([r for r in got if r is not None], load=share_load)
             records.append(merged)
             result = merged.summary(load if shard.count == 1 else share_load)
             levels.append(result)
@@ -178,10 +179,12 @@ async def run_in_parts(
         with WorkerPool(targets, [p.name for p in parts], prompts) as pool:
             await pool.ready()
             await guarded(pool)
-    interrupted = stop is not None and stop.is_set() and len(levels) < len(options.loads)
+    # a shard's table lists the levels it had a share of; ``records`` has one per level run
+    finished = len(records)
+    interrupted = stop is not None and stop.is_set() and finished < len(options.loads)
     stop_reason = state["stop_reason"]
     if interrupted:
-        stop_reason = f"interrupted after {len(levels)} of {len(options.loads)} levels"
+        stop_reason = f"interrupted after {finished} of {len(options.loads)} levels"
     result = assemble_result(
         options,
         target,
@@ -193,6 +196,7 @@ async def run_in_parts(
         cost=cost,
     )
     result.interrupted = interrupted
+    result.skipped_loads = list(options.loads[finished:])
     return ShareRun(result, records, shard, workers)
 
 
