@@ -181,7 +181,12 @@ def merge_command(
     """``--merge PART...``: the one result of a sharded run (it runs nothing)."""
     from llmops.workflows.loadtest.partial import merge_partials
 
-    if not merge or not parts:
+    if not merge:
+        raise InputError(
+            f"unexpected argument {str(parts[0])!r}: loadtest takes files only with --merge "
+            "(the shards' partial reports)"
+        )
+    if not parts:
         raise InputError(
             "--merge: give the shards' partial reports, e.g. "
             "llmops loadtest --merge reports/loadtest-part-*-latest.json"

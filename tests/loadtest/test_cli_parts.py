@@ -126,7 +126,7 @@ def test_ctrl_c_with_workers_ends_with_exit_130_and_no_traceback(tmp_path: Path)
         (["--start-at", "soon"], "--start-at: got 'soon'"),
         (["--start-at", "2030-01-01T00:00:00Z"], "--start-at: give --level-every too"),
         (["--merge"], "--merge: give the shards' partial reports"),
-        (["part.json"], "--merge: give the shards' partial reports"),
+        (["part.json"], "unexpected argument 'part.json': loadtest takes files only with --merge"),
         (["--merge", "--shard", "1/2", "part.json"], "--merge: merges partial reports"),
         (["--merge", "part.json"], "part.json: no such file"),
         (["--workers", "4", "--levels", "8", "--requests", "3"], "cannot be shared among 4"),
