@@ -140,3 +140,26 @@ def test_bad_options_exit_2_with_one_line(
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_workers_progress_reaches_the_live_display(mock_url: str) -> None:
+    from llmops.workflows.loadtest import (
+        LevelFinished,
+        LevelProgress,
+        LoadtestOptions,
+        run_in_parts,
+        target_from_url,
+    )
+    from llmops.workflows.loadtest.workers import run_on_fast_loop
+
+    seen: list[object] = []
+    target = target_from_url(mock_url + "/v1", "openai", "mock-1", local=True)
+    options = LoadtestOptions(levels=(4,), requests=200, progress_interval_s=0.05)
+    run_on_fast_loop(run_in_parts(options, target, workers=2, observers=[seen.append]))
+    progress = [e for e in seen if isinstance(e, LevelProgress) and not e.warming]
+    assert progress, seen
+    # the display gets the level's whole count, summed over the workers, growing to the end
+    done = [e.done for e in progress]
+    assert done == sorted(done) and 0 < done[-1] <= 200
+    assert all(e.load == 4 for e in progress)
+    assert isinstance(seen[-1], LevelFinished) and seen[-1].result.requests == 200

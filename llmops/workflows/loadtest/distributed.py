@@ -21,7 +21,12 @@ import anyio
 from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
 from llmops.workflows.loadtest.cost import CostEstimate
-from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
+from llmops.workflows.loadtest.events import (
+    LevelFinished,
+    LevelProgress,
+    LevelStarted,
+    LoadtestObserver,
+)
 from llmops.workflows.loadtest.loadtest import LoadtestResult, assemble_result, measure_level
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet, synthetic_prompts
@@ -142,7 +147,10 @@ async def run_in_parts(
                     for w, o in share
                 ]
             else:
-                got = await pool.run_level(index, share, start_at)
+                progress = _Progress(index, load, observers) if observers else None
+                got = await pool.run_level(
+                    index, share, start_at, None if progress is None else progress.update
+                )
             if any(r is None for r in got):
                 return
             share_load = sum(o.loads[0] for _, o in share)
@@ -232,6 +240,36 @@ async def _in_process(
     finally:
         if own is not None:
             await own.aclose()
+
+
+class _Progress:
+    """The workers' progress events of one level, summed into the level's for the display
+    (the p99 shown is the highest worker's; the report's is exact, from pooled samples)."""
+
+    def __init__(self, index: int, load: float, observers: Sequence[LoadtestObserver]) -> None:
+        self.index, self.load, self.observers = index, load, observers
+        self.latest: dict[int, LevelProgress] = {}
+
+    def update(self, worker: int, event: LevelProgress) -> None:
+        self.latest[worker] = event
+        events = list(self.latest.values())
+        p99s = [e.p99_s for e in events if e.p99_s is not None]
+        errors: dict[str, int] = {}
+        for e in events:
+            for key, n in e.errors.items():
+                errors[key] = errors.get(key, 0) + n
+        merged = LevelProgress(
+            index=self.index,
+            load=self.load,
+            done=sum(e.done for e in events),
+            successes=sum(e.successes for e in events),
+            elapsed_s=max(e.elapsed_s for e in events),
+            p99_s=max(p99s) if p99s else None,
+            errors=errors,
+            warming=any(e.warming for e in events),
+        )
+        for observer in self.observers:
+            observer(merged)
 
 
 def _started(options: LoadtestOptions, index: int, load: float) -> LevelStarted:

@@ -16,13 +16,14 @@ import multiprocessing
 import signal
 import sys
 import time
-from collections.abc import Coroutine, Iterator, Sequence
-from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar, cast
 
 import anyio
 
 from llmops.errors import LlmopsError
+from llmops.workflows.loadtest.events import LevelProgress
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet
 from llmops.workflows.loadtest.record import LevelRecord
@@ -37,6 +38,8 @@ READY_TIMEOUT_S = 60.0
 #: how long after it is announced a level starts: time for every worker to open its engine
 START_MARGIN_S = 0.5
 _STOP_POLL_S = 0.05
+#: after a stop, how long workers may take to end their level before the run gives up on them
+_STOP_GRACE_S = 10.0
 
 
 def run_on_fast_loop(coro: Coroutine[Any, Any, T]) -> T:
@@ -100,23 +103,60 @@ class WorkerPool:
         index: int,
         parts: Sequence[tuple[int, LoadtestOptions]],
         start_at: float | None = None,
+        on_progress: Callable[[int, LevelProgress], None] | None = None,
     ) -> list[LevelRecord | None]:
         """Run level ``index``: worker ``w`` with options ``opts`` for each ``(w, opts)``,
         all starting at ``start_at`` (wall clock; default: shortly after now). A worker told to
-        stop answers ``None``."""
+        stop answers ``None``. ``on_progress(w, event)`` gets each worker's progress events
+        (a few a second), in the event loop."""
         start = time.time() + START_MARGIN_S if start_at is None else start_at
         for w, opts in parts:
             self._conns[w].send((index, opts, self.names[w], start))
-        records: list[LevelRecord | None] = []
-        for w, opts in parts:
-            budget = max(0.0, start - time.time()) + _level_budget_s(opts)
-            got = await anyio.to_thread.run_sync(
-                _recv, self._conns[w], self._procs[w], budget, abandon_on_cancel=True
-            )
-            if isinstance(got, BaseException):
-                raise got
-            records.append(got)
-        return records
+        budget = max(0.0, start - time.time()) + max(_level_budget_s(o) for _, o in parts)
+        got = await anyio.to_thread.run_sync(
+            self._collect, [w for w, _ in parts], budget, on_progress
+        )
+        if isinstance(got, BaseException):
+            raise got
+        return got
+
+    def _collect(
+        self,
+        workers: list[int],
+        timeout_s: float,
+        on_progress: Callable[[int, LevelProgress], None] | None,
+    ) -> list[LevelRecord | None] | BaseException:
+        """(In a thread.) Read every worker's pipe as messages come, so none blocks writing
+        its progress, until each has sent its record; an error instead when one fails, dies
+        or takes longer than ``timeout_s`` (after a stop: than a few more seconds)."""
+        pending = {self._conns[w]: w for w in workers}
+        results: dict[int, LevelRecord | None] = {}
+        deadline = time.monotonic() + timeout_s
+        while pending:
+            if self._stop.is_set():
+                deadline = min(deadline, time.monotonic() + _STOP_GRACE_S)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return LlmopsError(f"a load-test worker gave no answer within {timeout_s:.0f}s")
+            ready = cast("list[Connection]", wait(list(pending), timeout=min(left, 0.2)))
+            for conn in ready:
+                w = pending[conn]
+                try:
+                    message: Any = conn.recv()
+                except EOFError:
+                    return _died(self._procs[w])
+                if isinstance(message, tuple) and message[:1] == ("progress",):
+                    if on_progress is not None:
+                        anyio.from_thread.run_sync(on_progress, w, message[1])
+                    continue
+                if isinstance(message, BaseException):
+                    return message
+                results[w] = message
+                del pending[conn]
+            for conn, w in list(pending.items()):
+                if not self._procs[w].is_alive() and not conn.poll():
+                    return _died(self._procs[w])
+        return [results[w] for w in workers]
 
     def stop(self) -> None:
         """Ask every worker to end its level now."""
@@ -168,6 +208,11 @@ def _level_budget_s(opts: LoadtestOptions) -> float:
     return rounds * opts.timeout_s + 2 * opts.timeout_s + 60.0
 
 
+def _died(proc: Any) -> LlmopsError:
+    proc.join(timeout=1)
+    return LlmopsError(f"a load-test worker ended unexpectedly (exit {proc.exitcode})")
+
+
 def _recv(conn: Connection, proc: Any, timeout_s: float) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -199,7 +244,7 @@ def _worker_main(conn: Connection, stop: Any, target: Target, prompts: PromptSet
         index, opts, name, start_at = message
         try:
             record = run_on_fast_loop(
-                _one_level(stop, target, prompts, opts, index, name, start_at)
+                _one_level(conn, stop, target, prompts, opts, index, name, start_at)
             )
         except Exception as exc:  # sent back: the parent raises it
             conn.send(LlmopsError(f"load-test worker {name}: {type(exc).__name__}: {exc}"))
@@ -208,6 +253,7 @@ def _worker_main(conn: Connection, stop: Any, target: Target, prompts: PromptSet
 
 
 async def _one_level(
+    conn: Connection,
     stop: Any,
     target: Target,
     prompts: PromptSet,
@@ -222,6 +268,11 @@ async def _one_level(
 
     if stop.is_set():
         return None
+
+    def progress(event: object) -> None:
+        if isinstance(event, LevelProgress):
+            conn.send(("progress", event))
+
     transport = default_transport()
     record: LevelRecord | None = None
     try:
@@ -242,6 +293,7 @@ async def _one_level(
                 measuring_clock(),
                 index,
                 opts.loads[0],
+                [progress],
                 part=name,
                 start_at=start_at,
             )
