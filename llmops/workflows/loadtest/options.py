@@ -274,11 +274,16 @@ def _at_least(value: int | None, least: int, option: str) -> None:
 
 
 def parse_workers(text: str, cpu_count: int | None = None) -> int:
-    """``--workers``: a positive whole number of processes, or ``auto`` (the cores)."""
+    """``--workers``: a positive whole number of processes, or ``auto``: the cores this
+    process may run on (its CPU affinity where the system tells it, else all the machine's;
+    a container's CPU quota is not seen: give the number there)."""
     import os
 
     if text.strip().lower() == "auto":
-        return max(1, cpu_count or os.cpu_count() or 1)
+        if cpu_count is None:
+            affinity = getattr(os, "sched_getaffinity", None)
+            cpu_count = len(affinity(0)) if affinity is not None else os.cpu_count()
+        return max(1, cpu_count or 1)
     try:
         value = int(text)
     except ValueError:
