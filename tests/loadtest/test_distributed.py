@@ -231,3 +231,12 @@ async def test_a_shard_with_no_clients_at_a_level_still_merges(tmp_path: Path) -
     assert [r.requests for r in runs[1].records] == [0, 5]
     merged = merge_partials(_write(runs, tmp_path))
     assert [(lv.load, lv.requests) for lv in merged.levels] == [(1, 10), (4, 10)]
+
+
+def test_workers_auto_is_the_cores_and_a_number_is_itself() -> None:
+    from llmops.workflows.loadtest.options import parse_shard, parse_workers
+
+    assert parse_workers("auto", cpu_count=3) == 3
+    assert parse_workers("AUTO", cpu_count=None) >= 1
+    assert parse_workers("2") == 2
+    assert parse_shard(" 2 / 5 ") == (1, 5)
