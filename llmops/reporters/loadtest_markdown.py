@@ -71,7 +71,7 @@ def render_markdown(result: LoadtestResult) -> str:
     lines = [
         "## llmops loadtest",
         "",
-        f"Target: {result.target} · {'raw API' if result.raw else 'through the engine'} · "
+        f"Target: {result.target} · {result.via} · "
         f"{'open loop' if result.mode == 'open' else 'closed loop'} · "
         f"{result.wall_s:.0f} s · prompts: {result.prompts}",
         "",
