@@ -90,8 +90,8 @@ def load_function(spec: str, *, cwd: str | Path | None = None) -> FunctionTarget
         obj = getattr(obj, name)
     if not callable(obj):
         raise InputError(
-            f"{_OPTION}: {spec} is a {type(obj).__name__}, not callable: expected a function "
-            "taking the prompt (str)"
+            f"{_OPTION}: {spec} is not callable (its type is {type(obj).__name__}): expected "
+            "a function taking the prompt (str)"
         )
     try:
         inspect.signature(obj).bind("prompt")
