@@ -266,6 +266,8 @@ def _where(source: str | None, key: str) -> str:
 
 
 def _json(value: Any) -> str:
+    if isinstance(value, jinja2.Undefined):
+        str(value)  # a StrictUndefined raises, naming the variable
     return orjson.dumps(value).decode()
 
 
