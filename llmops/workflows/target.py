@@ -243,13 +243,12 @@ def with_model(config: LlmopsConfig, feature: str | None, model: str) -> LlmopsC
     return config_from_dict(data, source="model override")
 
 
-def service_target(
-    service: ServiceTarget, base: LlmopsConfig | None = None, *, model: str | None = None
-) -> Target:
-    """The team's own function or HTTP service as target, called end to end; ``model`` is the
-    model it calls, if the user says (the cost guard prices the run with it). Never ``local``:
-    even a loopback service may call a paid API."""
-    config = config_from_dict(_settings(base), source="--config")
+def service_target(service: ServiceTarget, *, model: str | None = None) -> Target:
+    """The team's own function or HTTP service as target, called end to end (no engine in
+    front: its own limits and retries are what is measured); ``model`` is the model it calls,
+    if the user says (the cost guard prices the run with it). Never ``local``: even a
+    loopback service may call a paid API."""
+    config = config_from_dict({}, source=f"--target-{service.kind}")
     return Target(
         config, "", None, service.label, False, service=service, service_model=model or ""
     )
@@ -293,10 +292,15 @@ def resolve_target(
     if service is not None:
         others = [n for n, v in (("--target", url), ("--feature", feature),
                                 ("--provider", provider), ("--api-key-env", api_key_env)) if v]  # fmt: skip
+        what = f"--target-{service.kind}"
         if others:
-            what = f"--target-{service.kind}"
             raise InputError(f"{what}: give one target, not {what} and {', '.join(others)}")
-        return service_target(service, config, model=model)
+        if config is not None:
+            raise InputError(
+                f"--config: goes with an API target; {what} is called end to end, its own "
+                "limits and retries are what the load test measures"
+            )
+        return service_target(service, model=model)
     if url is not None:
         if feature is not None:
             raise InputError("--target: give either --target or --feature, not both")

@@ -62,6 +62,16 @@ async def test_the_knee_lands_on_the_first_level_above_the_planted_capacity(
 
 
 @pytest.mark.anyio
+async def test_open_loop_finds_the_knee_at_the_first_rate_above_the_capacity() -> None:
+    # 4 slots of 0.2 s serve 20 requests/s: 10/s is served, 40/s queues without bound
+    rates = (5.0, 10.0, 40.0)
+    result = await _run(LoadtestOptions(rates=rates, requests=100), _saturating(4))
+    knee = result.verdict.knee
+    assert knee is not None, result.verdict.lines
+    assert knee.load == min(r for r in rates if r > 4 / SERVICE_S)
+
+
+@pytest.mark.anyio
 async def test_raised_exceptions_are_failures_by_class_name() -> None:
     calls = 0
 

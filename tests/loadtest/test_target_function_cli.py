@@ -51,6 +51,8 @@ def module(
     name = f"team_app_{abs(hash(request.node.nodeid))}"
     (tmp_path / f"{name}.py").write_text(MODULE)
     (tmp_path / "broken_on_import.py").write_text("raise RuntimeError('no database at import')\n")
+    provider = "p: {kind: openai, base_url: 'http://127.0.0.1:9/v1', model: m}"
+    (tmp_path / "llmops.yaml").write_text(f"providers:\n  {provider}\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     yield name
@@ -115,6 +117,7 @@ def test_bad_function_specs_exit_2_with_one_line(module: str, spec: str, message
         (["--target-http", "http://127.0.0.1:9/x"], "give one target, not both"),
         (["--raw"], "--raw: goes with an API target"),
         (["--shared-state"], "--shared-state: goes with an API target"),
+        (["--config", "llmops.yaml"], "--config: goes with an API target"),
         ([], "cost of your feature is unknown"),
     ],
 )
