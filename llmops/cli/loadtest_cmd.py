@@ -39,11 +39,13 @@ HELP = """Find where the target stops coping: run level after level of concurren
 knee, the throughput ceiling and a recommended queue limit.
 
 With no --target or --config, the built-in mock server (profile 'default') is started on a
-free loopback port. To measure your feature end to end (its prompt building, retrieval,
-model calls and post-processing), name it instead: --target-function app.llm:summarize, or
---target-http http://127.0.0.1:8000/summarize (see docs/loadtest-your-service.md); its cost
-is unknown to llmops: name the model it calls with --model, or give --yes. Reports go to --report-dir (JSON, Markdown, HTML); loadtest-latest.json
+free loopback port. Reports go to --report-dir (JSON, Markdown, HTML); loadtest-latest.json
 is always the last run.
+
+To measure your own feature end to end (its prompt building, retrieval, model calls and
+post-processing), name it instead of an API: --target-function app.llm:summarize, or
+--target-http http://127.0.0.1:8000/summarize (docs/loadtest-your-service.md). Its cost is
+unknown to llmops: name the model it calls with --model, or give --yes.
 
 Ctrl-C stops the run: the levels that finished are still reported (exit 130); a second
 Ctrl-C stops at once.
@@ -266,6 +268,7 @@ def register(app: typer.Typer) -> None:
         target_function: Annotated[
             str | None,
             typer.Option(
+                metavar="MODULE:FUNCTION",
                 help="Load your own Python callable instead of an API: module:function (or"
                 " path/file.py:function) taking the prompt (str) and returning the answer"
                 " (str, or dict/object with text and usage) or raising to fail. async def is"
@@ -277,6 +280,7 @@ def register(app: typer.Typer) -> None:
         target_http: Annotated[
             str | None,
             typer.Option(
+                metavar="URL|FILE.yaml",
                 help="Load your own HTTP service: its URL (a Jinja2 template over prompt), or a"
                 " YAML file with url, method, body, headers, success, expect. Called end to"
                 " end over loopback or the network; --timeout applies.",
@@ -286,6 +290,7 @@ def register(app: typer.Typer) -> None:
         http_method: Annotated[
             str | None,
             typer.Option(
+                metavar="METHOD",
                 help="With --target-http: the method (default POST).",
                 rich_help_panel="Your feature as target",
             ),
@@ -293,6 +298,7 @@ def register(app: typer.Typer) -> None:
         http_body: Annotated[
             str | None,
             typer.Option(
+                metavar="TEMPLATE|@FILE",
                 help="With --target-http: the body, a Jinja2 template or @file.j2; write"
                 ' {{ prompt | json }} for a JSON string (default {"prompt": {{ prompt | json }}}).',
                 rich_help_panel="Your feature as target",
@@ -301,6 +307,7 @@ def register(app: typer.Typer) -> None:
         http_header: Annotated[
             list[str] | None,
             typer.Option(
+                metavar="'NAME: VALUE'",
                 help="With --target-http, repeatable: 'Name: value'; ${VAR} reads the"
                 " environment (e.g. 'Authorization: Bearer ${SERVICE_TOKEN}'), never printed.",
                 rich_help_panel="Your feature as target",
@@ -309,6 +316,7 @@ def register(app: typer.Typer) -> None:
         http_success: Annotated[
             str | None,
             typer.Option(
+                metavar="CODES",
                 help="With --target-http: status codes that count as success (default 2xx;"
                 " e.g. 200,201 or 2xx,304).",
                 rich_help_panel="Your feature as target",
@@ -317,6 +325,7 @@ def register(app: typer.Typer) -> None:
         http_expect: Annotated[
             str | None,
             typer.Option(
+                metavar="JMESPATH|re:REGEX",
                 help="With --target-http: what a successful body must hold too: a JMESPath over"
                 " the JSON body that must be non-empty (summary, status == 'ok') or re:REGEX.",
                 rich_help_panel="Your feature as target",
