@@ -72,6 +72,21 @@ async def test_open_loop_finds_the_knee_at_the_first_rate_above_the_capacity() -
 
 
 @pytest.mark.anyio
+async def test_a_function_that_never_waits_is_still_called_by_every_client() -> None:
+    callers: list[int] = []
+
+    async def instant(prompt: str) -> str:
+        callers.append(anyio.get_current_task().id)
+        return prompt
+
+    result = await _run(LoadtestOptions(levels=(4,), requests=40, warmup=0), instant)
+    assert result.levels[0].successes == 40
+    # every client takes its turns, not the first one its whole share and the others none
+    assert len(set(callers)) == 4
+    assert max(callers.count(c) for c in set(callers)) <= 11
+
+
+@pytest.mark.anyio
 async def test_raised_exceptions_are_failures_by_class_name() -> None:
     calls = 0
 

@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 
 from llmops.config import LlmopsConfig
@@ -99,6 +100,9 @@ class FunctionCaller(_ServiceCaller):
 
     async def _invoke(self, prompt: str, sent: float) -> tuple[Any, list[float] | None]:
         mode = self._mode
+        # a call that returns without waiting on anything would let this client run its
+        # whole share before any other: yield once, so N clients are N callers in turn
+        await anyio.lowlevel.checkpoint()
         if mode == "agen":
             return await self._iterate(prompt, sent)
         if mode == "async":
