@@ -116,3 +116,10 @@ def test_a_get_has_no_body_and_a_non_json_body_is_sent_as_written() -> None:
     assert "Content-Type" not in request.headers
     plain = http_spec(URL, body="{{ prompt }}", headers=["Content-Type: text/plain"])[0]
     assert load_http_target(plain).request('say "hi"', []).body == b'say "hi"'
+
+
+def test_templates_and_jmespath_load_only_for_an_http_target() -> None:
+    from tests.test_lazy_imports import loaded_after
+
+    modules = loaded_after("import llmops.workflows.loadtest, llmops.workflows.service")
+    assert not {"jinja2", "jmespath"} & modules

@@ -28,12 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import jinja2
-import jmespath
-import jmespath.exceptions
-import jmespath.parser
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +38,10 @@ from llmops.engine.transport import HttpRequest
 from llmops.errors import ConfigError, InputError
 from llmops.redact import redact_urls
 from llmops.yamlload import load_yaml_model
+
+if TYPE_CHECKING:  # Jinja2 and JMESPath load when a template is compiled, not with loadtest
+    import jinja2
+    import jmespath.parser
 
 __all__ = [
     "DEFAULT_BODY",
@@ -266,12 +266,16 @@ def _where(source: str | None, key: str) -> str:
 
 
 def _json(value: Any) -> str:
+    import jinja2
+
     if isinstance(value, jinja2.Undefined):
         str(value)  # a StrictUndefined raises, naming the variable
     return orjson.dumps(value).decode()
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     # not HTML: no autoescape; an unknown variable is an error, not empty text
     env = jinja2.Environment(
         autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
@@ -281,6 +285,8 @@ def _environment() -> jinja2.Environment:
 
 
 def _compile(env: jinja2.Environment, text: str, where: str) -> jinja2.Template:
+    import jinja2
+
     try:
         return env.from_string(text)
     except jinja2.TemplateSyntaxError as exc:
@@ -344,6 +350,9 @@ def _expect(
 ) -> tuple[jmespath.parser.ParsedResult | None, re.Pattern[str] | None]:
     if expect is None:
         return None, None
+    import jmespath
+    import jmespath.exceptions
+
     if expect.startswith("re:"):
         try:
             return None, re.compile(expect[3:])
