@@ -123,3 +123,12 @@ def test_templates_and_jmespath_load_only_for_an_http_target() -> None:
 
     modules = loaded_after("import llmops.workflows.loadtest, llmops.workflows.service")
     assert not {"jinja2", "jmespath"} & modules
+
+
+def test_the_shipped_example_template_loads() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "loadtest-service.yaml"
+    spec, source = http_spec(str(example))
+    http = load_http_target(spec, source=source)
+    request = http.request('say "hi"\n', [])
+    assert json.loads(request.body) == {"text": 'say "hi"\n'}
+    assert http.succeeded(200) and not http.succeeded(202)
