@@ -132,3 +132,12 @@ def test_the_shipped_example_template_loads() -> None:
     request = http.request('say "hi"\n', [])
     assert json.loads(request.body) == {"text": 'say "hi"\n'}
     assert http.succeeded(200) and not http.succeeded(202)
+
+
+def test_a_template_failing_on_one_prompt_of_the_run_is_bad_input(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("short\n" + "long " * 30 + "\n")
+    body = '{% if prompt | length > 100 %}{{ missing }}{% endif %}{"p": {{ prompt | json }}}'
+    code, err = invoke(URL, "--http-body", body, "--prompts", str(prompts), "--levels", "1")
+    assert code == 2 and "the template fails for the prompt 'long long" in err
+    assert "'missing' is undefined" in err and len(err.strip().splitlines()) == 1

@@ -114,10 +114,18 @@ class HttpTarget:
     kind: ClassVar[str] = "http"
 
     def request(self, prompt: str, messages: Sequence[Mapping[str, str]]) -> HttpRequest:
-        """The request for one prompt."""
+        """The request for one prompt; :class:`~llmops.errors.InputError` when a template
+        fails on it (it rendered for a sample prompt before the run, but may not for all)."""
         ctx = {"prompt": prompt, "messages": list(messages)}
-        body = self._body.render(ctx).encode() if self._body is not None else b""
-        return HttpRequest(self.method, self._url.render(ctx), self.headers, body)
+        try:
+            body = self._body.render(ctx).encode() if self._body is not None else b""
+            url = self._url.render(ctx)
+        except Exception as exc:
+            raise InputError(
+                f"{self.label}: the template fails for the prompt {_clip(prompt)!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        return HttpRequest(self.method, url, self.headers, body)
 
     def succeeded(self, status: int) -> bool:
         """Whether ``status`` is one the success rule accepts."""
@@ -148,6 +156,10 @@ class HttpTarget:
                 "unexpected_body", f"HTTP {status} but {self.expect} is empty in the body"
             )
         return Judgement(None, output_tokens=_tokens(data, found))
+
+
+def _clip(text: str, size: int = 40) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
 
 
 def _tokens(data: Any, found: Any) -> int:
