@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from llmops.cli.app import app
@@ -14,6 +16,9 @@ from llmops.workflows.service import http_spec, load_http_target
 
 URL = "http://127.0.0.1:9/summarize"
 SECRET = "zz-not-for-your-eyes-77"
+_TEMPLATED = load_http_target(
+    http_spec(URL, body='{"input": {{ prompt | json }}, "also": {{ messages | json }}}')[0]
+)
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -141,3 +146,16 @@ def test_a_template_failing_on_one_prompt_of_the_run_is_bad_input(tmp_path: Path
     code, err = invoke(URL, "--http-body", body, "--prompts", str(prompts), "--levels", "1")
     assert code == 2 and "the template fails for the prompt 'long long" in err
     assert "'missing' is undefined" in err and len(err.strip().splitlines()) == 1
+
+
+@given(st.text(max_size=200))
+def test_any_prompt_renders_into_a_json_body_that_gives_it_back(prompt: str) -> None:
+    request = _TEMPLATED.request(prompt, [{"role": "user", "content": prompt}])
+    data = json.loads(request.body)
+    assert data == {"input": prompt, "also": [{"role": "user", "content": prompt}]}
+
+
+def test_secrets_in_the_url_are_masked_in_the_label() -> None:
+    http = load_http_target(http_spec("http://svc:pw-1234@127.0.0.1:9/x?token=tk-999&lang=en")[0])
+    assert "pw-1234" not in http.label and "tk-999" not in http.label
+    assert "lang=en" in http.label
