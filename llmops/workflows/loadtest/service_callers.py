@@ -25,6 +25,7 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from llmops.config import LlmopsConfig
+from llmops.core.textprofile import estimate_tokens
 from llmops.engine.clock import Clock
 from llmops.engine.result import describe_failure
 from llmops.engine.transport import MAX_BODY_BYTES, Transport, body_too_large
@@ -121,13 +122,17 @@ class FunctionCaller(_ServiceCaller):
         clock = self.clock
         times: list[float] = []
         parts: list[str] = []
-        tokens = 0
+        reported = 0  # usage that chunks other than text report (a final usage chunk, say)
         async for chunk in self._call(prompt):
             times.append(clock.now() - sent)
-            answer = answer_of(chunk)
-            parts.append(answer.text)
-            tokens += answer.output_tokens
-        return Answer("".join(parts), tokens), times
+            if isinstance(chunk, str):
+                parts.append(chunk)
+            else:
+                answer = answer_of(chunk)
+                parts.append(answer.text)
+                reported += answer.output_tokens
+        text = "".join(parts)
+        return Answer(text, reported or estimate_tokens(text)), times
 
     async def one(self, index: int, t0: float, rec: LevelRecorder, warmup: bool = False) -> float:
         clock = self.clock
