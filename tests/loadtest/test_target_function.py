@@ -177,6 +177,28 @@ async def test_a_sync_function_runs_in_worker_threads_side_by_side(anyio_backend
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
+async def test_a_sync_function_of_planted_capacity_has_its_knee_above_it(
+    anyio_backend: str,
+) -> None:
+    # real time: 2 slots held 0.1 s each (time.sleep in the worker threads)
+    import time
+
+    capacity = 2
+    slots = threading.Semaphore(capacity)
+
+    def blocking(prompt: str) -> str:
+        with slots:
+            time.sleep(0.1)
+        return "done"
+
+    options = LoadtestOptions(levels=(capacity, 2 * capacity), requests=16, timeout_s=20)
+    result = await run_loadtest(options, _target(blocking), cpu_clock=lambda: 0.0)
+    knee = result.verdict.knee
+    assert knee is not None and knee.load == 2 * capacity, result.verdict.lines
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
 async def test_a_sync_function_that_raises_fails_by_class(anyio_backend: str) -> None:
     def refuses(prompt: str) -> str:
         raise PermissionError("no access to the summariser")
