@@ -159,3 +159,22 @@ def test_secrets_in_the_url_are_masked_in_the_label() -> None:
     http = load_http_target(http_spec("http://svc:pw-1234@127.0.0.1:9/x?token=tk-999&lang=en")[0])
     assert "pw-1234" not in http.label and "tk-999" not in http.label
     assert "lang=en" in http.label
+
+
+@pytest.mark.parametrize(
+    ("body", "ok"),
+    [
+        (b'{"count": 0}', True),  # 0 is a value (JMESPath: only null, false, "", [], {} are not)
+        (b'{"count": 3}', True),
+        (b'{"count": null}', False),
+        (b'{"count": false}', False),
+        (b'{"count": []}', False),
+        (b'{"other": 1}', False),
+        (b"not json", False),
+    ],
+)
+def test_expect_follows_jmespath_truth(body: bytes, ok: bool) -> None:
+    http = load_http_target(http_spec(URL, expect="count")[0])
+    judged = http.judge(200, body)
+    assert (judged.error is None) == ok
+    assert judged.error in (None, "unexpected_body")

@@ -151,11 +151,16 @@ class HttpTarget:
                 "unexpected_body", f"HTTP {status} but the body is not JSON (expect {self.expect})"
             )
         found = self._path.search(data)
-        if found in (None, False, "", [], {}):
+        if _empty(found):
             return Judgement(
                 "unexpected_body", f"HTTP {status} but {self.expect} is empty in the body"
             )
         return Judgement(None, output_tokens=_tokens(data, found))
+
+
+def _empty(found: Any) -> bool:
+    """JMESPath's false values: null, false, and an empty string, list or object (0 is not)."""
+    return found is None or found is False or (isinstance(found, (str, list, dict)) and not found)
 
 
 def _clip(text: str, size: int = 40) -> str:
