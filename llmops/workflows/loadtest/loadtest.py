@@ -51,9 +51,14 @@ class LoadtestResult:
     target_kind: str = "openai"
 
     @property
+    def end_to_end(self) -> bool:
+        """The team's own feature was called (no engine in front: no fallbacks, retries)."""
+        return self.target_kind in ("function", "http")
+
+    @property
     def via(self) -> str:
         """How the target was called, in words (the reports' caption)."""
-        if self.target_kind in ("function", "http"):
+        if self.end_to_end:
             return "end to end (the feature's own, no engine in front)"
         return "raw API" if self.raw else "through the engine"
 
