@@ -106,6 +106,16 @@ def test_a_yaml_template_is_read_and_the_flags_override_it(
     assert SECRET not in http.label and SECRET not in repr(http)
 
 
+@pytest.mark.parametrize(("rule", "codes"), [("201", {201}), ("[200, 204]", {200, 204})])
+def test_a_yaml_success_rule_may_be_a_number_or_a_list(
+    tmp_path: Path, rule: str, codes: set[int]
+) -> None:
+    spec_file = tmp_path / "service.yaml"
+    spec_file.write_text(f"url: http://127.0.0.1:8000/x\nsuccess: {rule}\n")
+    http = load_http_target(http_spec(str(spec_file))[0])
+    assert {c for c in range(100, 600) if http.succeeded(c)} == codes
+
+
 def test_a_yaml_template_with_an_unknown_key_names_the_file_and_line(tmp_path: Path) -> None:
     spec_file = tmp_path / "service.yaml"
     spec_file.write_text("url: http://127.0.0.1:8000/x\nheader:\n  X-Team: a\n")

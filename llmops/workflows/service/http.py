@@ -79,7 +79,7 @@ class HttpSpec(BaseModel):
     method: str = Field("POST", description="HTTP method")
     body: str | None = Field(None, description="Body template; default a JSON prompt")
     headers: dict[str, str] = Field(default_factory=dict, description="${VAR} from the env")
-    success: str | list[int] = Field("2xx", description="Status codes: 2xx, 200,201")
+    success: int | str | list[int] = Field("2xx", description="Status codes: 2xx, 200,201")
     expect: str | None = Field(None, description="JMESPath over the JSON body, or re:REGEX")
 
 
@@ -351,8 +351,9 @@ def _headers(raw: Mapping[str, str], where: str) -> dict[str, str]:
     return resolved
 
 
-def _success(rule: str | list[int], where: str) -> tuple[frozenset[int], frozenset[int], str]:
-    parts = [str(p).strip().lower() for p in (rule.split(",") if isinstance(rule, str) else rule)]
+def _success(rule: int | str | list[int], where: str) -> tuple[frozenset[int], frozenset[int], str]:
+    rules = rule.split(",") if isinstance(rule, str) else [rule] if isinstance(rule, int) else rule
+    parts = [str(p).strip().lower() for p in rules]
     if not parts or not all(_SUCCESS.match(p) for p in parts):
         raise InputError(
             f"{where}: got {rule!r}, expected status codes or classes like 2xx or 200,201"
