@@ -31,6 +31,7 @@ from llmops.cli.common import (
 # that `llmops --help` and the other commands start fast.
 if TYPE_CHECKING:
     from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult, Target
+    from llmops.workflows.service import ServiceTarget
 
 T = TypeVar("T")
 
@@ -134,7 +135,7 @@ def _target(kw: dict[str, Any]) -> Iterator[Target]:
         yield live
 
 
-def _service(kw: dict[str, Any]) -> Any:
+def _service(kw: dict[str, Any]) -> ServiceTarget | None:
     """The team's function or HTTP service the options name, loaded; None for an API."""
     from llmops.errors import InputError
     from llmops.workflows.service import load_service
