@@ -72,7 +72,9 @@ def options_from_json(data: Any, where: str) -> LoadtestOptions:
         raise InputError(f"{where}: options: {exc}") from None
 
 
-def run_id_for(options: LoadtestOptions, shards: int, model: str, start_at: float | None) -> str:
+def run_id_for(
+    options: LoadtestOptions, shards: int, model: str | None, start_at: float | None
+) -> str:
     """The id all shards of one run share: a digest of what they are all given alike."""
     basis = {
         "options": options_to_json(options),
@@ -220,7 +222,7 @@ def merge_partials(paths: list[str | Path]) -> LoadtestResult:
     data = first.data
     result = LoadtestResult(
         target=str(data.get("target", "")),
-        model=str(data.get("model", "")),
+        model=data["model"] if isinstance(data.get("model"), str) and data["model"] else None,
         mode="open" if options.open_loop else "closed",
         raw=bool(data.get("raw")),
         options=options,
