@@ -460,15 +460,11 @@ def _execute(
     Ctrl-C asks it to stop (it returns what finished, marked interrupted), a second one
     stops at once."""
     from llmops.workflows.loadtest import run_loadtest
+    from llmops.workflows.loadtest.cost import describe_cost
     from llmops.workflows.loadtest.workers import run_on_fast_loop
 
     console = _console()
-    if estimate.local:
-        cost = "no cost (local)"
-    elif estimate.cost_usd is None:
-        cost = "cost unknown (--yes)"
-    else:
-        cost = f"~${estimate.cost_usd:.2f}"
+    cost = describe_cost(estimate)
     live = None
     if sys.stdout.isatty():
         from llmops.reporters.loadtest_terminal import LiveDisplay

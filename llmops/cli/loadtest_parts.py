@@ -99,7 +99,9 @@ def run_parts(
 
         live = LiveDisplay(console, "req/s" if options.open_loop else "clients")
     where = f"shard {plan.shard.name}, " if plan.shard is not None else ""
-    cost = "no cost (local)" if estimate.local else f"~${estimate.cost_usd:.2f} in all"
+    from llmops.workflows.loadtest.cost import describe_cost
+
+    cost = describe_cost(estimate)
 
     async def ladder() -> Any:
         import anyio

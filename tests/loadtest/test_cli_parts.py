@@ -163,3 +163,20 @@ def test_the_workers_progress_reaches_the_live_display(mock_url: str) -> None:
     assert done == sorted(done) and 0 < done[-1] <= 200
     assert all(e.load == 4 for e in progress)
     assert isinstance(seen[-1], LevelFinished) and seen[-1].result.requests == 200
+
+
+def test_workers_load_the_teams_own_function_too(tmp_path: Path) -> None:
+    (tmp_path / "feature.py").write_text(
+        "import time\n\ndef answer(prompt):\n    time.sleep(0.005)\n    return 'ok'\n"
+    )
+    done = llmops(
+        "--target-function", "feature:answer", "--workers", "2", "--levels", "2,4",
+        "--requests", "20", "--yes", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "reports" / "loadtest-latest.json").read_text())
+    assert [(lv["load"], lv["requests"], lv["successes"]) for lv in report["levels"]] == [
+        (2, 20, 20),
+        (4, 20, 20),
+    ]
+    assert len(report["levels"][1]["self_check"]["workers"]) == 2
