@@ -189,10 +189,6 @@ async def run_in_parts(
             await guarded(pool)
     # a shard's table lists the levels it had a share of; ``records`` has one per level run
     finished = len(records)
-    interrupted = stop is not None and stop.is_set() and finished < len(options.loads)
-    stop_reason = state["stop_reason"]
-    if interrupted:
-        stop_reason = f"interrupted after {finished} of {len(options.loads)} levels"
     result = assemble_result(
         options,
         target,
@@ -200,10 +196,11 @@ async def run_in_parts(
         started_at=started_at,
         wall_s=time.monotonic() - t0,
         prompts=prompts.source,
-        stop_reason=stop_reason,
+        stop_reason=state["stop_reason"],
         cost=cost,
+        stopped=stop is not None and stop.is_set(),
+        finished=finished,
     )
-    result.interrupted = interrupted
     result.skipped_loads = list(options.loads[finished:])
     return ShareRun(result, records, shard, workers)
 

@@ -122,10 +122,7 @@ async def run_loadtest(
             await transport.aclose()
     if failure is not None:
         raise failure
-    interrupted = stop is not None and stop.is_set() and len(levels) < len(options.loads)
-    if interrupted:
-        stop_reason = f"interrupted after {len(levels)} of {len(options.loads)} levels"
-    result = assemble_result(
+    return assemble_result(
         options,
         target,
         levels,
@@ -134,9 +131,8 @@ async def run_loadtest(
         prompts=prompts.source,
         stop_reason=stop_reason,
         cost=cost,
+        stopped=stop is not None and stop.is_set(),
     )
-    result.interrupted = interrupted
-    return result
 
 
 async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
@@ -235,10 +231,17 @@ def assemble_result(
     prompts: str,
     stop_reason: str | None = None,
     cost: CostEstimate | None = None,
+    stopped: bool = False,
+    finished: int | None = None,
 ) -> LoadtestResult:
     """The result (with its verdict) of the ``levels`` run so far: the whole ladder, or what
-    finished before it was stopped (then ``stop_reason`` says why)."""
-    return LoadtestResult(
+    finished before it was stopped (then ``stop_reason`` says why). ``stopped`` (Ctrl-C)
+    before all ``finished`` levels (default: those in ``levels``) marks it interrupted."""
+    done = len(levels) if finished is None else finished
+    interrupted = stopped and done < len(options.loads)
+    if interrupted:
+        stop_reason = f"interrupted after {done} of {len(options.loads)} levels"
+    result = LoadtestResult(
         target=target.label,
         model=target.model or None,
         mode="open" if options.open_loop else "closed",
@@ -254,6 +257,8 @@ def assemble_result(
         cost=cost,
         target_kind=target.kind,
     )
+    result.interrupted = interrupted
+    return result
 
 
 def _emit(observers: Sequence[LoadtestObserver], event: LevelStarted | LevelFinished) -> None:
