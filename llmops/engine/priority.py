@@ -1,14 +1,16 @@
-"""Feature priorities at a saturated limiter: while a higher-priority call waits for the limiter,
-lower-priority calls do not take its capacity.
+"""Feature priorities where calls wait: while a higher-priority call waits for a resource (an
+upstream's limiter, the engine's concurrency slots), lower-priority calls do not take it.
 
-Ranks: 0 (high) goes before 1 (normal) before 2 (low). A call waiting for the limiter registers
-its rank (:meth:`Priorities.waiting`); a call about to ask the limiter first waits its turn
-(:meth:`Priorities.turn`) until no higher rank is waiting.
+Ranks: 0 (high) goes before 1 (normal) before 2 (low). A call waiting for the resource registers
+its rank (:meth:`Priorities.waiting`); a call about to ask for it first waits its turn
+(:meth:`Priorities.turn`) until no higher rank is waiting. :meth:`Priorities.take` is the whole
+wait for a resource that is taken without waiting or not at all (a free slot), asked again each
+time it may have changed (:meth:`Priorities.notify`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import anyio
@@ -31,9 +33,27 @@ class Priorities:
         """Return once no call of a higher priority waits (at once, without a checkpoint, when
         none does: a call whose turn it is asks the limiter before anyone else runs)."""
         while self.ahead_of(rank):
-            if self._changed is None:
-                self._changed = anyio.Event()
-            await self._changed.wait()
+            await self._change().wait()
+
+    async def take(self, rank: int, try_take: Callable[[], bool]) -> None:
+        """Return once ``try_take()`` succeeded, asked only while no higher rank waits: at once
+        when it can, else in line at ``rank``, again after each change."""
+        if not self.ahead_of(rank) and try_take():
+            return
+        with self.waiting(rank):
+            while not (not self.ahead_of(rank) and try_take()):
+                await self._change().wait()
+
+    def notify(self) -> None:
+        """Wake every waiting call to look again (the resource may be free now)."""
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    def _change(self) -> anyio.Event:
+        if self._changed is None:
+            self._changed = anyio.Event()
+        return self._changed
 
     @contextmanager
     def waiting(self, rank: int) -> Iterator[None]:
@@ -43,6 +63,5 @@ class Priorities:
             yield
         finally:
             self._waiting[rank] -= 1
-            if not self._waiting[rank] and self._changed is not None:
-                self._changed.set()
-                self._changed = None
+            if not self._waiting[rank]:
+                self.notify()
