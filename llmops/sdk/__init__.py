@@ -24,14 +24,8 @@ from typing import Any
 from llmops.config import LlmopsConfig, load_config
 from llmops.engine.engine import Engine
 from llmops.engine.sync import SyncEngine
-from llmops.sdk.transport import (
-    OUTCOME_HEADER,
-    REQUEST_ID_HEADER,
-    ROUTE_HEADER,
-    AsyncEngineTransport,
-    EngineTransport,
-    http_module,
-)
+from llmops.sdk.call import OUTCOME_HEADER, REQUEST_ID_HEADER, ROUTE_HEADER
+from llmops.sdk.transport import AsyncEngineTransport, EngineTransport, http_module
 
 __all__ = [
     "OUTCOME_HEADER",
