@@ -108,7 +108,7 @@ class CallFinished:
     cause: str | None = None
     provider: str | None = None
     model: str | None = None
-    input_messages: tuple[Mapping[str, str], ...] | None = None
+    input_messages: tuple[Mapping[str, Any], ...] | None = None
     output_text: str | None = None
     #: the route that answered (``provider/model``), and the tools the model asked to call
     route: str | None = None

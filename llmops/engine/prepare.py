@@ -11,27 +11,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llmops.config import FeatureConfig
-from llmops.content import content_text, image_count
-from llmops.core.textprofile import estimate_tokens, normalize_input, profile_text
+from llmops.content import content_text
+from llmops.core.textprofile import content_tokens, normalize_input, profile_text
 from llmops.engine.events import InputProfile
 from llmops.errors import InputError
 
-__all__ = ["IMAGE_TOKENS", "Prepared", "input_profile", "message_tokens", "prepare_messages"]
+__all__ = ["Prepared", "input_profile", "message_tokens", "prepare_messages"]
 
 #: the messages to send, whether normalising changed any input, whether any was truncated
 Prepared = tuple[list[dict[str, Any]], bool, bool]
 
-#: what one image counts for before the provider reports usage: OpenAI charges about 765 input
-#: tokens for a 1024x1024 image at high detail, Anthropic width x height / 750 (about 1,400)
-IMAGE_TOKENS = 1_000
-
 
 def message_tokens(message: Mapping[str, Any]) -> int:
     """The estimated input tokens of one message: its text, and each image it carries."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return estimate_tokens(content)
-    return estimate_tokens(content_text(content)) + IMAGE_TOKENS * image_count(content)
+    return content_tokens(message.get("content"))
 
 
 def prepare_messages(

@@ -34,6 +34,7 @@ import anyio
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from llmops.content import content_text
 from llmops.engine.events import BreakerTransition, CallFinished, Event, ModelCall
 from llmops.telemetry.metrics import BREAKER_STATES, EngineInstruments
 
@@ -259,7 +260,8 @@ def _content(ev: CallFinished) -> _Attrs:
     return out
 
 
-def _parts(messages: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
+def _parts(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]} for m in messages
+        {"role": m["role"], "parts": [{"type": "text", "content": content_text(m["content"])}]}
+        for m in messages
     ]
