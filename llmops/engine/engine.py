@@ -41,6 +41,7 @@ from llmops.errors import (
     ValidationFailed,
     did_you_mean,
 )
+from llmops.providers.tools import feature_options
 from llmops.stores.answers import AnswerCache
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.state_stores import StateStores
@@ -242,13 +243,14 @@ class Engine(StateMethods):
                 raise InputError(f"feature {name!r} has no conversation section")
             msgs = await self.conversations.messages(name, cfg.conversation, conversation_id, msgs)
         targets = self._targets(cfg, model)
+        kind = targets[0].upstream.provider.name  # the feature's tools are in its wire format
         request = LLMRequest(
             model=targets[0].model,
             messages=msgs,
             max_tokens=max_tokens or cfg.max_tokens,
             temperature=cfg.temperature,
             stream=stream,
-            extra=options or {},
+            extra={**feature_options(kind, cfg.tools, cfg.response_format), **(options or {})},
             wire_body=wire_body,
         )
         estimated = sum(message_tokens(m) for m in msgs) + request.max_tokens
