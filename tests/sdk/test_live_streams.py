@@ -19,7 +19,7 @@ from llmops.engine.clock import AnyioClock
 from llmops.engine.events import CallFinished
 from llmops.engine.sync import SyncEngine
 from llmops.engine.transport import HttpRequest, HttpResponse
-from llmops.errors import TransportError
+from llmops.errors import FeatureUnavailable, TransportError
 from llmops.mock import MockTransport
 from llmops.sdk import OUTCOME_HEADER, async_http_client, http_client
 
@@ -219,3 +219,27 @@ async def test_a_stream_cut_after_its_first_tokens_is_the_sdks_error_and_never_r
     calls = [e for e in recorder.events if isinstance(e, ModelCall)]
     assert [c.error_type for c in calls] == ["stream_error"]  # one attempt: no retry after tokens
     assert held.first_sent == 1
+
+
+@pytest.mark.anyio
+async def test_once_tokens_are_out_a_failing_route_is_not_failed_over() -> None:
+    from tests.engine.test_routes_priority import ByHost
+
+    clock = AnyioClock()
+    cut, healthy = Held(paced_mock(clock), cut=True), paced_mock(clock)
+    cfg = config_from_dict(
+        {
+            "providers": {
+                "a": {"kind": "openai", "base_url": "http://a/v1", "model": "mock-1"},
+                "b": {"kind": "openai", "base_url": "http://b/v1", "model": "mock-2"},
+            },
+            "features": {"f": {"routes": ["a/mock-1", "b/mock-2"]}},
+        }
+    )
+    seen: list[str] = []
+    async with Engine(cfg, transport=ByHost(a=cut, b=healthy), clock=clock) as engine:  # type: ignore[arg-type]
+        with pytest.raises(FeatureUnavailable) as info:  # the feature's error fallback
+            await engine.stream(ASK, feature="f", on_chunk=lambda text, at: seen.append(text))
+    assert seen and info.value.error_type and "stream" in str(info.value.__cause__)
+    assert cut.first_sent == 1  # route a was tried once, no retry after its first tokens
+    assert healthy.app.snapshot(clock.now())["requests"] == 0  # route b never asked
