@@ -229,7 +229,7 @@ class Engine(StateMethods):
         wire format; tool calls come back in ``result.response.tool_calls``); ``wire_body`` is a body already in the
         provider's wire format, sent as is (see :class:`LLMRequest`: the SDK drop-in's path),
         and ``on_bytes`` receives a stream's raw body as it arrives (see
-        :mod:`llmops.engine.delivery`).
+        :mod:`llmops.engine.delivery`; a failure once bytes went out is raised, not degraded).
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
@@ -280,8 +280,8 @@ class Engine(StateMethods):
             self._finish(rec, "error", err)
             raise
         except CallError as err:
-            if not degrade:
-                self._finish(rec, "error", err)
+            if not degrade or (on_bytes is not None and delivery.delivered):  # bytes are out:
+                self._finish(rec, "error", err)  # no fallback answer can follow them
                 raise
             return await self._degrade(cfg, rec, err)
         if cfg.fallback.strategy == "cached":

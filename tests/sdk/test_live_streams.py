@@ -218,6 +218,8 @@ async def test_a_stream_cut_after_its_first_tokens_is_the_sdks_error_and_never_r
     assert "after its first tokens" in str(info.value)
     calls = [e for e in recorder.events if isinstance(e, ModelCall)]
     assert [c.error_type for c in calls] == ["stream_error"]  # one attempt: no retry after tokens
+    done = [e for e in recorder.events if isinstance(e, CallFinished)]
+    assert [d.outcome for d in done] == ["error"]  # what the SDK saw, not the unused fallback
     assert held.first_sent == 1
 
 
