@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import orjson
 
 from llmops.engine.engine import Engine
 from llmops.sdk.call import OUTCOME_HEADER, REQUEST_ID_HEADER, Reply, through_engine
@@ -96,9 +97,9 @@ async def run_live(
                 engine, feature, path, body, on_bytes=on_bytes, request_id=rid
             )
             if reply.status != 200 or reply.headers.get(OUTCOME_HEADER) != "ok":
-                outcome = reply.headers.get(OUTCOME_HEADER) or f"HTTP {reply.status}"
+                why = _message(reply) or reply.headers.get(OUTCOME_HEADER) or "failed"
                 closing = error_event(
-                    wire, f"the stream failed after its first tokens ({outcome})", "api_error"
+                    wire, f"the stream failed after its first tokens: {why}", "api_error"
                 )
     except Exception as exc:  # a bug of ours: the SDK still gets an answer, not a hang
         message = f"llmops failed: {type(exc).__name__}: {exc}"
@@ -115,6 +116,16 @@ async def run_live(
             post(END)
         else:
             post(reply or Reply(499, {**NO_RETRY}, error_body(wire, "cancelled", "api_error")))
+
+
+def _message(reply: Reply) -> str | None:
+    """The message of an error reply's body (either wire format), if it has one."""
+    try:
+        data = orjson.loads(reply.body)
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    return str(error.get("message")) if isinstance(error, dict) else None
 
 
 # -- async: a detached task and an anyio memory stream -----------------------------------------
