@@ -60,7 +60,7 @@ class ConcurrencyGate:
         A wait longer than ``timeout_s`` raises :class:`DeadlineExceeded`.
         """
         lanes = self._lanes
-        if lanes.ahead_of(rank) or not self._try_take():
+        if lanes.lined_up(rank) or not self._try_take():
             if self._waiting >= self.queue_limit:
                 raise CapacityExceeded(
                     f"overloaded: {self.max_concurrency} calls in flight and "

@@ -229,3 +229,37 @@ async def test_normal_priority_waits_behind_high_and_ahead_of_low_in_the_queue()
         assert gate.waiting == 5
         release.set()
     assert order == [0, 1, 1, 2, 2]
+
+
+async def test_a_freed_slot_wakes_the_call_whose_turn_it_is_not_every_waiting_one() -> None:
+    from llmops.engine.priority import Priorities
+
+    lanes = Priorities()
+    free = [0]
+    tries = [0]
+    served: list[int] = []
+
+    def try_take() -> bool:
+        tries[0] += 1
+        if free[0]:
+            free[0] -= 1
+            return True
+        return False
+
+    async def one(i: int, rank: int) -> None:
+        await lanes.take(rank, try_take)
+        served.append(i)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(50):
+            tg.start_soon(one, i, 2 if i % 2 else 1)
+        await anyio.sleep(0.01)
+        tries[0] = 0
+        free[0] = 1
+        lanes.notify()  # one slot came free
+        await anyio.sleep(0.01)
+        assert served == [0] and tries[0] <= 2  # the first normal call, and one look by the next
+        free[0] = 49
+        lanes.notify()
+    # then the rest: every normal (even) call before any low (odd) one, each rank in arrival order
+    assert served == [0, *range(2, 50, 2), *range(1, 50, 2)]
