@@ -245,3 +245,40 @@ async def test_once_tokens_are_out_a_failing_route_is_not_failed_over() -> None:
     assert seen and info.value.error_type and "stream" in str(info.value.__cause__)
     assert cut.first_sent == 1  # route a was tried once, no retry after its first tokens
     assert healthy.app.snapshot(clock.now())["requests"] == 0  # route b never asked
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_over_the_loopback_mock_the_first_tokens_arrive_while_the_server_still_streams(
+    kind: str,
+) -> None:
+    from llmops.mock import MockServer
+    from llmops.mock.profile import Latency, OutputTokens, load_profile
+
+    # a slow stream: the first token at once, then one every 0.15 s for 12 tokens
+    profile = load_profile("instant").model_copy(
+        update={
+            "latency": Latency(ttft_s=0.01, time_per_token_s=0.15),
+            "output_tokens": OutputTokens(mean=12, sigma=0, min=12, max=12),
+        }
+    )
+    with SyncEngine(config_from_dict({})) as loop:  # a loop thread to host the server
+        server = MockServer(profile)
+        url = loop.run(server.__aenter__).url
+        try:
+            base = url + "/v1" if kind == "openai" else url
+            cfg = config_from_dict(
+                {
+                    "providers": {"p": {"kind": kind, "base_url": base, "model": "mock-1"}},
+                    "features": {"f": {}},
+                }
+            )
+            with sdk(kind, http_client("f", config=cfg), sync=True) as client:
+                pieces = deltas(kind, create(kind, client).parse())
+                first = next(pieces)
+                # the server is still writing this response when the SDK holds a token
+                streaming = server.app.stats.in_flight
+                rest = list(pieces)
+        finally:
+            loop.run(server.__aexit__, None, None, None)
+    assert first and streaming == 1 and len(rest) >= 5
+    assert server.app.stats.requests == 1 and server.app.stats.in_flight == 0
