@@ -251,9 +251,9 @@ async def test_a_freed_slot_wakes_the_call_whose_turn_it_is_not_every_waiting_on
         served.append(i)
 
     async with anyio.create_task_group() as tg:
-        for i in range(50):
+        for i in range(50):  # lined up one after another (trio starts tasks in any order)
             tg.start_soon(one, i, 2 if i % 2 else 1)
-        await anyio.sleep(0.01)
+            await anyio.sleep(0.001)
         tries[0] = 0
         free[0] = 1
         lanes.notify()  # one slot came free
