@@ -282,3 +282,20 @@ def test_over_the_loopback_mock_the_first_tokens_arrive_while_the_server_still_s
             loop.run(server.__aexit__, None, None, None)
     assert first and streaming == 1 and len(rest) >= 5
     assert server.app.stats.requests == 1 and server.app.stats.in_flight == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_an_sdk_stream_closed_early_cancels_its_engine_call(kind: str) -> None:
+    clock = AnyioClock()
+    held = Held(paced_mock(clock))
+    async with Engine(config(kind), transport=held, clock=clock) as engine:
+        client = sdk(kind, async_http_client("f", engine=engine), sync=False)
+        stream = await parsed(await create(kind, client))
+        first = await anext(adeltas(kind, stream))
+        assert engine.gate.in_flight == 1  # the call is running, its provider stream held
+        await stream.close()  # the caller stops reading
+        await anyio.sleep(1)
+        # the call was cancelled: its slot is free though the provider never finished
+        assert engine.gate.in_flight == 0 and held.sent == 1
+    assert first
