@@ -146,6 +146,8 @@ class OtelObserver:
             "llmops.attempts": ev.attempts,
             "llmops.queue_wait_s": ev.queue_wait_s,
         }
+        if ev.ttft_s is not None:  # a stream: what its caller waited for the first token
+            attrs["llmops.ttft_s"] = ev.ttft_s
         answered = next((a for a, _ in reversed(attempts) if a.error_type is None), None)
         if answered is not None:
             attrs.update(
