@@ -216,3 +216,25 @@ def test_each_test_runs_once_per_prompt(tmp_path: Path) -> None:
     suite = load(tmp_path, "prompts: ['A {{q}}', 'B {{q}}']\ntests:\n  - vars: {q: x}\n")
     assert [c.id for c in suite.cases] == ["test-1@p1", "test-1@p2"]
     assert [suite.messages_for(i)[0]["content"] for i in (0, 1)] == ["A x", "B x"]
+
+
+def test_a_ref_pointing_at_nothing_is_one_located_line(tmp_path: Path) -> None:
+    text = (
+        "prompts: ['{{q}}']\ntests:\n  - vars: {q: hi}\n    assert:\n"
+        "      - $ref: '#/assertionTemplates/nope'\nassertionTemplates: {}\n"
+    )
+    assert error_of(tmp_path, text).endswith(
+        ":5: tests[0].assert[0].$ref: '#/assertionTemplates/nope' points at nothing (no 'nope')"
+    )
+
+
+def test_a_nunjucks_filter_that_is_not_javascript_is_refused(tmp_path: Path) -> None:
+    text = "prompts: ['{{q}}']\nnunjucksFilters: {up: ./up.py}\ntests:\n  - vars: {q: hi}\n"
+    assert error_of(tmp_path, text).endswith(
+        ":2: nunjucksFilters.up: got './up.py', expected a JavaScript file (./filter.js)"
+    )
+
+
+def test_the_load_filter_reads_json_text(tmp_path: Path) -> None:
+    text = "prompts: ['{{ (cfg | load).tone }}']\ntests:\n  - vars: {cfg: '{\"tone\": \"dry\"}'}\n"
+    assert load(tmp_path, text).messages_for(0)[0]["content"] == "dry"

@@ -161,3 +161,22 @@ def test_cli_runs_a_config_as_it_is_with_target(
     assert result.exit_code == 0, result.output
     assert "2/4 passed" in result.output
     assert (tmp_path / "reports" / "eval-json-assertions.json").is_file()
+
+
+def test_forms_of_real_configs_refs_js_filters_typescript_and_semicolons(
+    mock_url: str, node: None
+) -> None:
+    runs = _run("compat", mock_url)
+    assert {cid: r.passed for cid, r in runs.items()} == {
+        "ref-to-an-assertion-template": True,
+        "js-filter-in-an-assertion-value": True,
+        "typescript-file-and-a-one-line-expression-with-a-semicolon": True,
+    }
+    assert [v.check for v in runs["ref-to-an-assertion-template"].checks] == ["contains:Paris"]
+
+
+def test_a_js_nunjucks_filter_renders_the_prompt(node: None) -> None:
+    from llmops.workflows.evals.promptfoo import load_promptfoo
+
+    suite = load_promptfoo(HERE / "compat" / "prompt-filter.yaml")
+    assert suite.messages_for(0) == [{"role": "user", "content": "Say HELLO"}]

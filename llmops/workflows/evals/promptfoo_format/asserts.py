@@ -25,7 +25,7 @@ from llmops.workflows.evals.promptfoo_format.scripts import (
     run_python,
 )
 from llmops.workflows.evals.promptfoo_format.spec import MODEL_GRADED, Assertion
-from llmops.workflows.evals.promptfoo_format.templates import TemplateProblem, render
+from llmops.workflows.evals.promptfoo_format.templates import Filters, TemplateProblem, render
 from llmops.workflows.evals.records import CheckVerdict
 
 __all__ = ["CallFacts", "Graded", "grade_test", "script_verdict", "transform_output"]
@@ -50,6 +50,8 @@ class CallFacts:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     #: the engine's clock: JavaScript waits through :func:`llmops.engine.clock.run_blocking`
     clock: object = None
+    #: the config's ``nunjucksFilters``, for assertion values
+    filters: Filters = ()
 
     def context(self) -> dict[str, Any]:
         """The ``context`` argument of JavaScript and Python code (as promptfoo passes it)."""
@@ -107,11 +109,11 @@ async def transform_output(code: str, output: Any, facts: CallFacts) -> Any:
     return await run_javascript(code, output, facts.context(), facts.base, clock=facts.clock)
 
 
-def _rendered(value: Any, variables: Mapping[str, Any]) -> Any:
+def _rendered(value: Any, variables: Mapping[str, Any], filters: Filters = ()) -> Any:
     if isinstance(value, str):
-        return render(value, variables)
+        return render(value, variables, filters)
     if isinstance(value, list):
-        return [_rendered(v, variables) for v in value]
+        return [_rendered(v, variables, filters) for v in value]
     return value
 
 
@@ -223,7 +225,7 @@ async def _one(
     if a.transform:
         output = await transform_output(a.transform, output, facts)
     out = _as_text(output)
-    value = _rendered(a.value, facts.vars)
+    value = _rendered(a.value, facts.vars, facts.filters)
     if a.base in ("javascript", "python"):
         code = str(a.value)
         ctx = facts.context()

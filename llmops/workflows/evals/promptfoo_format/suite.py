@@ -27,7 +27,7 @@ from llmops.workflows.evals.promptfoo_format.asserts import (
 from llmops.workflows.evals.promptfoo_format.config import Prompt, TestPlan, read_config
 from llmops.workflows.evals.promptfoo_format.graders import http_embedder, model_grader
 from llmops.workflows.evals.promptfoo_format.scripts import ScriptError
-from llmops.workflows.evals.promptfoo_format.templates import TemplateProblem, render
+from llmops.workflows.evals.promptfoo_format.templates import Filters, TemplateProblem, render
 from llmops.workflows.evals.records import CheckVerdict
 from llmops.workflows.evals.suite import Suite
 
@@ -56,6 +56,7 @@ class PromptfooSuite(Suite):
     _plans: list[CasePlan] = PrivateAttr(default_factory=list)
     _providers: list[tuple[str, dict[str, Any]]] = PrivateAttr(default_factory=list)
     _config_path: Path | None = PrivateAttr(default=None)
+    _filters: Filters = PrivateAttr(default=())
 
     def messages_for(self, index: int) -> list[dict[str, str]]:
         """The case's messages, rendered when the config was loaded."""
@@ -84,6 +85,7 @@ class PromptfooSuite(Suite):
         messages = self.messages_for(index)
         facts = _facts(test, messages, result, self.source_dir or Path.cwd())
         facts.clock = engine.clock
+        facts.filters = self._filters
         output: Any = result.text or ""
         transform = test.options.get("transform")
         if isinstance(transform, str):
@@ -168,12 +170,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text.strip()).strip("-").lower()[:60]
 
 
-def _render_prompt(prompt: Prompt, test: TestPlan) -> tuple[tuple[str, str], ...]:
+def _render_prompt(
+    prompt: Prompt, test: TestPlan, filters: Filters = ()
+) -> tuple[tuple[str, str], ...]:
     variables = test.vars
     prefix, suffix = str(test.options.get("prefix", "")), str(test.options.get("suffix", ""))
     if prompt.chat is not None:
-        return tuple((role, render(content, variables)) for role, content in prompt.chat)
-    text = prefix + render(prompt.text or "", variables) + suffix
+        return tuple((role, render(content, variables, filters)) for role, content in prompt.chat)
+    text = prefix + render(prompt.text or "", variables, filters) + suffix
     return (("user", text),)
 
 
@@ -206,7 +210,7 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
             for name in _missing(prompt, test):
                 problems.append(f"{test.where}.vars: prompt variable {name!r} is not set in vars")
             try:
-                messages = _render_prompt(prompt, test)
+                messages = _render_prompt(prompt, test, raw.filters)
             except TemplateProblem as exc:
                 problems.append(f"{test.where}: prompt {prompt.label!r}: {exc}")
                 continue
@@ -243,6 +247,7 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
     suite._plans = plans
     suite._providers = raw.providers
     suite._config_path = path
+    suite._filters = raw.filters
     return suite
 
 
