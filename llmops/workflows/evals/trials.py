@@ -24,7 +24,7 @@ from llmops.redact import redact_urls
 from llmops.workflows.evals.checks import Judge, run_checks
 from llmops.workflows.evals.promptfoo_format import PromptfooSuite
 from llmops.workflows.evals.records import CaseRecord, EvalRun
-from llmops.workflows.evals.suite import PythonCheck, Suite, load_function
+from llmops.workflows.evals.suite import PythonCheck, Suite, load_function, target_api
 
 Progress = Callable[[int, int], None]
 
@@ -164,7 +164,10 @@ async def _trial(
     record = CaseRecord(case_id, repeat, False, None, model_requested=model)
     try:
         result = await engine.call(
-            messages, feature=feature, max_tokens=case.max_tokens or suite.defaults.max_tokens
+            messages,
+            feature=feature,
+            max_tokens=case.max_tokens or suite.defaults.max_tokens,
+            options=suite.options_for(index, target_api(engine, feature)),
         )
     except LlmopsError as exc:
         cause = f" (cause: {cause_of(exc)})" if isinstance(exc, CallError) else ""

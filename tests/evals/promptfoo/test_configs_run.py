@@ -3,6 +3,7 @@ loopback mock; each case's verdict is what promptfoo's documented semantics give
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from pathlib import Path
 
@@ -82,9 +83,7 @@ def test_text_metrics_latency_cost_and_perplexity(mock_url: str) -> None:
         "rouge-and-bleu-on-a-summary": True,
         "bleu-below-its-threshold": False,
         "latency-and-cost": True,
-        "perplexity-without-logprobs": False,
     }
-    assert "logprobs" in runs["perplexity-without-logprobs"].checks[0].reason
 
 
 @pytest.mark.usefixtures("node")
@@ -180,3 +179,56 @@ def test_a_js_nunjucks_filter_renders_the_prompt(node: None) -> None:
 
     suite = load_promptfoo(HERE / "compat" / "prompt-filter.yaml")
     assert suite.messages_for(0) == [{"role": "user", "content": "Say HELLO"}]
+
+
+def test_perplexity_from_the_logprobs_the_runner_asks_for(mock_url: str) -> None:
+    from llmops.mock.logprobs import token_logprob, tokens_of
+
+    runs = _run("perplexity", mock_url)
+    assert {cid: r.passed for cid, r in runs.items()} == {
+        "perplexity-under-a-loose-threshold": True,
+        "perplexity-over-a-tight-threshold": False,
+        "perplexity-score-and-its-not-form": True,
+        "not-perplexity-without-a-threshold-passes-as-in-promptfoo": True,
+    }
+    answer = runs["perplexity-under-a-loose-threshold"].output or ""
+    logprobs = [token_logprob(t) for t in tokens_of(answer)]
+    ppl = math.exp(-sum(logprobs) / len(logprobs))
+    score = runs["perplexity-score-and-its-not-form"].checks[0].score
+    assert score == pytest.approx(1 / (1 + ppl), rel=1e-4)
+    assert (
+        f"perplexity {ppl:.2f} > 1.01" in runs["perplexity-over-a-tight-threshold"].checks[0].reason
+    )
+
+
+def test_perplexity_on_anthropic_says_it_has_no_logprobs(mock_url: str) -> None:
+    import anyio
+
+    from llmops.workflows.evals.eval import evaluate
+    from llmops.workflows.evals.loader import load_suite
+    from llmops.workflows.target import target_from_url
+
+    suite = load_suite(HERE / "perplexity" / "promptfooconfig.yaml")
+    target = target_from_url(mock_url.removesuffix("/v1"), "anthropic", "claude-x", local=True)
+    run = anyio.run(lambda: evaluate(suite, target, commit=None)).run
+    for case in run.cases:
+        assert not case.passed, case.case_id  # not- forms too: nothing could be evaluated
+        assert case.checks[0].reason == (
+            "perplexity needs token logprobs: the target's API (Anthropic Messages) returns no "
+            "token logprobs"
+        ) or case.checks[0].reason.startswith("perplexity-score needs token logprobs")
+
+
+def test_a_providers_response_format_is_sent_and_its_json_graded_as_an_object(
+    mock_url: str, node: None
+) -> None:
+    from llmops.workflows.evals.promptfoo import load_promptfoo
+
+    suite = load_promptfoo(HERE / "compat" / "structured.yaml")
+    assert suite.options_for(0, "openai") == {
+        "temperature": 0,
+        "response_format": suite.providers[0][1]["config"]["response_format"],
+    }
+    assert suite.options_for(0, "anthropic") == {"temperature": 0}
+    (record,) = run_config(HERE / "compat" / "structured.yaml", mock_url).cases
+    assert record.passed, record.checks

@@ -47,6 +47,8 @@ class CallFacts:
     cost: float | None = None
     cost_note: str = ""
     logprobs: Sequence[float] | None = None
+    #: why there are no logprobs, for a perplexity assertion's reason
+    logprobs_note: str = "the response carried no token logprobs"
     metadata: Mapping[str, Any] = field(default_factory=dict)
     #: the engine's clock: JavaScript waits through :func:`llmops.engine.clock.run_blocking`
     clock: object = None
@@ -206,14 +208,22 @@ def _json(kind: str, out: str, schema: Any) -> Verdict:
     return False, 0.0, f"JSON does not conform to the schema: {problems[0]}"
 
 
+class Unavailable(ValueError):
+    """An assertion that cannot be evaluated (no logprobs, ...): it fails, ``not-`` or not."""
+
+
 def _perplexity(kind: str, th: float | None, facts: CallFacts) -> Verdict:
+    """promptfoo's definitions: perplexity ``exp(-mean logprob)`` passes at most ``threshold``
+    (always without one); perplexity-score ``1 / (1 + perplexity)`` passes at least it."""
     if not facts.logprobs:
-        return False, 0.0, "perplexity needs token logprobs, and the response carried none"
+        raise Unavailable(f"{kind} needs token logprobs: {facts.logprobs_note}")
     ppl = math.exp(-sum(facts.logprobs) / len(facts.logprobs))
     if kind == "perplexity-score":
         score = 1 / (1 + ppl)
-        return score >= (th or 0), score, f"perplexity score {score:.3f} < {th}"
-    return th is None or ppl <= th, 1.0, f"perplexity {ppl:.2f} > {th}"
+        ok = th is None or score >= th
+        return ok, score, f"perplexity score {score:.3f} < {th}"
+    ok = th is None or ppl <= th
+    return ok, float(ok), f"perplexity {ppl:.2f} > {th}"
 
 
 async def _one(
@@ -281,13 +291,17 @@ async def grade_test(
     total = weights = 0.0
     all_pass = True
     for a in assertions:
+        errored = False
         try:
             (passed, score, reason), _inner = await _one(a, output, facts, grader)
         except (ScriptError, TemplateProblem, OSError, ValueError) as exc:
-            passed, score, reason = False, 0.0, str(exc)
+            # as in promptfoo, an assertion that could not be evaluated fails, not- or not
+            passed, score, reason, errored = False, 0.0, str(exc), True
         except InputError as exc:
             raise InputError(f"{a.where}: {exc}") from None
-        if a.inverse:
+        # promptfoo: a perplexity assertion without a threshold passes, not- or not
+        unconditional = a.base.startswith("perplexity") and a.threshold is None
+        if a.inverse and not errored and not unconditional:
             passed = not passed
             score = 1.0 - score if 0.0 <= score <= 1.0 else score
             reason = _negated(reason, a.type)

@@ -27,9 +27,10 @@ from llmops.workflows.evals.promptfoo_format.asserts import (
 from llmops.workflows.evals.promptfoo_format.config import Prompt, TestPlan, read_config
 from llmops.workflows.evals.promptfoo_format.graders import http_embedder, model_grader
 from llmops.workflows.evals.promptfoo_format.scripts import ScriptError
+from llmops.workflows.evals.promptfoo_format.spec import Assertion
 from llmops.workflows.evals.promptfoo_format.templates import Filters, TemplateProblem, render
 from llmops.workflows.evals.records import CheckVerdict
-from llmops.workflows.evals.suite import Suite
+from llmops.workflows.evals.suite import Suite, target_api
 
 if TYPE_CHECKING:
     from llmops.engine.engine import Engine
@@ -71,6 +72,17 @@ class PromptfooSuite(Suite):
         digest = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(digest).hexdigest()[:16]
 
+    def options_for(self, index: int, api: str | None) -> dict[str, Any] | None:
+        """The request fields of the config's (first) provider ``config`` that the target's
+        API takes (``response_format``, ``temperature``, ...), and ``logprobs`` when the case
+        has a perplexity assertion and the API returns them (OpenAI's)."""
+        cfg = self._providers[0][1].get("config") if self._providers else None
+        keys = _REQUEST_KEYS.get(api or "", ())
+        out = {k: cfg[k] for k in keys if isinstance(cfg, dict) and cfg.get(k) is not None}
+        if api == "openai" and _wants_logprobs(self._plans[index].test.asserts):
+            out["logprobs"] = True
+        return out or None
+
     @property
     def providers(self) -> list[tuple[str, dict[str, Any]]]:
         """The config's ``providers`` as (id, options)."""
@@ -83,10 +95,14 @@ class PromptfooSuite(Suite):
         plan = self._plans[index]
         test = plan.test
         messages = self.messages_for(index)
-        facts = _facts(test, messages, result, self.source_dir or Path.cwd())
+        api = target_api(engine, feature)
+        facts = _facts(test, messages, result, self.source_dir or Path.cwd(), api)
         facts.clock = engine.clock
         facts.filters = self._filters
         output: Any = result.text or ""
+        fmt = (self.options_for(index, api) or {}).get("response_format")
+        if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+            output = _parsed(output)  # as promptfoo's OpenAI provider gives a structured output
         transform = test.options.get("transform")
         if isinstance(transform, str):
             try:
@@ -107,8 +123,33 @@ class PromptfooSuite(Suite):
         return graded.verdicts, graded.passed
 
 
+#: provider ``config`` keys sent with each request, per target API
+_REQUEST_KEYS = {
+    "openai": ("temperature", "top_p", "response_format", "stop", "seed", "presence_penalty",
+               "frequency_penalty", "top_logprobs"),
+    "anthropic": ("temperature", "top_p", "top_k", "stop_sequences"),
+}  # fmt: skip
+
+
+def _wants_logprobs(asserts: tuple[Assertion, ...]) -> bool:
+    return any(
+        a.base in ("perplexity", "perplexity-score") or _wants_logprobs(a.children) for a in asserts
+    )
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def _facts(
-    test: TestPlan, messages: list[dict[str, str]], result: CallResult, base: Path
+    test: TestPlan,
+    messages: list[dict[str, str]],
+    result: CallResult,
+    base: Path,
+    api: str | None = None,
 ) -> CallFacts:
     from llmops.workflows.loadtest.cost import DEFAULT_PRICES, price_for
 
@@ -125,7 +166,12 @@ def _facts(
                 usage.input_tokens * price.input_per_mtok
                 + usage.output_tokens * price.output_per_mtok
             ) / 1e6
-    logprobs = getattr(response, "logprobs", None)
+    logprobs = response.logprobs if response is not None else None
+    logprobs_note = (
+        "the target's API (Anthropic Messages) returns no token logprobs"
+        if api == "anthropic"
+        else "the response carried no token logprobs"
+    )
     return CallFacts(
         vars=test.vars,
         prompt=last_user_text(messages),
@@ -135,6 +181,7 @@ def _facts(
         cost=cost,
         cost_note=note,
         logprobs=logprobs,
+        logprobs_note=logprobs_note,
         metadata=test.metadata,
     )
 
