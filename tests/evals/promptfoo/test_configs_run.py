@@ -133,7 +133,7 @@ def test_weights_thresholds_assert_sets_expansion_and_scenarios(mock_url: str) -
     assert {cid: r.passed for cid, r in runs.items()} == {
         "weighted-score-reaches-the-test-threshold": True,
         "weighted-score-misses-the-test-threshold": False,
-        "weight-zero-still-fails-the-test": False,
+        "weight-zero-is-recorded-but-never-fails-the-test": True,
         "assert-set-with-its-own-threshold": True,
         "expanded": True,
         "expanded#2": True,
@@ -144,6 +144,8 @@ def test_weights_thresholds_assert_sets_expansion_and_scenarios(mock_url: str) -
     assert runs["weighted-score-reaches-the-test-threshold"].checks[0].check == (
         "contains:Paris [accuracy]"
     )
+    zero = runs["weight-zero-is-recorded-but-never-fails-the-test"].checks[1]
+    assert (zero.check, zero.passed, zero.score) == ("contains:Berlin", True, 0.0)
 
 
 def test_cli_runs_a_config_as_it_is_with_target(

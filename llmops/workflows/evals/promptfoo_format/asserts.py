@@ -2,8 +2,10 @@
 
 Each assertion gives ``(pass, score, reason)``; ``not-`` inverts the verdict (and a score in
 [0, 1] becomes ``1 - score``). A test's score is the weighted mean of its assertions' scores;
-it passes when every assertion passes (whatever its weight), or, when the test sets a
-``threshold``, when its score reaches it. An ``assert-set`` is graded the same way, as one
+it passes when every assertion passes (a weight-0 assertion is recorded but never fails, as in
+promptfoo), or, when the test sets a ``threshold``, when its score reaches it. What promptfoo
+refuses while grading (a malformed comma-separated list, a perplexity without logprobs) errors
+the whole test, whatever its threshold. An ``assert-set`` is graded the same way, as one
 assertion of its test. ``transform`` runs before grading: the test's ``options.transform`` on
 the output for all assertions, an assertion's own ``transform`` for that one alone.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from llmops.errors import InputError
 from llmops.workflows.evals.promptfoo_format import metrics
+from llmops.workflows.evals.promptfoo_format.metrics import TestError
 from llmops.workflows.evals.promptfoo_format.scripts import (
     ScriptError,
     run_javascript,
@@ -73,6 +76,8 @@ class Graded:
     verdicts: list[CheckVerdict]
     score: float
     passed: bool
+    #: set when an assertion errored the whole test (as promptfoo's failed invariants do)
+    error: str | None = None
 
 
 def script_verdict(result: Any, threshold: float | None) -> Verdict:
@@ -143,11 +148,12 @@ def _deterministic(a: Assertion, out: str, value: Any, facts: CallFacts) -> Verd
             except ValueError:
                 same = False
         else:
-            same = out == str(value)
+            same = out == metrics.js_str(value)
         return same, float(same), f"expected output to equal {value!r}"
     if kind in ("contains", "icontains"):
         lower = kind == "icontains"
-        hay, needle = (out.lower(), str(value).lower()) if lower else (out, str(value))
+        needle = metrics.js_str(value)
+        hay, needle = (out.lower(), needle.lower()) if lower else (out, needle)
         return needle in hay, float(needle in hay), f"expected output to contain {value!r}"
     if kind in ("contains-any", "icontains-any", "contains-all", "icontains-all"):
         lower = kind.startswith("i")
@@ -208,8 +214,9 @@ def _json(kind: str, out: str, schema: Any) -> Verdict:
     return False, 0.0, f"JSON does not conform to the schema: {problems[0]}"
 
 
-class Unavailable(ValueError):
-    """An assertion that cannot be evaluated (no logprobs, ...): it fails, ``not-`` or not."""
+class Unavailable(TestError):
+    """An assertion that cannot be evaluated (no logprobs, ...): the test fails with the
+    reason, whatever its ``not-`` and threshold (promptfoo errors it)."""
 
 
 def _perplexity(kind: str, th: float | None, facts: CallFacts) -> Verdict:
@@ -231,6 +238,8 @@ async def _one(
 ) -> tuple[Verdict, list[CheckVerdict]]:
     if a.type == "assert-set":
         inner = await grade_test(a.children, output, facts, grader, threshold=a.threshold)
+        if inner.error is not None:
+            raise TestError(inner.error)
         return (inner.passed, inner.score, _failing(inner.verdicts)), inner.verdicts
     if a.transform:
         output = await transform_output(a.transform, output, facts)
@@ -290,12 +299,16 @@ async def grade_test(
     verdicts: list[CheckVerdict] = []
     total = weights = 0.0
     all_pass = True
+    test_error: str | None = None
     for a in assertions:
         errored = False
         try:
             (passed, score, reason), _inner = await _one(a, output, facts, grader)
+        except TestError as exc:  # promptfoo errors the whole test
+            passed, score, reason, errored = False, 0.0, str(exc), True
+            test_error = test_error or f"{_label(a)}: {exc}"
         except (ScriptError, TemplateProblem, OSError, ValueError) as exc:
-            # as in promptfoo, an assertion that could not be evaluated fails, not- or not
+            # as in promptfoo, an assertion whose code failed fails, not- or not
             passed, score, reason, errored = False, 0.0, str(exc), True
         except InputError as exc:
             raise InputError(f"{a.where}: {exc}") from None
@@ -305,11 +318,15 @@ async def grade_test(
             passed = not passed
             score = 1.0 - score if 0.0 <= score <= 1.0 else score
             reason = _negated(reason, a.type)
+        if a.weight == 0 and a.type != "assert-set" and test_error is None:
+            passed = True  # promptfoo: a weight-0 assertion is recorded, never failing
         verdicts.append(CheckVerdict(_label(a), passed, score, "" if passed else reason))
         total += score * a.weight
         weights += a.weight
-        if not passed:  # a failing assertion fails the test whatever its weight
+        if not passed:
             all_pass = False
     score = total / weights if weights else (0.0 if assertions else 1.0)
     passed = score >= threshold if threshold is not None else all_pass
+    if test_error is not None:
+        return Graded(verdicts, 0.0, False, test_error)
     return Graded(verdicts, score, passed)
