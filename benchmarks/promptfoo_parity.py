@@ -2,8 +2,9 @@
 
 A seeded generator writes one promptfoo config (``prompts: ['{{output}}']``, the ``echo``
 provider, so the model output *is* the given string) holding a few hundred tests: every
-deterministic assertion type llmops supports with its ``not-`` form, thresholds, weights, a
-test ``threshold``, ``assert-set`` and ``transform``. promptfoo (installed from npm into a
+deterministic assertion type llmops supports with its ``not-`` form, inline ``javascript`` and
+``python``, thresholds, weights, a test ``threshold``, ``assert-set`` and ``transform``
+(``latency``, ``cost`` and ``perplexity`` need a real provider's numbers: not compared here). promptfoo (installed from npm into a
 scratch directory, never a dependency of llmops) runs it; llmops reads the same config with its
 promptfoo reader and grades the same strings with the same code the eval runner uses
 (:func:`grade_test` on each loaded test). Per test and per assertion the two verdicts are
@@ -59,8 +60,14 @@ TRANSFORMS = ["output.toUpperCase()", "output.trim()", "output.slice(0, 10)"]
 TYPES = [
     "equals", "contains", "icontains", "contains-any", "contains-all", "icontains-any",
     "icontains-all", "starts-with", "regex", "is-json", "contains-json", "levenshtein",
-    "rouge-n", "bleu",
+    "rouge-n", "bleu", "javascript", "python",
 ]  # fmt: skip
+#: inline code: a bool, a score (compared with the threshold, else > 0), or a grading object
+JAVASCRIPT = [
+    "output.length > 20", "output.length / 50", "output.includes('the')",
+    "({pass: output.startsWith('{'), score: 0.5, reason: 'json-ish'})", "output.split(' ').length;",
+]  # fmt: skip
+PYTHON = ["len(output) > 20", "len(output) / 50", "'the' in output", "output.count(' ') / 10"]
 
 
 def _word(rng: random.Random, text: str) -> str:
@@ -117,6 +124,10 @@ def assertion(rng: random.Random, output: str) -> dict[str, Any]:
         a["value"] = rng.choice([_edited(rng, output, 3), other, output])
         if rng.random() < 0.7:
             a["threshold"] = round(rng.uniform(0.2, 0.95), 2)
+    elif kind in ("javascript", "python"):
+        a["value"] = rng.choice(JAVASCRIPT if kind == "javascript" else PYTHON)
+        if rng.random() < 0.4:
+            a["threshold"] = round(rng.uniform(0.1, 0.9), 2)
     elif kind == "bleu":
         a["value"] = rng.choice([_edited(rng, output, 2), other, output])
         if rng.random() < 0.7:
@@ -224,6 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         config = write_config(tests, folder)
         theirs = promptfoo_verdicts(args.promptfoo, config, folder)
         ours = llmops_verdicts(config)
+    version = subprocess.run(
+        [args.promptfoo, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    print(f"promptfoo {version}, {len(tests)} tests (seed {args.seed})")
     by_desc = {t["description"]: t for t in tests}
     agree_tests = agree_asserts = n_asserts = 0
     per_type: dict[str, list[int]] = {}
@@ -263,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"tests": len(tests), "tests_equal": agree_tests, "assertions": n_asserts,
+                {"promptfoo": version, "seed": args.seed,
+                 "tests": len(tests), "tests_equal": agree_tests, "assertions": n_asserts,
                  "assertions_equal": agree_asserts, "per_type": per_type,
                  "disagreements": disagreements},
                 indent=2, ensure_ascii=False,

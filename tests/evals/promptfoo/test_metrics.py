@@ -127,3 +127,10 @@ def test_a_test_error_fails_the_test_whatever_its_threshold() -> None:
     graded = anyio.run(lambda: grade_test(asserts, "Paris", facts, None, threshold=0.1))
     assert not graded.passed
     assert graded.error is not None and "comma after a quoted field" in graded.error
+
+
+def test_a_not_script_flips_the_verdict_and_keeps_a_returned_score() -> None:
+    # as promptfoo: a returned score stays what the code said, a bool's follows the verdict
+    assert script_verdict(0.84, None, inverse=True)[:2] == (False, 0.84)
+    assert script_verdict(True, None, inverse=True)[:2] == (False, 0.0)
+    assert script_verdict({"pass": False, "score": 0.2}, None, inverse=True)[:2] == (True, 0.2)

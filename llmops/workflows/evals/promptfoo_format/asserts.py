@@ -80,32 +80,36 @@ class Graded:
     error: str | None = None
 
 
-def script_verdict(result: Any, threshold: float | None) -> Verdict:
+def script_verdict(result: Any, threshold: float | None, inverse: bool = False) -> Verdict:
     """A script's return value: bool, a score (passes above 0, or at ``threshold``), or a
-    ``{pass, score, reason}`` mapping."""
+    ``{pass, score, reason}`` mapping. ``inverse`` (``not-``) flips the verdict as promptfoo
+    does: a bool's score follows the flipped verdict, a returned score is kept as it is."""
     if isinstance(result, bool):
-        return result, 1.0 if result else 0.0, "" if result else "returned false"
+        passed = result != inverse
+        return passed, float(passed), "" if passed else f"returned {str(result).lower()}"
     if isinstance(result, (int, float)):
         score = float(result)
-        passed = score >= threshold if threshold is not None else score > 0
-        return passed, score, "" if passed else f"score {score:g}"
+        raw = score >= threshold if threshold is not None else score > 0
+        return raw != inverse, score, "" if raw != inverse else f"score {score:g}"
     if isinstance(result, Mapping):
-        raw = result.get("pass", result.get("pass_"))
-        got = result.get("score")
-        value = float(got) if isinstance(got, (int, float)) and not isinstance(got, bool) else None
-        if isinstance(raw, bool):
-            passed = raw
+        got = result.get("pass", result.get("pass_"))
+        score_of = result.get("score")
+        value = (
+            float(score_of)
+            if isinstance(score_of, (int, float)) and not isinstance(score_of, bool)
+            else None
+        )
+        if isinstance(got, bool):
+            raw = got
         elif value is not None:
-            passed = value >= threshold if threshold is not None else value > 0
+            raw = value >= threshold if threshold is not None else value > 0
         else:
             return False, 0.0, f"returned {result!r}: expected pass or score"
         if threshold is not None and value is not None:
-            passed = passed and value >= threshold
-        return (
-            passed,
-            value if value is not None else float(passed),
-            str(result.get("reason") or ""),
-        )
+            raw = raw and value >= threshold
+        passed = raw != inverse
+        reason = str(result.get("reason") or "") if passed == raw else f"returned pass {raw}"
+        return passed, value if value is not None else float(passed), reason
     return False, 0.0, f"returned {type(result).__name__}, expected a bool, a score or an object"
 
 
@@ -252,7 +256,7 @@ async def _one(
             result = await run_javascript(code, output, ctx, facts.base, clock=facts.clock)
         else:
             result = run_python(code, out, ctx, facts.base)
-        return script_verdict(result, a.threshold), []
+        return script_verdict(result, a.threshold, a.inverse), []
     if a.base in MODEL_GRADED:
         if grader is None:
             return (False, 0.0, f"{a.base} needs a grader model"), []
@@ -314,7 +318,8 @@ async def grade_test(
             raise InputError(f"{a.where}: {exc}") from None
         # promptfoo: a perplexity assertion without a threshold passes, not- or not
         unconditional = a.base.startswith("perplexity") and a.threshold is None
-        if a.inverse and not errored and not unconditional:
+        scripted = a.base in ("javascript", "python")  # script_verdict inverted it already
+        if a.inverse and not errored and not unconditional and not scripted:
             passed = not passed
             score = 1.0 - score if 0.0 <= score <= 1.0 else score
             reason = _negated(reason, a.type)

@@ -12,9 +12,9 @@ closest reference and a 1e-7 floor on zero precisions; Levenshtein is an edit di
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -123,14 +123,21 @@ def bleu(candidate: str, references: Sequence[str]) -> float:
     return penalty * math.exp(sum(logs) / len(logs))
 
 
-_TOKEN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
+@lru_cache(maxsize=1)
+def _treebank() -> Callable[[str], list[str]]:
+    from nltk.tokenize.treebank import (  # type: ignore[import-untyped]  # ~0.3 s: rouge-n only
+        TreebankWordTokenizer,
+    )
+
+    return TreebankWordTokenizer().tokenize  # type: ignore[no-any-return]
 
 
 def rouge_n(candidate: str, reference: str, n: int = 1) -> float:
     """ROUGE-N as promptfoo computes it: the F1 of clipped n-gram overlap, both texts
-    lower-cased and split into words and punctuation."""
-    cand = _ngrams(_TOKEN.findall(candidate.lower()), n)
-    ref = _ngrams(_TOKEN.findall(reference.lower()), n)
+    lower-cased and split by the Penn Treebank word tokenizer (``js-rouge``'s, here nltk's)."""
+    tokenize = _treebank()
+    cand = _ngrams(tokenize(candidate.lower()), n)
+    ref = _ngrams(tokenize(reference.lower()), n)
     overlap = sum((cand & ref).values())
     if not overlap:
         return 0.0
