@@ -235,6 +235,22 @@ class Suite(_Strict):
         )
         return hashlib.sha256(data).hexdigest()[:16]
 
+    def problem_for(self, index: int) -> str | None:
+        """Why case ``index`` cannot be sent (it is recorded as an error, not called); none for
+        an llmops suite (a promptfoo prompt that fails to render for one test is one)."""
+        return None
+
+    @property
+    def notes(self) -> list[str]:
+        """Warnings about the suite as read (one line each) that do not stop the run."""
+        return []
+
+    @property
+    def sequential(self) -> bool:
+        """True when the cases must run one after another, in order (a promptfoo prompt that
+        reads earlier turns through ``_conversation``)."""
+        return False
+
     def options_for(self, index: int, api: str | None) -> dict[str, Any] | None:
         """Request options (body fields in ``api``'s wire format) for case ``index``; none for
         an llmops suite (a promptfoo config's provider may set some)."""

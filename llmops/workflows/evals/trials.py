@@ -122,9 +122,13 @@ async def run_suite(
     async with anyio.create_task_group() as outer:
         if stop is not None:
             outer.start_soon(_cancel_when, stop, outer.cancel_scope)
-        async with anyio.create_task_group() as tg:
+        if suite.sequential:  # later cases read earlier answers: one at a time, in order
             for slot, (index, repeat) in enumerate(trials):
-                tg.start_soon(one, slot, index, repeat)
+                await one(slot, index, repeat)
+        else:
+            async with anyio.create_task_group() as tg:
+                for slot, (index, repeat) in enumerate(trials):
+                    tg.start_soon(one, slot, index, repeat)
         outer.cancel_scope.cancel()
     run = EvalRun(
         run_id=uuid.uuid4().hex,
@@ -160,8 +164,12 @@ async def _trial(
 ) -> CaseRecord:
     case = suite.cases[index]
     case_id = suite.case_id(index)
-    messages = suite.messages_for(index)
     record = CaseRecord(case_id, repeat, False, None, model_requested=model)
+    problem = suite.problem_for(index)
+    if problem is not None:
+        record.error = problem
+        return record
+    messages = suite.messages_for(index)
     try:
         result = await engine.call(
             messages,

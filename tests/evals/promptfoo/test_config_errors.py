@@ -109,11 +109,31 @@ def test_misspelt_test_key_gets_a_suggestion(tmp_path: Path) -> None:
     )
 
 
-def test_missing_prompt_variable_points_at_the_test(tmp_path: Path) -> None:
-    text = "prompts: ['{{ticket}}']\ntests:\n  - vars: {ticket: a}\n  - vars: {tickt: b}\n"
-    assert error_of(tmp_path, text).endswith(
-        ":4: tests[1].vars: prompt variable 'ticket' is not set in vars"
+def test_a_missing_prompt_variable_renders_empty_with_a_note_at_the_test(
+    tmp_path: Path,
+) -> None:
+    text = "prompts: ['say {{ticket}}']\ntests:\n  - vars: {ticket: a}\n  - vars: {tickt: b}\n"
+    suite = load(tmp_path, text)
+    assert suite.messages_for(1)[0]["content"] == "say "
+    (note,) = suite.notes
+    assert note.endswith(
+        ":4: tests[1].vars: prompt variable 'ticket' is not set: rendered empty (as promptfoo "
+        "renders it)"
     )
+
+
+def test_a_prompt_that_fails_to_render_errors_that_case_only(tmp_path: Path) -> None:
+    text = (
+        "prompts: ['{{ (cfg | load).tone }}', 'plain {{cfg}}']\ntests:\n"
+        "  - vars: {cfg: 'not json'}\n"
+    )
+    suite = load(tmp_path, text)
+    problem = suite.problem_for(0)
+    assert (
+        problem is not None and problem.startswith("prompt ") and "load: got 'not json'" in problem
+    )
+    assert suite.problem_for(1) is None
+    assert suite.messages_for(1)[0]["content"] == "plain not json"
 
 
 def test_bad_regex_reads_as_an_expectation(tmp_path: Path) -> None:

@@ -234,3 +234,17 @@ def test_a_providers_response_format_is_sent_and_its_json_graded_as_an_object(
     assert suite.options_for(0, "anthropic") == {"temperature": 0}
     (record,) = run_config(HERE / "compat" / "structured.yaml", mock_url).cases
     assert record.passed, record.checks
+
+
+def test_a_case_whose_prompt_fails_to_render_is_an_error_and_the_rest_run(
+    mock_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(
+        "prompts: ['{{ (cfg | load).tone }}', '{{ask}}']\n"
+        "tests:\n  - vars: {cfg: 'not json', ask: 'What is the capital of France?'}\n"
+    )
+    first, second = run_config(config, mock_url).cases
+    assert (first.passed, first.output) == (False, None)
+    assert first.error is not None and "failed to render" in first.error
+    assert (second.passed, second.output) == (True, "Paris is the capital of France.")

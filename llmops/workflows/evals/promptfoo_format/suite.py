@@ -49,6 +49,8 @@ class CasePlan:
     test: TestPlan
     messages: tuple[tuple[str, str], ...]
     prompt_label: str
+    #: the prompt failed to render for this test (promptfoo errors the case, runs the rest)
+    error: str | None = None
 
 
 class PromptfooSuite(Suite):
@@ -58,6 +60,17 @@ class PromptfooSuite(Suite):
     _providers: list[tuple[str, dict[str, Any]]] = PrivateAttr(default_factory=list)
     _config_path: Path | None = PrivateAttr(default=None)
     _filters: Filters = PrivateAttr(default=())
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """Variables a prompt uses that a test does not set (rendered empty, as promptfoo
+        renders them) and prompts that failed to render for a test."""
+        return list(self._notes)
+
+    def problem_for(self, index: int) -> str | None:
+        """The prompt's render error for this case, if it had one."""
+        return self._plans[index].error
 
     def messages_for(self, index: int) -> list[dict[str, str]]:
         """The case's messages, rendered when the config was loaded."""
@@ -247,7 +260,7 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
     """Read a promptfoo config into a :class:`PromptfooSuite` (one case per test and prompt)."""
     path = Path(path)
     raw = read_config(path)
-    problems: list[str] = []
+    notes: list[str] = []
     cases: list[dict[str, Any]] = []
     plans: list[CasePlan] = []
     seen: dict[str, int] = {}
@@ -255,12 +268,17 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
         base_id = _slug(test.description) if test.description else f"test-{i + 1}"
         for j, prompt in enumerate(raw.prompts):
             for name in _missing(prompt, test):
-                problems.append(f"{test.where}.vars: prompt variable {name!r} is not set in vars")
+                notes.append(
+                    f"{test.where}.vars: prompt variable {name!r} is not set: rendered empty "
+                    "(as promptfoo renders it)"
+                )
+            error = None
             try:
                 messages = _render_prompt(prompt, test, raw.filters)
             except TemplateProblem as exc:
-                problems.append(f"{test.where}: prompt {prompt.label!r}: {exc}")
-                continue
+                error = f"prompt {prompt.label!r} failed to render: {exc}"
+                notes.append(f"{test.where}: {error}; the case is recorded as an error")
+                messages = (("user", "(the prompt failed to render)"),)
             case_id = base_id if len(raw.prompts) == 1 else f"{base_id}@p{j + 1}"
             seen[case_id] = seen.get(case_id, 0) + 1
             if seen[case_id] > 1:
@@ -273,9 +291,7 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
                     "vars": {k: _scalar(v) for k, v in test.vars.items()},
                 }
             )
-            plans.append(CasePlan(test, messages, prompt.label))
-    if problems:
-        raise ConfigError(sorted(set(problems), key=problems.index))
+            plans.append(CasePlan(test, messages, prompt.label, error))
     name = _slug(raw.description) if raw.description else _slug(path.parent.resolve().name)
     model = _model_hint(raw.providers)
     try:
@@ -295,6 +311,7 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
     suite._providers = raw.providers
     suite._config_path = path
     suite._filters = raw.filters
+    suite._notes = sorted(set(notes), key=notes.index)
     return suite
 
 
