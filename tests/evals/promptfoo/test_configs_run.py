@@ -7,9 +7,12 @@ import math
 from functools import cache
 from pathlib import Path
 
+import anyio
 import pytest
 
+from llmops.workflows.evals.eval import evaluate
 from llmops.workflows.evals.records import CaseRecord
+from llmops.workflows.target import target_from_url
 from tests.evals.promptfoo.conftest import HERE, by_id, run_config
 
 pytestmark = pytest.mark.loopback
@@ -248,3 +251,24 @@ def test_a_case_whose_prompt_fails_to_render_is_an_error_and_the_rest_run(
     assert (first.passed, first.output) == (False, None)
     assert first.error is not None and "failed to render" in first.error
     assert (second.passed, second.output) == (True, "Paris is the capital of France.")
+
+
+def test_conversation_turns_reach_the_next_test_of_the_same_conversation(mock_url: str) -> None:
+    from llmops.workflows.evals.promptfoo import load_promptfoo
+
+    suite = load_promptfoo(HERE / "compat" / "conversation.yaml")
+    assert suite.sequential
+    target = target_from_url(mock_url, "openai", "gpt-4o-mini", local=True)
+    run = anyio.run(lambda: evaluate(suite, target, commit=None)).run
+    assert [c.output for c in run.cases] == [
+        "Paris is the capital of France.",
+        "bonjour",
+        "bonjour",
+    ]
+    assert [(m["role"], m["content"]) for m in suite.messages_for(1)] == [
+        ("system", "Answer briefly."),
+        ("user", "What is the capital of France?"),
+        ("assistant", "Paris is the capital of France."),
+        ("user", "Translate to French: good morning"),
+    ]
+    assert len(suite.messages_for(2)) == 2  # conversation b starts afresh

@@ -26,6 +26,7 @@ from llmops.workflows.evals.promptfoo_format.asserts import (
 )
 from llmops.workflows.evals.promptfoo_format.config import Prompt, TestPlan, read_config
 from llmops.workflows.evals.promptfoo_format.graders import http_embedder, model_grader
+from llmops.workflows.evals.promptfoo_format.prompts import chat_messages
 from llmops.workflows.evals.promptfoo_format.scripts import ScriptError
 from llmops.workflows.evals.promptfoo_format.spec import Assertion
 from llmops.workflows.evals.promptfoo_format.templates import Filters, TemplateProblem, render
@@ -51,6 +52,10 @@ class CasePlan:
     prompt_label: str
     #: the prompt failed to render for this test (promptfoo errors the case, runs the rest)
     error: str | None = None
+    #: the prompt reads ``_conversation``: rendered when sent, after the earlier turns of its
+    #: conversation (this prompt, the test's ``metadata.conversationId``)
+    prompt: Prompt | None = None
+    conversation: tuple[int, str] | None = None
 
 
 class PromptfooSuite(Suite):
@@ -61,6 +66,14 @@ class PromptfooSuite(Suite):
     _config_path: Path | None = PrivateAttr(default=None)
     _filters: Filters = PrivateAttr(default=())
     _notes: list[str] = PrivateAttr(default_factory=list)
+    #: ``_conversation`` turns so far, per conversation, and the messages each case was sent
+    _turns: dict[tuple[int, str], list[dict[str, Any]]] = PrivateAttr(default_factory=dict)
+    _sent: dict[int, tuple[tuple[str, str], ...]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def sequential(self) -> bool:
+        """True when a prompt reads earlier turns (``_conversation``): cases run in order."""
+        return any(p.conversation is not None for p in self._plans)
 
     @property
     def notes(self) -> list[str]:
@@ -73,8 +86,24 @@ class PromptfooSuite(Suite):
         return self._plans[index].error
 
     def messages_for(self, index: int) -> list[dict[str, str]]:
-        """The case's messages, rendered when the config was loaded."""
-        return [{"role": r, "content": c} for r, c in self._plans[index].messages]
+        """The case's messages: rendered when the config was loaded, or, for a prompt that
+        reads ``_conversation``, now, after the earlier turns of its conversation."""
+        plan = self._plans[index]
+        messages = self._sent.get(index, plan.messages)
+        if plan.conversation is not None and plan.prompt is not None and index not in self._sent:
+            turns = self._turns.get(plan.conversation, [])
+            messages = _render_prompt(plan.prompt, plan.test, self._filters, turns)
+            self._sent[index] = messages
+        return [{"role": _role(r), "content": c} for r, c in messages]
+
+    def _record_turn(self, index: int, output: str) -> None:
+        plan = self._plans[index]
+        if plan.conversation is None:
+            return
+        sent = self.messages_for(index)
+        self._turns.setdefault(plan.conversation, []).append(
+            {"prompt": sent, "input": sent[-1]["content"] if sent else "", "output": output}
+        )
 
     def content_hash(self) -> str:
         """SHA-256 (16 hex digits) of the cases, including their assertions."""
@@ -108,6 +137,7 @@ class PromptfooSuite(Suite):
         plan = self._plans[index]
         test = plan.test
         messages = self.messages_for(index)
+        self._record_turn(index, result.text or "")
         api = target_api(engine, feature)
         facts = _facts(test, messages, result, self.source_dir or Path.cwd(), api)
         facts.clock = engine.clock
@@ -231,10 +261,18 @@ def _slug(text: str) -> str:
 
 
 def _render_prompt(
-    prompt: Prompt, test: TestPlan, filters: Filters = ()
+    prompt: Prompt,
+    test: TestPlan,
+    filters: Filters = (),
+    turns: list[dict[str, Any]] | None = None,
 ) -> tuple[tuple[str, str], ...]:
     variables = test.vars
+    if prompt.uses_conversation and not test.options.get("disableConversationVar"):
+        variables = {**variables, "_conversation": turns or []}
     prefix, suffix = str(test.options.get("prefix", "")), str(test.options.get("suffix", ""))
+    if prompt.chat_template is not None:
+        text = render(prompt.chat_template, variables, filters)
+        return chat_messages(text) or (("user", text),)
     if prompt.chat is not None:
         return tuple((role, render(content, variables, filters)) for role, content in prompt.chat)
     text = prefix + render(prompt.text or "", variables, filters) + suffix
@@ -242,14 +280,15 @@ def _render_prompt(
 
 
 def _missing(prompt: Prompt, test: TestPlan) -> list[str]:
-    templates = [prompt.text or ""] if prompt.chat is None else [c for _, c in prompt.chat]
+    templates = [prompt.text or prompt.chat_template or ""]
+    templates = templates if prompt.chat is None else [c for _, c in prompt.chat]
     used = {
         m.group(1)
         for t in templates
         for m in _OUTPUT_VAR.finditer(t)
         if m.group(2) not in ("default", "d")
     }
-    return sorted(used - set(test.vars) - {"loop", "range"})
+    return sorted(used - set(test.vars) - {"loop", "range", "_conversation"})
 
 
 def _scalar(value: Any) -> str | int | float | bool:
@@ -291,7 +330,12 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
                     "vars": {k: _scalar(v) for k, v in test.vars.items()},
                 }
             )
-            plans.append(CasePlan(test, messages, prompt.label, error))
+            conversation = (
+                (j, str(test.metadata.get("conversationId", "")))
+                if prompt.uses_conversation and not test.options.get("disableConversationVar")
+                else None
+            )
+            plans.append(CasePlan(test, messages, prompt.label, error, prompt, conversation))
     name = _slug(raw.description) if raw.description else _slug(path.parent.resolve().name)
     model = _model_hint(raw.providers)
     try:

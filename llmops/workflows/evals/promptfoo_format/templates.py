@@ -1,8 +1,9 @@
 """promptfoo's Nunjucks templates, rendered with Jinja2 (which reads the Nunjucks syntax that
 prompts and assertion values use: ``{{ var }}``, filters, ``{% if %}``, ``{% for %}``).
 
-Nunjucks renders an unset variable as empty text, as Jinja2's default ``Undefined`` does; the
-filters Nunjucks has and Jinja2 lacks (``dump``), promptfoo's own ``load`` (JSON text to a
+Nunjucks renders an unset variable as empty text, and reading into one (``x.y``, ``x[0]``,
+``x.length - 1``) is undefined too, not an error; ``.length`` of a string or an array is its
+length, as in JavaScript. The filters Nunjucks has and Jinja2 lacks (``dump``), promptfoo's own ``load`` (JSON text to a
 value) and a config's ``nunjucksFilters`` (JavaScript functions, run by Node.js) are added here.
 """
 
@@ -57,9 +58,30 @@ def _js_filter(path: Path) -> Callable[..., Any]:
     return call
 
 
+class _Undefined(jinja2.ChainableUndefined):
+    """Nunjucks's undefined: printed empty, its attributes and items undefined too, and
+    arithmetic on it undefined (``x.length - 1`` of a missing ``x``), never an error."""
+
+    def _undefined_op(self, *_args: Any, **_kwargs: Any) -> Any:
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _undefined_op
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _undefined_op
+    __mod__ = __rmod__ = __pos__ = __neg__ = __pow__ = __rpow__ = _undefined_op
+
+
+class _Environment(jinja2.Environment):
+    """JavaScript's ``.length`` of a string or an array, as Nunjucks templates use it."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if attribute == "length" and isinstance(obj, (str, list, tuple)):
+            return len(obj)
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=8)
 def _env(filters: Filters = ()) -> jinja2.Environment:
-    env = jinja2.Environment(autoescape=False, keep_trailing_newline=True)
+    env = _Environment(autoescape=False, keep_trailing_newline=True, undefined=_Undefined)
     env.filters["dump"] = _dump
     env.filters["json"] = _dump
     env.filters["load"] = _load
