@@ -67,7 +67,10 @@ JAVASCRIPT = [
     "output.length > 20", "output.length / 50", "output.includes('the')",
     "({pass: output.startsWith('{'), score: 0.5, reason: 'json-ish'})", "output.split(' ').length;",
 ]  # fmt: skip
-PYTHON = ["len(output) > 20", "len(output) / 50", "'the' in output", "output.count(' ') / 10"]
+PYTHON = [
+    "len(output) > 20", "len(output) / 50", "'the' in output", "output.count(' ') / 10",
+    "{'pass': len(output) > 10, 'score': 0.5, 'reason': 'long'}", "str(len(output) > 25).lower()",
+]  # fmt: skip
 
 
 def _word(rng: random.Random, text: str) -> str:

@@ -81,12 +81,20 @@ def test_json_objects_are_found_inside_prose_leniently_as_promptfoo_does() -> No
         ({"pass": True, "score": 0.2}, 0.5, False),
         ({"score": 0.7}, 0.5, True),
         ("yes", None, False),
+        ("true", None, True),
+        ('{"pass": false, "score": 1}', None, False),
     ],
 )
-def test_script_results_are_read_as_promptfoo_reads_them(
+def test_python_results_are_read_as_promptfoo_reads_them(
     result: object, threshold: float | None, passed: bool
 ) -> None:
-    assert script_verdict(result, threshold)[0] is passed
+    assert script_verdict(result, threshold, python=True)[0] is passed
+
+
+def test_javascript_objects_are_not_held_to_the_threshold() -> None:
+    # promptfoo holds only Python's {pass, score} to the threshold
+    assert script_verdict({"pass": True, "score": 0.2}, 0.5)[0] is True
+    assert script_verdict(0.2, 0.5)[0] is False
 
 
 def test_mock_embeddings_score_similar_texts_high() -> None:

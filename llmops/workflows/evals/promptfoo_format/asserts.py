@@ -80,10 +80,16 @@ class Graded:
     error: str | None = None
 
 
-def script_verdict(result: Any, threshold: float | None, inverse: bool = False) -> Verdict:
+def script_verdict(
+    result: Any, threshold: float | None, inverse: bool = False, *, python: bool = False
+) -> Verdict:
     """A script's return value: bool, a score (passes above 0, or at ``threshold``), or a
     ``{pass, score, reason}`` mapping. ``inverse`` (``not-``) flips the verdict as promptfoo
-    does: a bool's score follows the flipped verdict, a returned score is kept as it is."""
+    does: a bool's score follows the flipped verdict, a returned score is kept as it is. As in
+    promptfoo, only Python's mappings are held to ``threshold``, and Python may return its
+    result as text (``"true"``, ``"0.8"``, ``'{"pass": ...}'``)."""
+    if python and isinstance(result, str):
+        result = _python_text_result(result)
     if isinstance(result, bool):
         passed = result != inverse
         return passed, float(passed), "" if passed else f"returned {str(result).lower()}"
@@ -105,12 +111,21 @@ def script_verdict(result: Any, threshold: float | None, inverse: bool = False) 
             raw = value >= threshold if threshold is not None else value > 0
         else:
             return False, 0.0, f"returned {result!r}: expected pass or score"
-        if threshold is not None and value is not None:
+        if python and threshold is not None and value is not None:
             raw = raw and value >= threshold
         passed = raw != inverse
         reason = str(result.get("reason") or "") if passed == raw else f"returned pass {raw}"
         return passed, value if value is not None else float(passed), reason
     return False, 0.0, f"returned {type(result).__name__}, expected a bool, a score or an object"
+
+
+def _python_text_result(text: str) -> Any:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return json.loads(text) if text.startswith("{") else float(text)
+    except ValueError:
+        return text
 
 
 async def transform_output(code: str, output: Any, facts: CallFacts) -> Any:
@@ -256,7 +271,7 @@ async def _one(
             result = await run_javascript(code, output, ctx, facts.base, clock=facts.clock)
         else:
             result = run_python(code, out, ctx, facts.base)
-        return script_verdict(result, a.threshold, a.inverse), []
+        return script_verdict(result, a.threshold, a.inverse, python=a.base == "python"), []
     if a.base in MODEL_GRADED:
         if grader is None:
             return (False, 0.0, f"{a.base} needs a grader model"), []

@@ -42,6 +42,8 @@ def _dump(value: Any, indent: int | None = None) -> str:
 
 
 def _load(text: Any) -> Any:
+    if isinstance(text, jinja2.Undefined):
+        raise TemplateProblem("load: got an unset variable, expected JSON text")
     try:
         return json.loads(text)
     except (TypeError, ValueError) as exc:
