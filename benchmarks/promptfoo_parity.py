@@ -208,7 +208,8 @@ def llmops_verdicts(config: Path) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
 
     async def grade_all() -> None:
-        for plan in suite._plans:  # the loaded tests, as the eval runner grades them
+        for index in range(len(suite.cases)):  # the loaded tests, as the runner grades them
+            plan = suite.plan_for(index)
             test = plan.test
             facts = CallFacts(vars=test.vars, prompt=plan.messages[-1][1], base=config.parent)
             graded = await grade_test(

@@ -245,6 +245,9 @@ class Suite(_Strict):
         """Warnings about the suite as read (one line each) that do not stop the run."""
         return []
 
+    def start_run(self) -> None:
+        """Called before each run of the suite (state a run builds up starts afresh)."""
+
     @property
     def sequential(self) -> bool:
         """True when the cases must run one after another, in order (a promptfoo prompt that

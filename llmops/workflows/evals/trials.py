@@ -94,6 +94,7 @@ async def run_suite(
     are read from ``now`` (Unix seconds), by default the engine's clock's ``wall``.
     """
     now = now or engine.clock.wall
+    suite.start_run()
     trials = [
         (i, r)
         for i, case in enumerate(suite.cases)

@@ -158,7 +158,7 @@ def test_csv_string_assertions_are_read_as_promptfoo_does(tmp_path: Path) -> Non
         'hi,plain text,not-icontains:bye,similar(0.8):hello there,"contains-any:a,b"\n'
     )
     suite = load(tmp_path, "prompts: ['{{q}}']\ntests: file://t.csv\n")
-    kinds = [(a.type, a.value, a.threshold) for a in suite._plans[0].test.asserts]
+    kinds = [(a.type, a.value, a.threshold) for a in suite.plan_for(0).test.asserts]
     assert kinds == [
         ("equals", "plain text", None),
         ("not-icontains", "bye", None),
@@ -229,7 +229,7 @@ def test_shipped_promptfoo_config_keeps_default_test_assertions_first() -> None:
     suite = load_suite(root / "scenarios/evals/promptfoo-support/promptfooconfig.yaml")
     assert isinstance(suite, PromptfooSuite)
     assert [c.id for c in suite.cases][:2] == ["double-charge", "password-reset"]
-    assert [a.type for a in suite._plans[0].test.asserts] == ["not-contains", "equals"]
+    assert [a.type for a in suite.plan_for(0).test.asserts] == ["not-contains", "equals"]
 
 
 def test_each_test_runs_once_per_prompt(tmp_path: Path) -> None:
@@ -258,3 +258,19 @@ def test_a_nunjucks_filter_that_is_not_javascript_is_refused(tmp_path: Path) -> 
 def test_the_load_filter_reads_json_text(tmp_path: Path) -> None:
     text = "prompts: ['{{ (cfg | load).tone }}']\ntests:\n  - vars: {cfg: '{\"tone\": \"dry\"}'}\n"
     assert load(tmp_path, text).messages_for(0)[0]["content"] == "dry"
+
+
+def test_a_suite_cut_for_a_rerun_keeps_each_cases_prompt_and_assertions(tmp_path: Path) -> None:
+    from llmops.workflows.evals.rerun import RerunPlan, rerun_suite
+
+    text = (
+        "prompts: ['{{q}}']\ntests:\n"
+        "  - {description: one, vars: {q: first}, assert: [{type: contains, value: a}]}\n"
+        "  - {description: two, vars: {q: second}, assert: [{type: contains, value: b}]}\n"
+    )
+    suite = load(tmp_path, text)
+    plan = RerunPlan(suspects=("two",), sample=(), suspect_pool=1, rest_pool=0, repeats={"two": 2})
+    cut = rerun_suite(suite, plan)
+    assert isinstance(cut, PromptfooSuite)
+    assert cut.messages_for(0) == [{"role": "user", "content": "second"}]
+    assert [a.value for a in cut.plan_for(0).test.asserts] == ["b"]

@@ -272,3 +272,5 @@ def test_conversation_turns_reach_the_next_test_of_the_same_conversation(mock_ur
         ("user", "Translate to French: good morning"),
     ]
     assert len(suite.messages_for(2)) == 2  # conversation b starts afresh
+    anyio.run(lambda: evaluate(suite, target, commit=None))  # a second run starts afresh too
+    assert len(suite.messages_for(1)) == 4

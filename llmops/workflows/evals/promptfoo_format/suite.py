@@ -61,19 +61,29 @@ class CasePlan:
 class PromptfooSuite(Suite):
     """A suite read from a promptfoo config; grading follows promptfoo's semantics."""
 
-    _plans: list[CasePlan] = PrivateAttr(default_factory=list)
+    #: by case id, so that a suite cut to some cases (a re-run) keeps each case's plan
+    _plans: dict[str, CasePlan] = PrivateAttr(default_factory=dict)
     _providers: list[tuple[str, dict[str, Any]]] = PrivateAttr(default_factory=list)
     _config_path: Path | None = PrivateAttr(default=None)
     _filters: Filters = PrivateAttr(default=())
     _notes: list[str] = PrivateAttr(default_factory=list)
     #: ``_conversation`` turns so far, per conversation, and the messages each case was sent
     _turns: dict[tuple[int, str], list[dict[str, Any]]] = PrivateAttr(default_factory=dict)
-    _sent: dict[int, tuple[tuple[str, str], ...]] = PrivateAttr(default_factory=dict)
+    _sent: dict[str, tuple[tuple[str, str], ...]] = PrivateAttr(default_factory=dict)
+
+    def plan_for(self, index: int) -> CasePlan:
+        """Case ``index``'s test, prompt and rendered messages."""
+        return self._plans[self.case_id(index)]
+
+    def start_run(self) -> None:
+        """Forget the ``_conversation`` turns of an earlier run of this suite."""
+        self._turns.clear()
+        self._sent.clear()
 
     @property
     def sequential(self) -> bool:
         """True when a prompt reads earlier turns (``_conversation``): cases run in order."""
-        return any(p.conversation is not None for p in self._plans)
+        return any(self.plan_for(i).conversation is not None for i in range(len(self.cases)))
 
     @property
     def notes(self) -> list[str]:
@@ -83,21 +93,22 @@ class PromptfooSuite(Suite):
 
     def problem_for(self, index: int) -> str | None:
         """The prompt's render error for this case, if it had one."""
-        return self._plans[index].error
+        return self.plan_for(index).error
 
     def messages_for(self, index: int) -> list[dict[str, str]]:
         """The case's messages: rendered when the config was loaded, or, for a prompt that
         reads ``_conversation``, now, after the earlier turns of its conversation."""
-        plan = self._plans[index]
-        messages = self._sent.get(index, plan.messages)
-        if plan.conversation is not None and plan.prompt is not None and index not in self._sent:
+        plan = self.plan_for(index)
+        key = self.case_id(index)
+        messages = self._sent.get(key, plan.messages)
+        if plan.conversation is not None and plan.prompt is not None and key not in self._sent:
             turns = self._turns.get(plan.conversation, [])
             messages = _render_prompt(plan.prompt, plan.test, self._filters, turns)
-            self._sent[index] = messages
+            self._sent[key] = messages
         return [{"role": _role(r), "content": c} for r, c in messages]
 
     def _record_turn(self, index: int, output: str) -> None:
-        plan = self._plans[index]
+        plan = self.plan_for(index)
         if plan.conversation is None:
             return
         sent = self.messages_for(index)
@@ -109,7 +120,7 @@ class PromptfooSuite(Suite):
         """SHA-256 (16 hex digits) of the cases, including their assertions."""
         data = [
             [p.messages, repr(p.test.asserts), p.test.options, p.test.threshold]
-            for p in self._plans
+            for p in (self.plan_for(i) for i in range(len(self.cases)))
         ]
         digest = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(digest).hexdigest()[:16]
@@ -121,7 +132,7 @@ class PromptfooSuite(Suite):
         cfg = self._providers[0][1].get("config") if self._providers else None
         keys = _REQUEST_KEYS.get(api or "", ())
         out = {k: cfg[k] for k in keys if isinstance(cfg, dict) and cfg.get(k) is not None}
-        if api == "openai" and _wants_logprobs(self._plans[index].test.asserts):
+        if api == "openai" and _wants_logprobs(self.plan_for(index).test.asserts):
             out["logprobs"] = True
         return out or None
 
@@ -134,7 +145,7 @@ class PromptfooSuite(Suite):
         self, index: int, result: CallResult, engine: Engine, feature: str | None
     ) -> tuple[list[CheckVerdict], bool]:
         """Grade case ``index``'s answer; returns the verdicts and whether the test passed."""
-        plan = self._plans[index]
+        plan = self.plan_for(index)
         test = plan.test
         messages = self.messages_for(index)
         self._record_turn(index, result.text or "")
@@ -351,7 +362,7 @@ def load_promptfoo(path: Path | str) -> PromptfooSuite:
         )
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    suite._plans = plans
+    suite._plans = {str(case["id"]): plan for case, plan in zip(cases, plans, strict=True)}
     suite._providers = raw.providers
     suite._config_path = path
     suite._filters = raw.filters
