@@ -37,7 +37,8 @@ PROFILE = HERE / "promptfoo_compat_mock.yaml"
 #: check reasons that mean the assertion was not evaluated, not that the output failed it
 EVAL_ERROR = re.compile(
     r"raised|unreadable grader reply|needs a grader|not supported|cannot|exports no function|"
-    r"TypeScript|grader call|needs token logprobs|no logprobs|unknown file extension",
+    r"TypeScript|grader call|needs token logprobs|no logprobs|unknown file extension|"
+    r"named no output|failed to render",
     re.I,
 )
 

@@ -21,7 +21,7 @@ import hashlib
 import importlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -33,6 +33,7 @@ from llmops.yamlload import Loc
 
 if TYPE_CHECKING:
     from llmops.engine.engine import Engine
+    from llmops.workflows.evals.records import CaseRecord
 
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -247,6 +248,12 @@ class Suite(_Strict):
 
     def start_run(self) -> None:
         """Called before each run of the suite (state a run builds up starts afresh)."""
+
+    async def compare(
+        self, records: Sequence[CaseRecord | None], engine: Engine, feature: str | None
+    ) -> None:
+        """Grade across the run's records once every trial is done (a promptfoo
+        ``select-best``); nothing for an llmops suite."""
 
     @property
     def sequential(self) -> bool:

@@ -131,6 +131,8 @@ async def run_suite(
                 for slot, (index, repeat) in enumerate(trials):
                     tg.start_soon(one, slot, index, repeat)
         outer.cancel_scope.cancel()
+    if done == len(trials):
+        await suite.compare(records, engine, feature)
     run = EvalRun(
         run_id=uuid.uuid4().hex,
         suite=suite.name,

@@ -274,3 +274,11 @@ def test_a_suite_cut_for_a_rerun_keeps_each_cases_prompt_and_assertions(tmp_path
     assert isinstance(cut, PromptfooSuite)
     assert cut.messages_for(0) == [{"role": "user", "content": "second"}]
     assert [a.value for a in cut.plan_for(0).test.asserts] == ["b"]
+
+
+def test_select_best_has_no_not_form(tmp_path: Path) -> None:
+    text = "prompts: ['a', 'b']\ntests:\n  - assert: [{type: not-select-best, value: x}]\n"
+    assert error_of(tmp_path, text).endswith(
+        ":3: tests[0].assert[0].type: select-best takes a criteria string as value and has no "
+        "not- form"
+    )

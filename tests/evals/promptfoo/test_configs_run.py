@@ -274,3 +274,13 @@ def test_conversation_turns_reach_the_next_test_of_the_same_conversation(mock_ur
     assert len(suite.messages_for(2)) == 2  # conversation b starts afresh
     anyio.run(lambda: evaluate(suite, target, commit=None))  # a second run starts afresh too
     assert len(suite.messages_for(1)) == 4
+
+
+def test_select_best_passes_the_output_the_grader_picks_and_fails_the_others(
+    mock_url: str,
+) -> None:
+    first, second = run_config(HERE / "compat" / "select-best.yaml", mock_url).cases
+    assert (first.output, second.output) == ("Paris is the capital of France.", "bonjour")
+    assert [(c.check, c.passed) for c in first.checks] == [("select-best", False)]
+    assert [(c.check, c.passed) for c in second.checks] == [("select-best", True)]
+    assert (first.passed, second.passed) == (False, True)

@@ -27,7 +27,7 @@ from llmops.workflows.evals.promptfoo_format.scripts import (
     run_javascript,
     run_python,
 )
-from llmops.workflows.evals.promptfoo_format.spec import MODEL_GRADED, Assertion
+from llmops.workflows.evals.promptfoo_format.spec import COMPARATIVE, MODEL_GRADED, Assertion
 from llmops.workflows.evals.promptfoo_format.templates import Filters, TemplateProblem, render
 from llmops.workflows.evals.records import CheckVerdict
 
@@ -320,6 +320,8 @@ async def grade_test(
     all_pass = True
     test_error: str | None = None
     for a in assertions:
+        if a.base in COMPARATIVE:  # graded after the run, across the test's outputs
+            continue
         errored = False
         try:
             (passed, score, reason), _inner = await _one(a, output, facts, grader)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,12 +26,16 @@ from llmops.workflows.evals.promptfoo_format.asserts import (
     transform_output,
 )
 from llmops.workflows.evals.promptfoo_format.config import Prompt, TestPlan, read_config
-from llmops.workflows.evals.promptfoo_format.graders import http_embedder, model_grader
+from llmops.workflows.evals.promptfoo_format.graders import (
+    http_embedder,
+    model_grader,
+    select_best,
+)
 from llmops.workflows.evals.promptfoo_format.prompts import chat_messages
 from llmops.workflows.evals.promptfoo_format.scripts import ScriptError
-from llmops.workflows.evals.promptfoo_format.spec import Assertion
+from llmops.workflows.evals.promptfoo_format.spec import COMPARATIVE, Assertion
 from llmops.workflows.evals.promptfoo_format.templates import Filters, TemplateProblem, render
-from llmops.workflows.evals.records import CheckVerdict
+from llmops.workflows.evals.records import CaseRecord, CheckVerdict
 from llmops.workflows.evals.suite import Suite, target_api
 
 if TYPE_CHECKING:
@@ -124,6 +129,35 @@ class PromptfooSuite(Suite):
         ]
         digest = orjson.dumps(data, default=str, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(digest).hexdigest()[:16]
+
+    async def compare(
+        self, records: Sequence[CaseRecord | None], engine: Engine, feature: str | None
+    ) -> None:
+        """``select-best``: per test (and repeat), the grader picks the best of its prompts'
+        outputs; that case's verdict passes, the others' fail (and fail their test)."""
+        index_of = {self.case_id(i): i for i in range(len(self.cases))}
+        groups: dict[tuple[int, int], list[CaseRecord]] = {}
+        for record in records:
+            if record is not None and record.case_id in index_of:
+                test = self.plan_for(index_of[record.case_id]).test
+                groups.setdefault((id(test), record.repeat), []).append(record)
+        ask = _asker(engine, self.judge.feature or feature, self.judge.max_tokens)
+        for group in groups.values():
+            test = self.plan_for(index_of[group[0].case_id]).test
+            for a in (a for a in test.asserts if a.base in COMPARATIVE):
+                criteria = render(str(a.value), test.vars, self._filters)
+                try:
+                    best = await select_best(ask, criteria, [r.output or "" for r in group])
+                    reasons = [
+                        "" if i == best else f"not selected: {criteria}" for i in range(len(group))
+                    ]
+                except ValueError as exc:
+                    best, reasons = -1, [str(exc)] * len(group)
+                for i, record in enumerate(group):
+                    record.checks.append(
+                        CheckVerdict("select-best", i == best, float(i == best), reasons[i])
+                    )
+                    record.passed = record.passed and i == best
 
     def options_for(self, index: int, api: str | None) -> dict[str, Any] | None:
         """The request fields of the config's (first) provider ``config`` that the target's
