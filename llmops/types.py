@@ -78,3 +78,6 @@ class LLMResponse:
     raw_body: bytes | None = None
     #: the tools the model asked to call (both wire formats, streamed or not)
     tool_calls: list[ToolCall] = field(default_factory=list)
+    #: each output token's log probability, when the request asked for them (OpenAI's
+    #: ``logprobs: true``) and the answer carried them; None otherwise
+    logprobs: list[float] | None = None

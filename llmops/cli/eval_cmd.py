@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from llmops.workflows.evals.suite import Suite
     from llmops.workflows.target import Target
 
+#: warnings about a suite as read, printed before the run
+MAX_NOTES = 5
+
 HELP = """Run an eval SUITE (a suite file, a promptfoo config, or a shipped suite's name) through
 the engine, record the run in the history, and with --compare give the drift verdict against
 the rolling window.
@@ -239,6 +242,13 @@ def register(app: typer.Typer) -> None:
             max_cost=max_cost,
         )
         loaded = load_suite(suite)
+        for note in loaded.notes[:MAX_NOTES]:
+            err_console.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True)
+        if len(loaded.notes) > MAX_NOTES:
+            err_console.print(
+                f"[yellow]warning:[/] and {len(loaded.notes) - MAX_NOTES} more like these",
+                highlight=False,
+            )
         if target is None and feature is None and provider is None and config is None:
             from llmops.workflows.evals.promptfoo import PromptfooSuite, provider_target
 

@@ -44,6 +44,9 @@ class ChatRequest:
     include_usage: bool
     #: a tool call or structured output the request asks for (:mod:`llmops.mock.tools`)
     ask: Ask | None = None
+    #: OpenAI's ``logprobs: true`` (and ``top_logprobs``): the answer carries token logprobs
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +165,7 @@ class Caching:
 
     def __init__(self) -> None:
         self._parsed: dict[bytes, ChatRequest] = {}
-        self._static: dict[tuple[str, int, str, int, bool], tuple[Reply, Any]] = {}
+        self._static: dict[tuple[str, int, str, int, bool, bool, int], tuple[Reply, Any]] = {}
 
     def parse(self, body: bytes) -> ChatRequest:
         """The request in ``body``; raises :class:`BadRequest`."""
@@ -180,7 +183,15 @@ class Caching:
     def _memo(
         self, kind: str, req: ChatRequest, reply: Reply, model: str, render: Callable[[], T]
     ) -> T:
-        key = (kind, id(reply), model, req.input_tokens, req.include_usage)
+        key = (
+            kind,
+            id(reply),
+            model,
+            req.input_tokens,
+            req.include_usage,
+            req.logprobs,
+            req.top_logprobs,
+        )
         entry = self._static.get(key)
         if entry is None or entry[0] is not reply:
             if len(self._static) >= 4096:

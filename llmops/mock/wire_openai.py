@@ -8,6 +8,7 @@ import orjson
 
 from llmops.content import last_user_text
 from llmops.mock.content import Reply
+from llmops.mock.logprobs import logprobs_content
 from llmops.mock.tools import ask_openai, call_id, tool_problem
 from llmops.mock.wire import (
     BadRequest,
@@ -47,6 +48,8 @@ class OpenAIWire(Caching):
             stream=bool(data.get("stream")),
             include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
             ask=ask_openai(data),
+            logprobs=data.get("logprobs") is True,
+            top_logprobs=_top_logprobs(data.get("top_logprobs")),
         )
 
     def _usage(self, req: ChatRequest, reply: Reply) -> dict[str, int]:
@@ -70,7 +73,11 @@ class OpenAIWire(Caching):
                     {
                         "index": 0,
                         "message": message,
-                        "logprobs": None,
+                        "logprobs": (
+                            logprobs_content(reply.text, req.top_logprobs)
+                            if req.logprobs and req.ask is None
+                            else None
+                        ),
                         "finish_reason": reply.finish,
                     }
                 ],
@@ -172,3 +179,10 @@ class OpenAIWire(Caching):
             f"x-ratelimit-remaining-{kind}": str(remaining),
             f"x-ratelimit-reset-{kind}": go_duration(reset_s),
         }
+
+
+def _top_logprobs(value: object) -> int:
+    """``top_logprobs`` as OpenAI takes it: 0 to 20 (anything else is none)."""
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 20 else 0
+    )

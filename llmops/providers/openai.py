@@ -102,6 +102,7 @@ class OpenAIProvider(HTTPProvider):
                 ToolCall(str(c.get("id") or ""), c["function"]["name"], c["function"]["arguments"])
                 for c in message.get("tool_calls") or ()
             ],
+            logprobs=_logprobs(choice.get("logprobs")),
         )
 
     def _error_details(self, body: bytes) -> tuple[str | None, str]:
@@ -187,3 +188,12 @@ def _error_details(body: bytes) -> tuple[str | None, str]:
     if isinstance(data, dict) and "error" in data:
         return _describe_error(data["error"])
     return None, body[:1000].decode("utf-8", "replace")
+
+
+def _logprobs(value: Any) -> list[float] | None:
+    """The tokens' log probabilities of ``choices[0].logprobs`` (None when absent)."""
+    content = value.get("content") if isinstance(value, dict) else None
+    if not isinstance(content, list):
+        return None
+    out = [t.get("logprob") for t in content if isinstance(t, dict)]
+    return [float(x) for x in out if isinstance(x, (int, float)) and not isinstance(x, bool)]

@@ -140,3 +140,21 @@ async def test_runs_on_trio_virtual_time() -> None:
     async with mock.stream(request(stream=True)) as response:
         chunks = [chunk async for chunk in response.iter_bytes()]
     assert len(chunks) == 4 and anyio.current_time() - start == pytest.approx(3600)
+
+
+@pytest.mark.anyio
+async def test_logprobs_come_only_when_asked_in_openai_format(step_clock: StepClock) -> None:
+    from llmops.mock.logprobs import token_logprob
+    from llmops.providers.openai import _logprobs
+
+    mock = MockTransport("instant", clock=step_clock)
+    plain = json.loads((await mock.send(request("hello"))).body)["choices"][0]
+    asked = json.loads((await mock.send(request("hello", logprobs=True, top_logprobs=2))).body)[
+        "choices"
+    ][0]
+    assert plain["logprobs"] is None
+    content = asked["logprobs"]["content"]
+    assert "".join(t["token"] for t in content) == asked["message"]["content"]
+    assert [t["logprob"] for t in content] == [round(token_logprob(t["token"]), 6) for t in content]
+    assert all(len(t["top_logprobs"]) == 2 for t in content)
+    assert _logprobs(asked["logprobs"]) == [t["logprob"] for t in content]

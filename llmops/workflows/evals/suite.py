@@ -21,15 +21,19 @@ import hashlib
 import importlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from llmops.errors import InputError
 from llmops.yamlload import Loc
+
+if TYPE_CHECKING:
+    from llmops.engine.engine import Engine
+    from llmops.workflows.evals.records import CaseRecord
 
 _VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -232,6 +236,36 @@ class Suite(_Strict):
         )
         return hashlib.sha256(data).hexdigest()[:16]
 
+    def problem_for(self, index: int) -> str | None:
+        """Why case ``index`` cannot be sent (it is recorded as an error, not called); none for
+        an llmops suite (a promptfoo prompt that fails to render for one test is one)."""
+        return None
+
+    @property
+    def notes(self) -> list[str]:
+        """Warnings about the suite as read (one line each) that do not stop the run."""
+        return []
+
+    def start_run(self) -> None:
+        """Called before each run of the suite (state a run builds up starts afresh)."""
+
+    async def compare(
+        self, records: Sequence[CaseRecord | None], engine: Engine, feature: str | None
+    ) -> None:
+        """Grade across the run's records once every trial is done (a promptfoo
+        ``select-best``); nothing for an llmops suite."""
+
+    @property
+    def sequential(self) -> bool:
+        """True when the cases must run one after another, in order (a promptfoo prompt that
+        reads earlier turns through ``_conversation``)."""
+        return False
+
+    def options_for(self, index: int, api: str | None) -> dict[str, Any] | None:
+        """Request options (body fields in ``api``'s wire format) for case ``index``; none for
+        an llmops suite (a promptfoo config's provider may set some)."""
+        return None
+
     def messages_for(self, index: int) -> list[dict[str, str]]:
         """The chat messages of case ``index``, templates filled in."""
         case = self.cases[index]
@@ -321,3 +355,15 @@ def load_function(spec: str, search: Path | None = None) -> Callable[..., Any]:
     if not callable(func):
         raise InputError(f"python check {spec!r}: {module_name} has no function {attr!r}")
     return func  # type: ignore[no-any-return]
+
+
+def target_api(engine: Engine, feature: str | None) -> str | None:
+    """The wire format (``openai``/``anthropic``) of the provider ``feature`` calls (of the only
+    provider without a feature), None when it cannot be told."""
+    config = engine.config
+    if feature is not None:
+        cfg = config.features.get(feature)
+        found = config.provider_for(cfg) if cfg is not None else None
+    else:
+        found = next(iter(config.providers.items()), None) if len(config.providers) == 1 else None
+    return found[1].kind if found else None

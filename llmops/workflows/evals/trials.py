@@ -24,7 +24,7 @@ from llmops.redact import redact_urls
 from llmops.workflows.evals.checks import Judge, run_checks
 from llmops.workflows.evals.promptfoo_format import PromptfooSuite
 from llmops.workflows.evals.records import CaseRecord, EvalRun
-from llmops.workflows.evals.suite import PythonCheck, Suite, load_function
+from llmops.workflows.evals.suite import PythonCheck, Suite, load_function, target_api
 
 Progress = Callable[[int, int], None]
 
@@ -94,6 +94,7 @@ async def run_suite(
     are read from ``now`` (Unix seconds), by default the engine's clock's ``wall``.
     """
     now = now or engine.clock.wall
+    suite.start_run()
     trials = [
         (i, r)
         for i, case in enumerate(suite.cases)
@@ -122,10 +123,16 @@ async def run_suite(
     async with anyio.create_task_group() as outer:
         if stop is not None:
             outer.start_soon(_cancel_when, stop, outer.cancel_scope)
-        async with anyio.create_task_group() as tg:
+        if suite.sequential:  # later cases read earlier answers: one at a time, in order
             for slot, (index, repeat) in enumerate(trials):
-                tg.start_soon(one, slot, index, repeat)
+                await one(slot, index, repeat)
+        else:
+            async with anyio.create_task_group() as tg:
+                for slot, (index, repeat) in enumerate(trials):
+                    tg.start_soon(one, slot, index, repeat)
         outer.cancel_scope.cancel()
+    if done == len(trials):
+        await suite.compare(records, engine, feature)
     run = EvalRun(
         run_id=uuid.uuid4().hex,
         suite=suite.name,
@@ -160,11 +167,18 @@ async def _trial(
 ) -> CaseRecord:
     case = suite.cases[index]
     case_id = suite.case_id(index)
-    messages = suite.messages_for(index)
     record = CaseRecord(case_id, repeat, False, None, model_requested=model)
+    problem = suite.problem_for(index)
+    if problem is not None:
+        record.error = problem
+        return record
+    messages = suite.messages_for(index)
     try:
         result = await engine.call(
-            messages, feature=feature, max_tokens=case.max_tokens or suite.defaults.max_tokens
+            messages,
+            feature=feature,
+            max_tokens=case.max_tokens or suite.defaults.max_tokens,
+            options=suite.options_for(index, target_api(engine, feature)),
         )
     except LlmopsError as exc:
         cause = f" (cause: {cause_of(exc)})" if isinstance(exc, CallError) else ""

@@ -109,11 +109,31 @@ def test_misspelt_test_key_gets_a_suggestion(tmp_path: Path) -> None:
     )
 
 
-def test_missing_prompt_variable_points_at_the_test(tmp_path: Path) -> None:
-    text = "prompts: ['{{ticket}}']\ntests:\n  - vars: {ticket: a}\n  - vars: {tickt: b}\n"
-    assert error_of(tmp_path, text).endswith(
-        ":4: tests[1].vars: prompt variable 'ticket' is not set in vars"
+def test_a_missing_prompt_variable_renders_empty_with_a_note_at_the_test(
+    tmp_path: Path,
+) -> None:
+    text = "prompts: ['say {{ticket}}']\ntests:\n  - vars: {ticket: a}\n  - vars: {tickt: b}\n"
+    suite = load(tmp_path, text)
+    assert suite.messages_for(1)[0]["content"] == "say "
+    (note,) = suite.notes
+    assert note.endswith(
+        ":4: tests[1].vars: prompt variable 'ticket' is not set: rendered empty (as promptfoo "
+        "renders it)"
     )
+
+
+def test_a_prompt_that_fails_to_render_errors_that_case_only(tmp_path: Path) -> None:
+    text = (
+        "prompts: ['{{ (cfg | load).tone }}', 'plain {{cfg}}']\ntests:\n"
+        "  - vars: {cfg: 'not json'}\n"
+    )
+    suite = load(tmp_path, text)
+    problem = suite.problem_for(0)
+    assert (
+        problem is not None and problem.startswith("prompt ") and "load: got 'not json'" in problem
+    )
+    assert suite.problem_for(1) is None
+    assert suite.messages_for(1)[0]["content"] == "plain not json"
 
 
 def test_bad_regex_reads_as_an_expectation(tmp_path: Path) -> None:
@@ -138,7 +158,7 @@ def test_csv_string_assertions_are_read_as_promptfoo_does(tmp_path: Path) -> Non
         'hi,plain text,not-icontains:bye,similar(0.8):hello there,"contains-any:a,b"\n'
     )
     suite = load(tmp_path, "prompts: ['{{q}}']\ntests: file://t.csv\n")
-    kinds = [(a.type, a.value, a.threshold) for a in suite._plans[0].test.asserts]
+    kinds = [(a.type, a.value, a.threshold) for a in suite.plan_for(0).test.asserts]
     assert kinds == [
         ("equals", "plain text", None),
         ("not-icontains", "bye", None),
@@ -209,10 +229,56 @@ def test_shipped_promptfoo_config_keeps_default_test_assertions_first() -> None:
     suite = load_suite(root / "scenarios/evals/promptfoo-support/promptfooconfig.yaml")
     assert isinstance(suite, PromptfooSuite)
     assert [c.id for c in suite.cases][:2] == ["double-charge", "password-reset"]
-    assert [a.type for a in suite._plans[0].test.asserts] == ["not-contains", "equals"]
+    assert [a.type for a in suite.plan_for(0).test.asserts] == ["not-contains", "equals"]
 
 
 def test_each_test_runs_once_per_prompt(tmp_path: Path) -> None:
     suite = load(tmp_path, "prompts: ['A {{q}}', 'B {{q}}']\ntests:\n  - vars: {q: x}\n")
     assert [c.id for c in suite.cases] == ["test-1@p1", "test-1@p2"]
     assert [suite.messages_for(i)[0]["content"] for i in (0, 1)] == ["A x", "B x"]
+
+
+def test_a_ref_pointing_at_nothing_is_one_located_line(tmp_path: Path) -> None:
+    text = (
+        "prompts: ['{{q}}']\ntests:\n  - vars: {q: hi}\n    assert:\n"
+        "      - $ref: '#/assertionTemplates/nope'\nassertionTemplates: {}\n"
+    )
+    assert error_of(tmp_path, text).endswith(
+        ":5: tests[0].assert[0].$ref: '#/assertionTemplates/nope' points at nothing (no 'nope')"
+    )
+
+
+def test_a_nunjucks_filter_that_is_not_javascript_is_refused(tmp_path: Path) -> None:
+    text = "prompts: ['{{q}}']\nnunjucksFilters: {up: ./up.py}\ntests:\n  - vars: {q: hi}\n"
+    assert error_of(tmp_path, text).endswith(
+        ":2: nunjucksFilters.up: got './up.py', expected a JavaScript file (./filter.js)"
+    )
+
+
+def test_the_load_filter_reads_json_text(tmp_path: Path) -> None:
+    text = "prompts: ['{{ (cfg | load).tone }}']\ntests:\n  - vars: {cfg: '{\"tone\": \"dry\"}'}\n"
+    assert load(tmp_path, text).messages_for(0)[0]["content"] == "dry"
+
+
+def test_a_suite_cut_for_a_rerun_keeps_each_cases_prompt_and_assertions(tmp_path: Path) -> None:
+    from llmops.workflows.evals.rerun import RerunPlan, rerun_suite
+
+    text = (
+        "prompts: ['{{q}}']\ntests:\n"
+        "  - {description: one, vars: {q: first}, assert: [{type: contains, value: a}]}\n"
+        "  - {description: two, vars: {q: second}, assert: [{type: contains, value: b}]}\n"
+    )
+    suite = load(tmp_path, text)
+    plan = RerunPlan(suspects=("two",), sample=(), suspect_pool=1, rest_pool=0, repeats={"two": 2})
+    cut = rerun_suite(suite, plan)
+    assert isinstance(cut, PromptfooSuite)
+    assert cut.messages_for(0) == [{"role": "user", "content": "second"}]
+    assert [a.value for a in cut.plan_for(0).test.asserts] == ["b"]
+
+
+def test_select_best_has_no_not_form(tmp_path: Path) -> None:
+    text = "prompts: ['a', 'b']\ntests:\n  - assert: [{type: not-select-best, value: x}]\n"
+    assert error_of(tmp_path, text).endswith(
+        ":3: tests[0].assert[0].type: select-best takes a criteria string as value and has no "
+        "not- form"
+    )

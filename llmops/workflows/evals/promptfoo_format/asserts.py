@@ -2,8 +2,10 @@
 
 Each assertion gives ``(pass, score, reason)``; ``not-`` inverts the verdict (and a score in
 [0, 1] becomes ``1 - score``). A test's score is the weighted mean of its assertions' scores;
-it passes when every assertion passes (whatever its weight), or, when the test sets a
-``threshold``, when its score reaches it. An ``assert-set`` is graded the same way, as one
+it passes when every assertion passes (a weight-0 assertion is recorded but never fails, as in
+promptfoo), or, when the test sets a ``threshold``, when its score reaches it. What promptfoo
+refuses while grading (a malformed comma-separated list, a perplexity without logprobs) errors
+the whole test, whatever its threshold. An ``assert-set`` is graded the same way, as one
 assertion of its test. ``transform`` runs before grading: the test's ``options.transform`` on
 the output for all assertions, an assertion's own ``transform`` for that one alone.
 """
@@ -19,13 +21,14 @@ from typing import Any
 
 from llmops.errors import InputError
 from llmops.workflows.evals.promptfoo_format import metrics
+from llmops.workflows.evals.promptfoo_format.metrics import TestError
 from llmops.workflows.evals.promptfoo_format.scripts import (
     ScriptError,
     run_javascript,
     run_python,
 )
-from llmops.workflows.evals.promptfoo_format.spec import MODEL_GRADED, Assertion
-from llmops.workflows.evals.promptfoo_format.templates import TemplateProblem, render
+from llmops.workflows.evals.promptfoo_format.spec import COMPARATIVE, MODEL_GRADED, Assertion
+from llmops.workflows.evals.promptfoo_format.templates import Filters, TemplateProblem, render
 from llmops.workflows.evals.records import CheckVerdict
 
 __all__ = ["CallFacts", "Graded", "grade_test", "script_verdict", "transform_output"]
@@ -47,9 +50,13 @@ class CallFacts:
     cost: float | None = None
     cost_note: str = ""
     logprobs: Sequence[float] | None = None
+    #: why there are no logprobs, for a perplexity assertion's reason
+    logprobs_note: str = "the response carried no token logprobs"
     metadata: Mapping[str, Any] = field(default_factory=dict)
     #: the engine's clock: JavaScript waits through :func:`llmops.engine.clock.run_blocking`
     clock: object = None
+    #: the config's ``nunjucksFilters``, for assertion values
+    filters: Filters = ()
 
     def context(self) -> dict[str, Any]:
         """The ``context`` argument of JavaScript and Python code (as promptfoo passes it)."""
@@ -69,35 +76,56 @@ class Graded:
     verdicts: list[CheckVerdict]
     score: float
     passed: bool
+    #: set when an assertion errored the whole test (as promptfoo's failed invariants do)
+    error: str | None = None
 
 
-def script_verdict(result: Any, threshold: float | None) -> Verdict:
+def script_verdict(
+    result: Any, threshold: float | None, inverse: bool = False, *, python: bool = False
+) -> Verdict:
     """A script's return value: bool, a score (passes above 0, or at ``threshold``), or a
-    ``{pass, score, reason}`` mapping."""
+    ``{pass, score, reason}`` mapping. ``inverse`` (``not-``) flips the verdict as promptfoo
+    does: a bool's score follows the flipped verdict, a returned score is kept as it is. As in
+    promptfoo, only Python's mappings are held to ``threshold``, and Python may return its
+    result as text (``"true"``, ``"0.8"``, ``'{"pass": ...}'``)."""
+    if python and isinstance(result, str):
+        result = _python_text_result(result)
     if isinstance(result, bool):
-        return result, 1.0 if result else 0.0, "" if result else "returned false"
+        passed = result != inverse
+        return passed, float(passed), "" if passed else f"returned {str(result).lower()}"
     if isinstance(result, (int, float)):
         score = float(result)
-        passed = score >= threshold if threshold is not None else score > 0
-        return passed, score, "" if passed else f"score {score:g}"
+        raw = score >= threshold if threshold is not None else score > 0
+        return raw != inverse, score, "" if raw != inverse else f"score {score:g}"
     if isinstance(result, Mapping):
-        raw = result.get("pass", result.get("pass_"))
-        got = result.get("score")
-        value = float(got) if isinstance(got, (int, float)) and not isinstance(got, bool) else None
-        if isinstance(raw, bool):
-            passed = raw
+        got = result.get("pass", result.get("pass_"))
+        score_of = result.get("score")
+        value = (
+            float(score_of)
+            if isinstance(score_of, (int, float)) and not isinstance(score_of, bool)
+            else None
+        )
+        if isinstance(got, bool):
+            raw = got
         elif value is not None:
-            passed = value >= threshold if threshold is not None else value > 0
+            raw = value >= threshold if threshold is not None else value > 0
         else:
             return False, 0.0, f"returned {result!r}: expected pass or score"
-        if threshold is not None and value is not None:
-            passed = passed and value >= threshold
-        return (
-            passed,
-            value if value is not None else float(passed),
-            str(result.get("reason") or ""),
-        )
+        if python and threshold is not None and value is not None:
+            raw = raw and value >= threshold
+        passed = raw != inverse
+        reason = str(result.get("reason") or "") if passed == raw else f"returned pass {raw}"
+        return passed, value if value is not None else float(passed), reason
     return False, 0.0, f"returned {type(result).__name__}, expected a bool, a score or an object"
+
+
+def _python_text_result(text: str) -> Any:
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        return json.loads(text) if text.startswith("{") else float(text)
+    except ValueError:
+        return text
 
 
 async def transform_output(code: str, output: Any, facts: CallFacts) -> Any:
@@ -107,11 +135,11 @@ async def transform_output(code: str, output: Any, facts: CallFacts) -> Any:
     return await run_javascript(code, output, facts.context(), facts.base, clock=facts.clock)
 
 
-def _rendered(value: Any, variables: Mapping[str, Any]) -> Any:
+def _rendered(value: Any, variables: Mapping[str, Any], filters: Filters = ()) -> Any:
     if isinstance(value, str):
-        return render(value, variables)
+        return render(value, variables, filters)
     if isinstance(value, list):
-        return [_rendered(v, variables) for v in value]
+        return [_rendered(v, variables, filters) for v in value]
     return value
 
 
@@ -139,11 +167,12 @@ def _deterministic(a: Assertion, out: str, value: Any, facts: CallFacts) -> Verd
             except ValueError:
                 same = False
         else:
-            same = out == str(value)
+            same = out == metrics.js_str(value)
         return same, float(same), f"expected output to equal {value!r}"
     if kind in ("contains", "icontains"):
         lower = kind == "icontains"
-        hay, needle = (out.lower(), str(value).lower()) if lower else (out, str(value))
+        needle = metrics.js_str(value)
+        hay, needle = (out.lower(), needle.lower()) if lower else (out, needle)
         return needle in hay, float(needle in hay), f"expected output to contain {value!r}"
     if kind in ("contains-any", "icontains-any", "contains-all", "icontains-all"):
         lower = kind.startswith("i")
@@ -204,14 +233,23 @@ def _json(kind: str, out: str, schema: Any) -> Verdict:
     return False, 0.0, f"JSON does not conform to the schema: {problems[0]}"
 
 
+class Unavailable(TestError):
+    """An assertion that cannot be evaluated (no logprobs, ...): the test fails with the
+    reason, whatever its ``not-`` and threshold (promptfoo errors it)."""
+
+
 def _perplexity(kind: str, th: float | None, facts: CallFacts) -> Verdict:
+    """promptfoo's definitions: perplexity ``exp(-mean logprob)`` passes at most ``threshold``
+    (always without one); perplexity-score ``1 / (1 + perplexity)`` passes at least it."""
     if not facts.logprobs:
-        return False, 0.0, "perplexity needs token logprobs, and the response carried none"
+        raise Unavailable(f"{kind} needs token logprobs: {facts.logprobs_note}")
     ppl = math.exp(-sum(facts.logprobs) / len(facts.logprobs))
     if kind == "perplexity-score":
         score = 1 / (1 + ppl)
-        return score >= (th or 0), score, f"perplexity score {score:.3f} < {th}"
-    return th is None or ppl <= th, 1.0, f"perplexity {ppl:.2f} > {th}"
+        ok = th is None or score >= th
+        return ok, score, f"perplexity score {score:.3f} < {th}"
+    ok = th is None or ppl <= th
+    return ok, float(ok), f"perplexity {ppl:.2f} > {th}"
 
 
 async def _one(
@@ -219,11 +257,13 @@ async def _one(
 ) -> tuple[Verdict, list[CheckVerdict]]:
     if a.type == "assert-set":
         inner = await grade_test(a.children, output, facts, grader, threshold=a.threshold)
+        if inner.error is not None:
+            raise TestError(inner.error)
         return (inner.passed, inner.score, _failing(inner.verdicts)), inner.verdicts
     if a.transform:
         output = await transform_output(a.transform, output, facts)
     out = _as_text(output)
-    value = _rendered(a.value, facts.vars)
+    value = _rendered(a.value, facts.vars, facts.filters)
     if a.base in ("javascript", "python"):
         code = str(a.value)
         ctx = facts.context()
@@ -231,7 +271,7 @@ async def _one(
             result = await run_javascript(code, output, ctx, facts.base, clock=facts.clock)
         else:
             result = run_python(code, out, ctx, facts.base)
-        return script_verdict(result, a.threshold), []
+        return script_verdict(result, a.threshold, a.inverse, python=a.base == "python"), []
     if a.base in MODEL_GRADED:
         if grader is None:
             return (False, 0.0, f"{a.base} needs a grader model"), []
@@ -278,22 +318,37 @@ async def grade_test(
     verdicts: list[CheckVerdict] = []
     total = weights = 0.0
     all_pass = True
+    test_error: str | None = None
     for a in assertions:
+        if a.base in COMPARATIVE:  # graded after the run, across the test's outputs
+            continue
+        errored = False
         try:
             (passed, score, reason), _inner = await _one(a, output, facts, grader)
+        except TestError as exc:  # promptfoo errors the whole test
+            passed, score, reason, errored = False, 0.0, str(exc), True
+            test_error = test_error or f"{_label(a)}: {exc}"
         except (ScriptError, TemplateProblem, OSError, ValueError) as exc:
-            passed, score, reason = False, 0.0, str(exc)
+            # as in promptfoo, an assertion whose code failed fails, not- or not
+            passed, score, reason, errored = False, 0.0, str(exc), True
         except InputError as exc:
             raise InputError(f"{a.where}: {exc}") from None
-        if a.inverse:
+        # promptfoo: a perplexity assertion without a threshold passes, not- or not
+        unconditional = a.base.startswith("perplexity") and a.threshold is None
+        scripted = a.base in ("javascript", "python")  # script_verdict inverted it already
+        if a.inverse and not errored and not unconditional and not scripted:
             passed = not passed
             score = 1.0 - score if 0.0 <= score <= 1.0 else score
             reason = _negated(reason, a.type)
+        if a.weight == 0 and a.type != "assert-set" and test_error is None:
+            passed = True  # promptfoo: a weight-0 assertion is recorded, never failing
         verdicts.append(CheckVerdict(_label(a), passed, score, "" if passed else reason))
         total += score * a.weight
         weights += a.weight
-        if not passed:  # a failing assertion fails the test whatever its weight
+        if not passed:
             all_pass = False
     score = total / weights if weights else (0.0 if assertions else 1.0)
     passed = score >= threshold if threshold is not None else all_pass
+    if test_error is not None:
+        return Graded(verdicts, 0.0, False, test_error)
     return Graded(verdicts, score, passed)

@@ -16,6 +16,7 @@ from typing import Any
 from llmops.errors import ConfigError, did_you_mean
 from llmops.workflows.evals.promptfoo_format.files import (
     Located,
+    Source,
     expand_paths,
     read_data_file,
     read_tests_csv,
@@ -28,15 +29,18 @@ from llmops.workflows.evals.promptfoo_format.spec import (
     base_type,
     problem_of,
 )
+from llmops.workflows.evals.promptfoo_format.templates import Filters, read_filters
 from llmops.yamlsafe import load_yaml_text, read_text
 
 __all__ = ["Prompt", "RawConfig", "TestPlan", "read_config"]
 
 TOP_KEYS = {"description", "prompts", "providers", "tests", "defaultTest", "scenarios"}
-#: keys that change nothing about verdicts (output files, sharing, UI): accepted and ignored
+TOP_KEYS |= {"nunjucksFilters", "assertionTemplates"}
+#: keys that change nothing about verdicts (output files, sharing, UI, derived report
+#: metrics): accepted and ignored (``docs/promptfoo.md`` says which)
 IGNORED_KEYS = {
     "outputPath", "sharing", "evaluateOptions", "writeLatestResults", "tags", "metadata",
-    "env", "commandLineOptions", "$schema", "version", "author",
+    "env", "commandLineOptions", "$schema", "version", "author", "derivedMetrics",
 }  # fmt: skip
 TEST_KEYS = {"description", "vars", "assert", "options", "threshold", "metadata"}
 OPTION_KEYS = {"transform", "postprocess", "prefix", "suffix", "rubricPrompt", "provider"}
@@ -64,6 +68,8 @@ class RawConfig:
     prompts: list[Prompt]
     tests: list[TestPlan]
     providers: list[tuple[str, dict[str, Any]]]
+    #: ``nunjucksFilters``: name -> JavaScript file exporting the filter function
+    filters: Filters = ()
 
 
 def _fail(item: Located, message: str) -> ConfigError:
@@ -253,6 +259,7 @@ def read_config(path: Path) -> RawConfig:
             f"{path}:1: expected a promptfoo config mapping (prompts, providers, tests)"
         )
     base = path.parent
+    top = Located(_dereferenced(top.value, top.value, top.source, ()), top.source, ())
     for key in top.value:
         if key not in TOP_KEYS | IGNORED_KEYS:
             hint = did_you_mean(str(key), sorted(TOP_KEYS), otherwise="")
@@ -261,6 +268,9 @@ def read_config(path: Path) -> RawConfig:
             )
     if "prompts" not in top.value:
         raise ConfigError(f"{path}:1: prompts: required key is missing")
+    filters = (
+        read_filters(top.child("nunjucksFilters"), base) if "nunjucksFilters" in top.value else ()
+    )
     prompts = read_prompts(top.child("prompts"), base)
     default: dict[str, Any] = {"asserts": ()}
     if top.value.get("defaultTest") is not None:
@@ -285,7 +295,37 @@ def read_config(path: Path) -> RawConfig:
     if not tests:
         raise ConfigError(f"{path}:1: tests: no tests (give tests or scenarios)")
     providers = _providers(top.child("providers") if "providers" in top.value else None)
-    return RawConfig(top.value.get("description"), prompts, tests, providers)
+    return RawConfig(top.value.get("description"), prompts, tests, providers, filters)
+
+
+def _dereferenced(value: Any, root: Any, source: Source, loc: tuple[Any, ...]) -> Any:
+    """``value`` with every local ``{$ref: '#/a/b'}`` replaced by what it points at (as
+    promptfoo's JSON Schema dereferencing does for ``assertionTemplates``)."""
+    if isinstance(value, dict):
+        ref = value.get("$ref")
+        if isinstance(ref, str) and len(value) == 1:
+            return _dereferenced(
+                _pointer(ref, root, source.where((*loc, "$ref"))), root, source, loc
+            )
+        return {k: _dereferenced(v, root, source, (*loc, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dereferenced(v, root, source, (*loc, i)) for i, v in enumerate(value)]
+    return value
+
+
+def _pointer(ref: str, root: Any, where: str) -> Any:
+    if not ref.startswith("#/"):
+        raise ConfigError(f"{where}: got {ref!r}, expected a reference within the config (#/...)")
+    node = root
+    for part in ref[2:].split("/"):
+        key = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            raise ConfigError(f"{where}: {ref!r} points at nothing (no {key!r})")
+    return node
 
 
 def _scenarios(item: Located, default: dict[str, Any], base: Path) -> list[TestPlan]:

@@ -25,7 +25,7 @@ from llmops.workflows.evals.promptfoo_format.asserts import CallFacts, ModelGrad
 from llmops.workflows.evals.promptfoo_format.spec import Assertion
 from llmops.workflows.evals.promptfoo_format.templates import render
 
-__all__ = ["Ask", "Embed", "cosine", "http_embedder", "model_grader"]
+__all__ = ["Ask", "Embed", "cosine", "http_embedder", "model_grader", "select_best"]
 
 #: send chat messages to the grader model, get its reply text (raises on failure)
 Ask = Callable[[list[dict[str, str]]], Awaitable[str]]
@@ -72,6 +72,12 @@ RELEVANT = """List the sentences of the context that help answer the question, c
 [Question]: {{ query }}
 [Context]: {{ context }}
 Answer with one JSON object: {"relevant": ["<sentence>", ...]}."""
+SELECT_BEST = """Several texts answer the same request. Which one fits these criteria best?
+[Criteria]: {{ criteria }}
+{% for text in texts %}[Text {{ loop.index0 }}]:
+{{ text }}
+{% endfor %}
+Answer with the number of the best text only."""
 QUESTIONS = """Write 3 questions, one per line, that the following answer would answer.
 Answer: {{ output }}"""
 
@@ -243,3 +249,15 @@ def http_embedder(
         return [list(map(float, d["embedding"])) for d in data]
 
     return embed
+
+
+async def select_best(ask: Ask, criteria: str, outputs: Sequence[str]) -> int:
+    """The index of the output the grader picks for ``criteria`` (promptfoo's ``select-best``:
+    the first integer of its answer); raises ValueError when it names none of them."""
+    if len(outputs) < 2:
+        raise ValueError(f"select-best compares at least two outputs of a test, got {len(outputs)}")
+    reply = await ask(_user(SELECT_BEST, criteria=criteria, texts=list(outputs)))
+    found = re.search(r"\d+", reply.strip())
+    if found is None or int(found.group(0)) >= len(outputs):
+        raise ValueError(f"select-best: the grader named no output ({reply.strip()[:80]!r})")
+    return int(found.group(0))

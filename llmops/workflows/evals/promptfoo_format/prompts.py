@@ -16,7 +16,7 @@ from llmops.errors import ConfigError
 from llmops.workflows.evals.promptfoo_format.files import Located, expand_paths
 from llmops.yamlsafe import load_yaml_text, read_text
 
-__all__ = ["Prompt", "read_prompts"]
+__all__ = ["Prompt", "chat_messages", "read_prompts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,16 @@ class Prompt:
     label: str
     text: str | None = None
     chat: tuple[tuple[str, str], ...] | None = None
+    #: chat JSON that is itself a template (``{% for %}`` over turns): rendered, then read as
+    #: chat messages (as plain text when the result is not a chat list), as promptfoo does
+    chat_template: str | None = None
+
+    @property
+    def uses_conversation(self) -> bool:
+        """The prompt reads earlier turns through promptfoo's ``_conversation`` variable."""
+        texts = [self.text or "", self.chat_template or ""]
+        texts += [c for _, c in self.chat or ()]
+        return any("_conversation" in t for t in texts)
 
 
 def _fail(item: Located, message: str) -> ConfigError:
@@ -63,6 +73,8 @@ def read_prompts(item: Located, base: Path) -> list[Prompt]:
 def _prompt_from_string(entry: Located, raw: str, label: str | None, base: Path) -> list[Prompt]:
     if not raw.startswith("file://"):
         chat = _chat(raw)
+        if chat is None and _is_chat_template(raw):
+            return [Prompt(label or raw[:40], None, None, raw)]
         return [Prompt(label or raw[:40], None if chat else raw, chat)]
     prompts: list[Prompt] = []
     for path in expand_paths(raw, base, entry.where):
@@ -79,6 +91,9 @@ def _prompt_from_string(entry: Located, raw: str, label: str | None, base: Path)
                 text if path.suffix == ".json" else json.dumps(load_yaml_text(text, str(path))[0])
             )
             chat = _chat(data)
+            if chat is None and path.suffix == ".json" and _is_chat_template(text):
+                prompts.append(Prompt(name, None, None, text))
+                continue
             if chat is None:
                 raise _fail(entry, f"{path}: expected a list of chat messages {{role, content}}")
             prompts.append(Prompt(name, None, chat))
@@ -95,6 +110,15 @@ def _prompt_from_string(entry: Located, raw: str, label: str | None, base: Path)
                 for i, p in enumerate(parts)
             ]
     return prompts
+
+
+def _is_chat_template(text: str) -> bool:
+    return text.lstrip().startswith("[") and ("{%" in text or "{{" in text)
+
+
+def chat_messages(text: str) -> tuple[tuple[str, str], ...] | None:
+    """``text`` (a rendered prompt) as chat messages when it is a JSON chat list."""
+    return _chat(text)
 
 
 def _chat(text: str) -> tuple[tuple[str, str], ...] | None:

@@ -12,6 +12,7 @@ import atexit
 import importlib.util
 import itertools
 import json
+import re
 import select
 import shutil
 import subprocess
@@ -26,7 +27,14 @@ from llmops.engine.clock import run_blocking
 from llmops.errors import InputError
 from llmops.workflows.evals.promptfoo_format.spec import script_function, script_path
 
-__all__ = ["NODE_MISSING", "ScriptError", "node_available", "run_javascript", "run_python"]
+__all__ = [
+    "NODE_MISSING",
+    "ScriptError",
+    "call_javascript_file",
+    "node_available",
+    "run_javascript",
+    "run_python",
+]
 
 NODE_MISSING = (
     "runs JavaScript with Node.js, which is not installed (no `node` on PATH): install it, e.g. "
@@ -40,17 +48,32 @@ const readline = require('readline');
 const { pathToFileURL } = require('url');
 const log = (...a) => process.stderr.write(a.map(String).join(' ') + '\n');
 console.log = console.info = console.debug = console.warn = log;
+// TypeScript files: Node strips types itself from 22.6 on; an older Node is given the source as
+// JavaScript (a file without type annotations, as many are, runs; one with them fails by name)
+async function load(file) {
+  try {
+    return await import(pathToFileURL(file).href);
+  } catch (e) {
+    if (!(e && e.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(file))) throw e;
+    const src = require('fs').readFileSync(file, 'utf8');
+    try {
+      return await import('data:text/javascript;base64,' + Buffer.from(src).toString('base64'));
+    } catch (e2) {
+      throw new Error(`${file}: TypeScript this Node.js cannot run (${e2.message}); Node.js 22.6 or newer strips types`);
+    }
+  }
+}
 async function run(job) {
   let fn;
   if (job.file) {
-    const mod = await import(pathToFileURL(job.file).href);
+    const mod = await load(job.file);
     const exported = mod.default !== undefined ? mod.default : mod;
     fn = job.func ? (exported[job.func] || mod[job.func]) : exported;
     if (typeof fn !== 'function') throw new Error(`${job.file} exports no function ${job.func || '(default)'}`);
   } else {
     fn = new Function('output', 'context', job.code);
   }
-  return await fn(job.output, job.context);
+  return await fn(...(job.args || [job.output, job.context]));
 }
 readline.createInterface({ input: process.stdin }).on('line', async (line) => {
   const job = JSON.parse(line);
@@ -76,8 +99,15 @@ def node_available() -> bool:
 
 
 def _body(code: str) -> str:
-    code = code.strip()
-    return code if "\n" in code else f"return ({code});"
+    """A function body, as promptfoo builds it: code over several lines as is; one line as an
+    expression (trailing semicolons dropped; ``const x = ...; expr`` keeps its statements)."""
+    if "\n" in code:
+        return code
+    one = re.sub(r";+\s*$", "", code.strip())
+    if re.match(r"(const|let|var)\s", one) and ";" in one:
+        statements, _, expression = one.rpartition(";")
+        return f"{statements}; return ({expression.strip()});" if expression.strip() else one
+    return f"return ({one});"
 
 
 async def run_javascript(
@@ -100,6 +130,18 @@ async def run_javascript(
     reply = await run_blocking(clock, lambda: worker.call(job))
     if not reply.get("ok"):
         raise ScriptError(f"javascript raised: {reply.get('error')}")
+    return reply.get("result")
+
+
+def call_javascript_file(path: Path, args: list[Any]) -> Any:
+    """Call the function ``path`` exports with ``args``, blocking (for load-time use such as
+    ``nunjucksFilters``); raises :class:`ScriptError` when it raises."""
+    node = shutil.which("node")
+    if node is None:
+        raise InputError(f"a JavaScript file ({path.name}) {NODE_MISSING}")
+    reply = _node_worker(node).call({"file": str(path), "func": None, "args": args})
+    if not reply.get("ok"):
+        raise ScriptError(f"{path.name} raised: {reply.get('error')}")
     return reply.get("result")
 
 

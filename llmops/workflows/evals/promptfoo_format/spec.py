@@ -13,6 +13,7 @@ from typing import Any
 from llmops.errors import did_you_mean
 
 __all__ = [
+    "COMPARATIVE",
     "DETERMINISTIC",
     "MODEL_GRADED",
     "SCRIPTED",
@@ -37,7 +38,9 @@ MODEL_GRADED = (
 )  # fmt: skip
 #: user code: JavaScript in Node.js, Python in this process
 SCRIPTED = ("javascript", "python")
-_ALL = (*DETERMINISTIC, *MODEL_GRADED, *SCRIPTED)
+#: graded across the outputs of one test (its prompts), after the run, by the grader model
+COMPARATIVE = ("select-best",)
+_ALL = (*DETERMINISTIC, *MODEL_GRADED, *SCRIPTED, *COMPARATIVE)
 _NO_VALUE = {"is-json", "contains-json", "latency", "cost", "perplexity", "perplexity-score"}
 _NO_VALUE |= {"answer-relevance", "context-faithfulness", "context-relevance"}
 _THRESHOLD_NEEDED = {"latency", "cost"}
@@ -118,6 +121,8 @@ def problem_of(a: Mapping[str, Any], base: Path) -> tuple[str, str] | None:
         hint = did_you_mean(name, list(_ALL), otherwise="")
         return "type", f"assertion type {kind!r} is not supported{hint}"
     value = a.get("value")
+    if name in COMPARATIVE and (kind != name or not isinstance(value, str)):
+        return "type", f"{name} takes a criteria string as value and has no not- form"
     if value is None and name not in _NO_VALUE:
         return "value", f"{kind} needs a value"
     if name in _THRESHOLD_NEEDED and not isinstance(a.get("threshold"), (int, float)):
