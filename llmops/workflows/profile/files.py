@@ -25,7 +25,13 @@ from llmops.workflows.profile.calls import merge_into
 from llmops.workflows.profile.damaged import TolerantGzip, mostly_binary
 from llmops.workflows.profile.pool import scan_ranges
 from llmops.workflows.profile.read import ScanOptions, ScanResult, _Scanner, scan_stream
-from llmops.workflows.profile.sources import expand_source, is_url, open_source, source_size
+from llmops.workflows.profile.sources import (
+    expand_source,
+    is_url,
+    open_source,
+    shown,
+    source_size,
+)
 
 __all__ = [
     "RANGE_BYTES",
@@ -33,6 +39,7 @@ __all__ = [
     "expand_paths",
     "expand_sources",
     "finish_joins",
+    "is_plain",
     "merge_parts",
     "scan_part",
     "scan_paths",
@@ -124,7 +131,7 @@ def _scan_one(
     stop: StopFn = _never,
     size: int | None = None,
 ) -> None:
-    source = "<stdin>" if path == "-" else path
+    source = "<stdin>" if path == "-" else shown(path)
     if path == "-":
         stdin = _Stoppable(sys.stdin.buffer, stop)
         scan_stream(stdin, source, options, result=total, on_bytes=progress)
@@ -155,7 +162,8 @@ def _scan_one(
         total.problems.add(f"cannot read ({exc.strerror or exc})", source, 0)
 
 
-def _is_plain(path: str, size: int) -> bool:
+def is_plain(path: str, size: int) -> bool:
+    """Whether ``path`` is a plain (not gzip, not binary, not empty) file: one to split."""
     return path != "-" and _kind(path, size) == "plain"
 
 
@@ -178,9 +186,9 @@ def scan_part(
             stop_at = size if end >= size else _next_line_start(f, end)
             if stop_at > first:
                 f.seek(first)
-                scan_stream(f, path, options, limit=stop_at - first, result=result)
+                scan_stream(f, shown(path), options, limit=stop_at - first, result=result)
     except OSError as exc:
-        result.problems.add(f"cannot read ({exc.strerror or exc})", path, 0)
+        result.problems.add(f"cannot read ({exc.strerror or exc})", shown(path), 0)
     return result
 
 
@@ -273,7 +281,7 @@ def _scan_paths(
     big = [
         p
         for p in paths
-        if workers > 1 and sizes[p] >= SPLIT_MIN_BYTES and not is_url(p) and _is_plain(p, sizes[p])
+        if workers > 1 and sizes[p] >= SPLIT_MIN_BYTES and not is_url(p) and is_plain(p, sizes[p])
     ]
     result = ScanResult()
     for path in paths:

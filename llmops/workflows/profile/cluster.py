@@ -1,0 +1,186 @@
+"""Profiling on a Dask cluster: one task per file or per byte range of a large plain file.
+
+:func:`scan_on_dask` plans the tasks (a gzip file is one task: it cannot be split; a plain file
+of at least :data:`~llmops.workflows.profile.files.SPLIT_MIN_BYTES` is cut into ranges of about
+:data:`~llmops.workflows.profile.files.RANGE_BYTES`), runs
+:func:`~llmops.workflows.profile.files.scan_part` on the workers, and merges the parts on the
+client in file and byte order with the same :func:`~llmops.workflows.profile.files.merge_parts`
+the local worker processes' parts go through. Every counter of a part merges exactly and the
+bottom-k samples take a priority from the input itself, so the result is the single-process
+result on the same input.
+
+Workers open the files themselves (:mod:`~llmops.workflows.profile.sources`): URLs
+(``s3://``, ``gs://``, ``az://``) with the backend installed on the workers, or paths every
+worker sees. ``local`` starts a :class:`distributed.LocalCluster` (a process per core) and
+closes it at the end; any other address is a running scheduler's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import itertools
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from llmops.errors import InputError
+from llmops.redact import redact_urls
+from llmops.workflows.profile import files
+from llmops.workflows.profile.read import ScanOptions, ScanResult
+
+__all__ = ["LOCAL", "plan", "scan_on_dask"]
+
+#: the ``--dask`` value that starts a local cluster
+LOCAL = "local"
+#: ``(path, start, end, size)``: ``end`` ``None`` reads the file whole
+Task = tuple[str, int, int | None, int]
+#: how often the client looks at Ctrl-C while it waits for tasks, seconds
+_POLL_S = 0.25
+_INSTALL = "pip install 'llmops-toolkit[dask]'"
+
+
+def _never() -> bool:
+    return False
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise InputError(f"--dask: Dask is not installed: {_INSTALL}") from None
+    return distributed
+
+
+def plan(sizes: Mapping[str, int]) -> list[Task]:
+    """The tasks for the files (path to size, in order): large plain files in byte ranges."""
+    tasks: list[Task] = []
+    for path, size in sizes.items():
+        if path == "-":
+            raise InputError("--dask: - (stdin) cannot be read on a cluster; give files or URLs")
+        parts = -(-size // files.RANGE_BYTES)
+        if size >= files.SPLIT_MIN_BYTES and parts > 1 and files.is_plain(path, size):
+            cuts = [size * k // parts for k in range(parts + 1)]
+            tasks += [(path, a, b, size) for a, b in itertools.pairwise(cuts) if b > a]
+        else:
+            tasks.append((path, 0, None, size))
+    return tasks
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Raise :class:`InputError` unless a Dask scheduler answers at ``address`` in time."""
+    comm_core: Any = importlib.import_module("distributed.comm.core")
+
+    async def knock() -> None:
+        comm = await comm_core.connect(address, timeout=timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(knock(), timeout + 1))
+    except Exception as exc:  # refused, timed out, malformed, or not a Dask scheduler at all
+        why = redact_urls(str(exc) or type(exc).__name__)
+        raise InputError(
+            f"--dask {redact_urls(address)}: no Dask scheduler answered within {timeout:g} s"
+            f" ({why})"
+        ) from None
+
+
+@contextlib.contextmanager
+def _client(address: str, timeout: float) -> Iterator[Any]:
+    distributed = _distributed()
+    if address == LOCAL:
+        cluster = distributed.LocalCluster(
+            n_workers=os.cpu_count() or 1,
+            threads_per_worker=1,  # the scan holds the GIL: a process per core
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        with cluster, distributed.Client(cluster, timeout=timeout) as client:
+            yield client
+        return
+    _probe(address, timeout)
+    with distributed.Client(address, timeout=timeout) as client:
+        yield client
+
+
+def scan_on_dask(
+    sizes: Mapping[str, int],
+    options: ScanOptions,
+    address: str,
+    *,
+    timeout: float = 10.0,
+    on_progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[], bool] = _never,
+) -> ScanResult:
+    """Scan the files (path to size, in order) on the Dask cluster at ``address`` (``local``:
+    a local cluster for this run) into one result, exactly as :func:`files.scan_paths` would.
+
+    ``on_progress(bytes_done, bytes_total)`` is called as tasks finish. Once ``stop()`` is true
+    (Ctrl-C) the tasks not finished are cancelled: the result holds the finished ones.
+
+    Raises :class:`InputError` when Dask is not installed, when no scheduler answers at
+    ``address`` within ``timeout`` seconds, or when a worker cannot run the scan.
+    """
+    _distributed()
+    tasks = plan(sizes)
+    total = sum(sizes.values())
+    with _client(address, timeout) as client:
+        parts = _run(client, tasks, options, total, on_progress, stop)
+    result = ScanResult()
+    files.merge_parts(result, ((task[0], part) for task, part in zip(tasks, parts, strict=True)))
+    files.finish_joins(result, options)
+    return result
+
+
+def _run(
+    client: Any,
+    tasks: list[Task],
+    options: ScanOptions,
+    total: int,
+    on_progress: Callable[[int, int], None] | None,
+    stop: Callable[[], bool],
+) -> list[ScanResult | None]:
+    distributed = _distributed()
+    futures = [
+        client.submit(files.scan_part, path, start, end, size, options, pure=False)
+        for path, start, end, size in tasks
+    ]
+    where = {future.key: i for i, future in enumerate(futures)}
+    parts: list[ScanResult | None] = [None] * len(tasks)
+    pending = set(futures)
+    done_bytes = 0
+    try:
+        while pending:
+            if stop():
+                break
+            try:
+                finished, pending = distributed.wait(
+                    pending, timeout=_POLL_S, return_when="FIRST_COMPLETED"
+                )
+            except TimeoutError:
+                continue
+            for future in finished:
+                i = where[future.key]
+                parts[i] = _result(future)
+                _path, start, end, size = tasks[i]
+                done_bytes += size if end is None else end - start
+                if on_progress is not None:
+                    on_progress(done_bytes, total)
+    finally:
+        if pending:  # stopped, or a task failed: the rest is not wanted
+            client.cancel(list(pending))
+    return parts
+
+
+def _result(future: Any) -> ScanResult:
+    try:
+        part: ScanResult = future.result()
+    except (ImportError, AttributeError) as exc:  # a worker without llmops (or a backend)
+        raise InputError(
+            f"--dask: a worker could not run the scan ({type(exc).__name__}: "
+            f"{redact_urls(str(exc))}); install llmops-toolkit and the storage backend on "
+            "every worker"
+        ) from None
+    return part
