@@ -18,6 +18,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from llmops.errors import ConfigError, InputError, LlmopsError
 
@@ -65,7 +66,7 @@ def debug_enabled() -> bool:
 
 def fail_input(message: str) -> NoReturn:
     """Print one line about bad input and exit 2."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", markup=True, soft_wrap=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -75,7 +76,7 @@ def report_error(exc: LlmopsError) -> int:
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     for line in str(exc).splitlines() or [type(exc).__name__]:
         err_console.print(
-            f"[bold red]error:[/] {line}", markup=True, soft_wrap=True, highlight=False
+            f"[bold red]error:[/] {escape(line)}", markup=True, soft_wrap=True, highlight=False
         )
     return EXIT_BAD_INPUT if isinstance(exc, (ConfigError, InputError)) else EXIT_FAILED
 

@@ -211,13 +211,14 @@ def register(app: typer.Typer) -> None:
                 DownloadColumn(),
                 TransferSpeedColumn(),
             )
-            where = f" on Dask ({redact_urls(dask)})" if dask is not None else ""
-            size = f" {total / 1e6:,.1f} MB" if total else ""
-            err_console.print(
-                f"llmops profile: reading{size}{where} (Ctrl-C stops and reports what was read)",
-                highlight=False,
-                soft_wrap=True,
-            )
+            if total >= PROGRESS_MIN_BYTES:
+                where = f" on Dask ({redact_urls(dask)})" if dask is not None else ""
+                err_console.print(
+                    f"llmops profile: reading {total / 1e6:,.1f} MB{where}"
+                    " (Ctrl-C stops and reports what was read)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             with Progress(*columns, console=err_console, transient=True) as bar, _ctrl_c_sets(stop):
                 task = bar.add_task("reading", total=total)
                 plain = _PlainProgress(err_console.is_terminal)

@@ -80,11 +80,21 @@ def _probe(address: str, timeout: float) -> None:
     try:
         asyncio.run(asyncio.wait_for(knock(), timeout + 1))
     except Exception as exc:  # refused, timed out, malformed, or not a Dask scheduler at all
-        why = redact_urls(str(exc) or type(exc).__name__)
+        why = _masked(address, str(exc) or type(exc).__name__)
         raise InputError(
-            f"--dask {redact_urls(address)}: no Dask scheduler answered within {timeout:g} s"
+            f"--dask {_masked(address, address)}: no Dask scheduler answered within {timeout:g} s"
             f" ({why})"
         ) from None
+
+
+def _masked(address: str, text: str) -> str:
+    """``text`` without the credentials written into ``address`` (``scheme://user:pw@host``),
+    however it quotes them."""
+    text = redact_urls(text)
+    rest = address.split("://", 1)[-1]
+    if "@" in rest:
+        text = text.replace(rest.split("@", 1)[0], "***")
+    return text
 
 
 @contextlib.contextmanager
