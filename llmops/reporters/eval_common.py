@@ -103,9 +103,7 @@ def verdict_lines(outcome: EvalOutcome) -> list[str]:
                 )
             )
         if c.repeat_advice:
-            lines.append(
-                "with repeat: " + ", ".join(f"{r} → {_points(v)}" for r, v in c.repeat_advice)
-            )
+            lines.append("with repeat: " + _advice(c.repeat_advice))
         for change in c.changes:
             if change != c.attribution:
                 lines.append(f"also: {change}")
@@ -142,6 +140,22 @@ def _flip(t: object) -> str:
     return (
         f"{t.case_id} ({t.passed_before}/{t.total_before} before, {t.passed_now}/{t.total_now} now)"
     )
+
+
+def _advice(advice: list[tuple[int, float]]) -> str:
+    """The detectable drop per repetition count; counts that give the same drop are folded
+    into one "N or more": a drop is modelled as whole cases breaking, so once one broken case
+    is caught the drop cannot shrink further and more repeats would not help."""
+    parts: list[str] = []
+    for i, (r, v) in enumerate(advice):
+        if i and v == advice[i - 1][1]:
+            continue
+        if i + 1 < len(advice) and all(w == v for _, w in advice[i + 1 :]):
+            why = " (whole cases breaking: no finer drop)" if v != float("inf") else ""
+            parts.append(f"{r} or more → {_points(v)}{why}")
+            break
+        parts.append(f"{r} → {_points(v)}")
+    return ", ".join(parts)
 
 
 def _points(fraction: float) -> str:
