@@ -20,6 +20,7 @@ from llmops.reporters.profile import render_json, render_markdown
 from llmops.workflows.profile import ProfileOptions, ProfileResult, profile_logs
 from llmops.workflows.profile import files as profile_files
 from llmops.workflows.profile.cluster import plan
+from llmops.workflows.profile.read import ScanResult
 from llmops.workflows.profile.samples import SAMPLED_FEATURES
 from tests.profile.helpers import SAMPLES, write_synthetic
 
@@ -197,3 +198,35 @@ def test_dask_local_starts_a_cluster_and_reports_as_one_process(tmp_path: Path) 
     assert serial.exit_code == 0 and local.exit_code == 0, local.output
     one = (tmp_path / "one" / "profile.json").read_text()
     assert one == (tmp_path / "dask" / "profile.json").read_text()
+
+
+def test_byte_ranges_cut_at_line_starts_cover_every_line_once(
+    tmp_path: Path, small_ranges: None
+) -> None:
+    """Cuts inside a line, on a line start, and ranges inside one line longer than a range."""
+    log = write_synthetic(tmp_path / "a.jsonl", 400, seed=3, fail_rate=_fail_long_or_german)
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines.insert(100, b'{"note": "' + b"x" * (3 * RANGE) + b'"}\n')  # spans several ranges
+    data = bytearray(b"".join(lines))
+    cut = len(data) // -(-len(data) // RANGE)  # the first nominal cut: make it a line start
+    start, end = data.rfind(b"\n", 0, cut) + 1, data.index(b"\n", cut)
+    data[start:end] = b"\n" * (end - start)  # blank lines, the size unchanged
+    log.write_bytes(data)
+    options = ProfileOptions(samples=3).scan_options()
+    sizes = profile_files.expand_sources([str(log)])
+    tasks = plan(sizes)
+    assert len(tasks) > 4 and tasks[1][1] == cut and data[cut - 1 : cut] == b"\n"
+    parts = [(p, profile_files.scan_part(p, a, b, n, options)) for p, a, b, n in tasks]
+    assert sum(part.lines for _, part in parts) == data.count(b"\n")
+    assert any(part.lines == 0 for _, part in parts)  # a range inside the long line: nothing
+    merged = ScanResult()
+    profile_files.merge_parts(merged, parts)
+    profile_files.finish_joins(merged, options)
+    serial = profile_files.scan_paths(list(sizes), options, workers=1)
+    assert merged.tally.cells == serial.tally.cells
+    assert (merged.lines, merged.records, merged.skipped) == (
+        serial.lines,
+        serial.records,
+        serial.skipped,
+    )
+    assert merged.problems == serial.problems
