@@ -4,8 +4,8 @@
 of at least :data:`~llmops.workflows.profile.files.SPLIT_MIN_BYTES` is cut into ranges of about
 :data:`~llmops.workflows.profile.files.RANGE_BYTES`), runs
 :func:`~llmops.workflows.profile.files.scan_part` on the workers, and merges the parts on the
-client in file and byte order with the same :func:`~llmops.workflows.profile.files.merge_parts`
-the local worker processes' parts go through. Every counter of a part merges exactly and the
+client in file and byte order, as they come, with the same
+:class:`~llmops.workflows.profile.files.OrderedMerge` the local worker processes' parts go through. Every counter of a part merges exactly and the
 bottom-k samples take a priority from the input itself, so the result is the single-process
 result on the same input.
 
@@ -135,11 +135,11 @@ def scan_on_dask(
     """
     _distributed()
     tasks = plan(sizes)
-    total = sum(sizes.values())
-    with _client(address, timeout) as client:
-        parts = _run(client, tasks, options, total, on_progress, stop)
     result = ScanResult()
-    files.merge_parts(result, ((task[0], part) for task, part in zip(tasks, parts, strict=True)))
+    merge = files.OrderedMerge(result, [task[0] for task in tasks])
+    with _client(address, timeout) as client:
+        _run(client, tasks, options, merge, sum(sizes.values()), on_progress, stop)
+    merge.finish()
     files.finish_joins(result, options)
     return result
 
@@ -148,18 +148,19 @@ def _run(
     client: Any,
     tasks: list[Task],
     options: ScanOptions,
+    merge: files.OrderedMerge,
     total: int,
     on_progress: Callable[[int, int], None] | None,
     stop: Callable[[], bool],
-) -> list[ScanResult | None]:
+) -> None:
+    """Run the tasks, handing each part to ``merge`` as it comes (the client holds only the
+    parts that finished before an earlier one, and the cluster none it has handed over)."""
     distributed = _distributed()
-    futures = [
-        client.submit(files.scan_part, path, start, end, size, options, pure=False)
-        for path, start, end, size in tasks
-    ]
+    paths, starts, ends, sizes = (list(column) for column in zip(*tasks, strict=True))
+    futures = client.map(files.scan_part, paths, starts, ends, sizes, options=options, pure=False)
     where = {future.key: i for i, future in enumerate(futures)}
-    parts: list[ScanResult | None] = [None] * len(tasks)
     pending = set(futures)
+    del futures
     done_bytes = 0
     try:
         while pending:
@@ -173,7 +174,8 @@ def _run(
                 continue
             for future in finished:
                 i = where[future.key]
-                parts[i] = _result(future)
+                merge.add(i, _result(future))
+                future.release()
                 _path, start, end, size = tasks[i]
                 done_bytes += size if end is None else end - start
                 if on_progress is not None:
@@ -181,7 +183,6 @@ def _run(
     finally:
         if pending:  # stopped, or a task failed: the rest is not wanted
             client.cancel(list(pending))
-    return parts
 
 
 def _result(future: Any) -> ScanResult:

@@ -36,6 +36,7 @@ from llmops.workflows.profile.sources import (
 __all__ = [
     "RANGE_BYTES",
     "SPLIT_MIN_BYTES",
+    "OrderedMerge",
     "expand_paths",
     "expand_sources",
     "finish_joins",
@@ -218,16 +219,48 @@ def _merge(into: ScanResult, part: ScanResult, line_offset: int) -> None:
     into.records += part.records
 
 
+class OrderedMerge:
+    """Merges the parts of a scan into ``into`` as they come, in file and byte order, offsetting
+    line numbers within each file; a part finished early waits for the ones before it.
+
+    The caller then counts the calls whose halves were in different parts with
+    :func:`finish_joins`.
+    """
+
+    def __init__(self, into: ScanResult, paths: Sequence[str]) -> None:
+        self.into = into
+        self._paths = paths  # the path of each part, in order
+        self._next = 0
+        self._waiting: dict[int, ScanResult | None] = {}
+        self._offsets: dict[str, int] = {}
+
+    def add(self, index: int, part: ScanResult | None) -> None:
+        """Part ``index`` is done (``None``: not scanned, stopped before)."""
+        self._waiting[index] = part
+        while self._next in self._waiting:
+            self._merge(self._next, self._waiting.pop(self._next))
+            self._next += 1
+
+    def finish(self) -> None:
+        """Merge the parts still waiting (stopped: those before them never came)."""
+        for index in sorted(self._waiting):
+            self._merge(index, self._waiting.pop(index))
+
+    def _merge(self, index: int, part: ScanResult | None) -> None:
+        if part is None:
+            return
+        path = self._paths[index]
+        _merge(self.into, part, self._offsets.get(path, 0))
+        self._offsets[path] = self._offsets.get(path, 0) + part.lines
+
+
 def merge_parts(into: ScanResult, parts: Iterable[tuple[str, ScanResult | None]]) -> None:
     """Merge the parts of a scan, each ``(path, result)`` in file and byte order (``None``: a
-    part not scanned, stopped before), offsetting line numbers within each file. The caller
-    then counts the calls whose halves were in different parts with :func:`finish_joins`."""
-    offsets: dict[str, int] = {}
-    for path, part in parts:
-        if part is None:
-            continue
-        _merge(into, part, offsets.get(path, 0))
-        offsets[path] = offsets.get(path, 0) + part.lines
+    part not scanned, stopped before), with :class:`OrderedMerge`."""
+    listed = list(parts)
+    merge = OrderedMerge(into, [path for path, _ in listed])
+    for index, (_, part) in enumerate(listed):
+        merge.add(index, part)
 
 
 def scan_paths(
