@@ -162,7 +162,10 @@ def register(app: typer.Typer) -> None:
             typer.Option(min=0.0, max=1.0, help="False discovery rate (BH-adjusted p below this)."),
         ] = 0.05,
         workers: Annotated[
-            int | None, typer.Option(min=1, help="Processes for large files (default: CPU count).")
+            int | None,
+            typer.Option(
+                min=1, help="Processes for large files, or --dask local's workers (default: CPUs)."
+            ),
         ] = None,
         report_dir: Annotated[
             Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")

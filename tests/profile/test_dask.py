@@ -193,7 +193,7 @@ def test_dask_local_starts_a_cluster_and_reports_as_one_process(tmp_path: Path) 
     base = ["profile", str(logs / "*.jsonl"), "--no-language"]
     serial = CliRunner().invoke(app, [*base, "--report-dir", str(tmp_path / "one")])
     local = CliRunner().invoke(
-        app, [*base, "--dask", "local", "--report-dir", str(tmp_path / "dask")]
+        app, [*base, "--dask", "local", "--workers", "1", "--report-dir", str(tmp_path / "dask")]
     )
     assert serial.exit_code == 0 and local.exit_code == 0, local.output
     one = (tmp_path / "one" / "profile.json").read_text()

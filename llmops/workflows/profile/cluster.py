@@ -98,11 +98,11 @@ def _masked(address: str, text: str) -> str:
 
 
 @contextlib.contextmanager
-def _client(address: str, timeout: float) -> Iterator[Any]:
+def _client(address: str, timeout: float, workers: int | None) -> Iterator[Any]:
     distributed = _distributed()
     if address == LOCAL:
         cluster = distributed.LocalCluster(
-            n_workers=os.cpu_count() or 1,
+            n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,  # the scan holds the GIL: a process per core
             dashboard_address=None,
             silence_logs=logging.ERROR,
@@ -121,11 +121,13 @@ def scan_on_dask(
     address: str,
     *,
     timeout: float = 10.0,
+    workers: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] = _never,
 ) -> ScanResult:
     """Scan the files (path to size, in order) on the Dask cluster at ``address`` (``local``:
-    a local cluster for this run) into one result, exactly as :func:`files.scan_paths` would.
+    a local cluster of ``workers`` processes, default the CPU count, for this run) into one
+    result, exactly as :func:`files.scan_paths` would.
 
     ``on_progress(bytes_done, bytes_total)`` is called as tasks finish. Once ``stop()`` is true
     (Ctrl-C) the tasks not finished are cancelled: the result holds the finished ones.
@@ -137,7 +139,7 @@ def scan_on_dask(
     tasks = plan(sizes)
     result = ScanResult()
     merge = files.OrderedMerge(result, [task[0] for task in tasks])
-    with _client(address, timeout) as client:
+    with _client(address, timeout, workers) as client:
         _run(client, tasks, options, merge, sum(sizes.values()), on_progress, stop)
     merge.finish()
     files.finish_joins(result, options)

@@ -123,7 +123,7 @@ def _read(
 
         result = scan_on_dask(
             sizes, options, profile.dask, timeout=profile.dask_timeout,
-            on_progress=on_progress, stop=stop or _never,
+            workers=profile.workers, on_progress=on_progress, stop=stop or _never,
         )  # fmt: skip
     else:
         result = scan_paths(
