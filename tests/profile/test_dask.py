@@ -230,3 +230,22 @@ def test_byte_ranges_cut_at_line_starts_cover_every_line_once(
         serial.skipped,
     )
     assert merged.problems == serial.problems
+
+
+def test_a_url_without_fsspec_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # `import fsspec` fails
+    run = CliRunner().invoke(
+        app, ["profile", "memory://logs/*.jsonl", "--report-dir", str(tmp_path)]
+    )
+    assert run.exit_code == 2
+    assert "pip install 'llmops-toolkit[dask]'" in _one_line(run.output)
+
+
+def test_stdin_on_a_cluster_is_refused_in_one_line(tmp_path: Path) -> None:
+    run = CliRunner().invoke(
+        app, ["profile", "-", "--dask", "local", "--report-dir", str(tmp_path)], input="{}\n"
+    )
+    assert run.exit_code == 2
+    assert "(stdin) cannot be read on a cluster" in _one_line(run.output)

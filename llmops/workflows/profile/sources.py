@@ -87,11 +87,11 @@ def expand_source(spec: str) -> list[tuple[str, int]]:
         url = fs.unstrip_protocol(name)
         if info.get("type") == "directory":
             raise InputError(f"{shown(url)}: is a directory; expected a JSON-lines file")
-        out.append((_keep_options(spec, url), int(info.get("size") or 0)))
+        out.append((_with_scheme(spec, url), int(info.get("size") or 0)))
     return out
 
 
-def _keep_options(spec: str, url: str) -> str:
+def _with_scheme(spec: str, url: str) -> str:
     """``url`` as fsspec printed it, with ``spec``'s scheme: ``unstrip_protocol`` spells some
     schemes its own way (``az://`` as ``abfs://``), and the original is what the user gave."""
     scheme = spec.split("://", 1)[0]
