@@ -34,7 +34,7 @@ RANGE = 64 * 1024
 def scheduler() -> Iterator[str]:
     """An in-process cluster of two workers (it sees this process's memory:// files)."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address
 

@@ -104,7 +104,7 @@ def _client(address: str, timeout: float, workers: int | None) -> Iterator[Any]:
         cluster = distributed.LocalCluster(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,  # the scan holds the GIL: a process per core
-            dashboard_address=None,
+            dashboard_address=":0",  # None still binds 8787 (its HTTP server); any free port
             silence_logs=logging.ERROR,
         )
         with cluster, distributed.Client(cluster, timeout=timeout) as client:
