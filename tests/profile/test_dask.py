@@ -32,10 +32,17 @@ RANGE = 64 * 1024
 
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    """An in-process cluster of two workers (it sees this process's memory:// files)."""
+    """A cluster of two in-process workers (they see this process's memory:// files), reached
+    over TCP as a remote scheduler is."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=":0",
     ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
         yield cluster.scheduler_address
 
 
