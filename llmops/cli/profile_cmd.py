@@ -207,7 +207,8 @@ def register(app: typer.Typer) -> None:
         console = out_console()
         total = _total_bytes([p for p in logs if p != "-" and "://" not in p])
         stop = threading.Event()
-        if total >= PROGRESS_MIN_BYTES or dask is not None:
+        remote = any("://" in p for p in logs)  # their size is known once listed
+        if total >= PROGRESS_MIN_BYTES or dask is not None or remote:
             columns = (
                 "{task.description}",
                 BarColumn(),
