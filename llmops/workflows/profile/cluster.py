@@ -23,6 +23,7 @@ import importlib
 import itertools
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -98,15 +99,34 @@ def _masked(address: str, text: str) -> str:
 
 
 @contextlib.contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """While the local cluster starts, SIGINT is ignored, so the worker processes it spawns
+    inherit that (Python keeps an ignored SIGINT ignored): Ctrl-C at a terminal reaches the
+    whole process group, and only this process decides what it means (stop, report). The cost:
+    a Ctrl-C during those few seconds is lost. (Blocking the signal instead does not reach the
+    workers: they are spawned from threads that do not block it.)"""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: no signals to arrange
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _client(address: str, timeout: float, workers: int | None) -> Iterator[Any]:
     distributed = _distributed()
     if address == LOCAL:
-        cluster = distributed.LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,  # the scan holds the GIL: a process per core
-            dashboard_address=":0",  # None still binds 8787 (its HTTP server); any free port
-            silence_logs=logging.ERROR,
-        )
+        with _workers_ignore_ctrl_c():
+            cluster = distributed.LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,  # the scan holds the GIL: a process per core
+                dashboard_address=":0",  # None still binds 8787 (its HTTP server); any free port
+                silence_logs=logging.ERROR,
+            )
         with cluster, distributed.Client(cluster, timeout=timeout) as client:
             yield client
         return
