@@ -5,9 +5,9 @@ of at least :data:`~llmops.workflows.profile.files.SPLIT_MIN_BYTES` is cut into 
 :data:`~llmops.workflows.profile.files.RANGE_BYTES`), runs
 :func:`~llmops.workflows.profile.files.scan_part` on the workers, and merges the parts on the
 client in file and byte order, as they come, with the same
-:class:`~llmops.workflows.profile.files.OrderedMerge` the local worker processes' parts go through. Every counter of a part merges exactly and the
-bottom-k samples take a priority from the input itself, so the result is the single-process
-result on the same input.
+:class:`~llmops.workflows.profile.files.OrderedMerge` the local worker processes' parts go
+through. Every counter of a part merges exactly and the bottom-k samples take a priority from
+the input itself, so the result is the single-process result on the same input.
 
 Workers open the files themselves (:mod:`~llmops.workflows.profile.sources`): URLs
 (``s3://``, ``gs://``, ``az://``) with the backend installed on the workers, or paths every

@@ -9,7 +9,7 @@ are read as one stream. Progress is reported as bytes read of the total.
 
 The same pieces serve a Dask cluster (:mod:`~llmops.workflows.profile.cluster`): a task scans
 one file or one byte range with :func:`scan_part`, and the parts are merged in order with
-:func:`merge_parts` and :func:`finish_joins`, as the local worker processes' parts are.
+:class:`OrderedMerge` and :func:`finish_joins`, as the local worker processes' parts are.
 """
 
 from __future__ import annotations
