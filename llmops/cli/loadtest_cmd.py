@@ -31,6 +31,7 @@ from llmops.cli.common import (
 # that `llmops --help` and the other commands start fast.
 if TYPE_CHECKING:
     from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult, Target
+    from llmops.workflows.service import ServiceTarget
 
 T = TypeVar("T")
 
@@ -41,6 +42,11 @@ knee, the throughput ceiling and a recommended queue limit.
 With no --target or --config, the built-in mock server (profile 'default') is started on a
 free loopback port. Reports go to --report-dir (JSON, Markdown, HTML); loadtest-latest.json
 is always the last run.
+
+To measure your own feature end to end (its prompt building, retrieval, model calls and
+post-processing), name it instead of an API: --target-function app.llm:summarize, or
+--target-http http://127.0.0.1:8000/summarize (docs/loadtest-your-service.md). Its cost is
+unknown to llmops: name the model it calls with --model, or give --yes.
 
 Ctrl-C stops the run: the levels that finished are still reported (exit 130); a second
 Ctrl-C stops at once.
@@ -111,6 +117,7 @@ def _target(kw: dict[str, Any]) -> Iterator[Target]:
 
         config = load_config(kw["config"])
     profile = kw["mock_profile"]
+    service = _service(kw)
     resolved = resolve_target(
         config,
         url=kw["target"],
@@ -119,12 +126,37 @@ def _target(kw: dict[str, Any]) -> Iterator[Target]:
         feature=kw["feature"],
         api_key_env=kw["api_key_env"],
         mock_profile=profile,
-        config_named=config is not None,
+        config_named=config is not None and service is None,
+        service=service,
     )
     with live_target(resolved, seed=kw["seed"]) as live:
         if resolved.mock_profile is not None:
             live = replace(live, label=f"built-in mock (profile {profile}) at {live.base_url}")
         yield live
+
+
+def _service(kw: dict[str, Any]) -> ServiceTarget | None:
+    """The team's function or HTTP service the options name, loaded; None for an API."""
+    from llmops.errors import InputError
+    from llmops.workflows.service import load_service
+
+    service = load_service(
+        kw.get("target_function"),
+        kw.get("target_http"),
+        method=kw.get("http_method"),
+        body=kw.get("http_body"),
+        headers=kw.get("http_header") or (),
+        success=kw.get("http_success"),
+        expect=kw.get("http_expect"),
+    )
+    if service is not None:
+        for flag in ("raw", "shared_state"):
+            if kw.get(flag):
+                raise InputError(
+                    f"--{flag.replace('_', '-')}: goes with an API target; your feature is "
+                    "called end to end, through whatever limits it has itself"
+                )
+    return service
 
 
 def _write_reports(result: LoadtestResult, report_dir: Path) -> list[Path]:
@@ -222,7 +254,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         model: Annotated[
             str | None,
-            typer.Option(help="The model to ask for (with --target, or to override the config's)."),
+            typer.Option(
+                help="The model to ask for (with --target, or to override the config's); with"
+                " --target-function/--target-http, the model your feature calls (for the cost guard)."
+            ),
         ] = None,
         api_key_env: Annotated[
             str | None, typer.Option(help="With --target: NAME of the variable holding the key.")
@@ -230,6 +265,73 @@ def register(app: typer.Typer) -> None:
         mock_profile: Annotated[
             str, typer.Option(help="Profile of the built-in mock when no target is given.")
         ] = "default",
+        # -- the team's own feature as target (docs/loadtest-your-service.md) --
+        target_function: Annotated[
+            str | None,
+            typer.Option(
+                metavar="MODULE:FUNCTION",
+                help="Load your own Python callable instead of an API: module:function (or"
+                " path/file.py:function) taking the prompt (str) and returning the answer"
+                " (str, or dict/object with text and usage) or raising to fail. async def is"
+                " awaited; plain def runs in worker threads (as many as the level's clients)."
+                " Called end to end: no engine limits, retries or breaker; --timeout applies.",
+                rich_help_panel="Your feature as target",
+            ),
+        ] = None,
+        target_http: Annotated[
+            str | None,
+            typer.Option(
+                metavar="URL|FILE.yaml",
+                help="Load your own HTTP service: its URL (a Jinja2 template over prompt), or a"
+                " YAML file with url, method, body, headers, success, expect. Called end to"
+                " end over loopback or the network; --timeout applies.",
+                rich_help_panel="Your feature as target",
+            ),
+        ] = None,
+        http_method: Annotated[
+            str | None,
+            typer.Option(
+                metavar="METHOD",
+                help="With --target-http: the method (default POST).",
+                rich_help_panel="Your feature as target",
+            ),
+        ] = None,
+        http_body: Annotated[
+            str | None,
+            typer.Option(
+                metavar="TEMPLATE|@FILE",
+                help="With --target-http: the body, a Jinja2 template or @file.j2; write"
+                ' {{ prompt | json }} for a JSON string (default {"prompt": {{ prompt | json }}}).',
+                rich_help_panel="Your feature as target",
+            ),
+        ] = None,
+        http_header: Annotated[
+            list[str] | None,
+            typer.Option(
+                metavar="'NAME: VALUE'",
+                help="With --target-http, repeatable: 'Name: value'; ${VAR} reads the"
+                " environment (e.g. 'Authorization: Bearer ${SERVICE_TOKEN}'), never printed.",
+                rich_help_panel="Your feature as target",
+            ),
+        ] = None,
+        http_success: Annotated[
+            str | None,
+            typer.Option(
+                metavar="CODES",
+                help="With --target-http: status codes that count as success (default 2xx;"
+                " e.g. 200,201 or 2xx,304).",
+                rich_help_panel="Your feature as target",
+            ),
+        ] = None,
+        http_expect: Annotated[
+            str | None,
+            typer.Option(
+                metavar="JMESPATH|re:REGEX",
+                help="With --target-http: what a successful body must hold too: a JMESPath over"
+                " the JSON body that must be non-empty (summary, status == 'ok') or re:REGEX.",
+                rich_help_panel="Your feature as target",
+            ),
+        ] = None,
         stop_on_success_below: Annotated[
             float | None,
             typer.Option(
@@ -261,7 +363,12 @@ def register(app: typer.Typer) -> None:
         prices: Annotated[
             Path | None, typer.Option(help="YAML of model: {input, output} USD per 1M tokens.")
         ] = None,
-        timeout: Annotated[str, typer.Option(help="--raw: deadline of one request.")] = "60s",
+        timeout: Annotated[
+            str,
+            typer.Option(
+                help="Deadline of one request with --raw, --target-function or --target-http."
+            ),
+        ] = "60s",
         seed: Annotated[int, typer.Option(help="Seed of synthetic prompts and arrivals.")] = 0,
         report_dir: Annotated[
             Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")
@@ -320,7 +427,12 @@ def _execute(
     from llmops.workflows.loadtest import run_loadtest
 
     console = _console()
-    cost = "no cost (local)" if estimate.local else f"~${estimate.cost_usd:.2f}"
+    if estimate.local:
+        cost = "no cost (local)"
+    elif estimate.cost_usd is None:
+        cost = "cost unknown (--yes)"
+    else:
+        cost = f"~${estimate.cost_usd:.2f}"
     live = None
     if sys.stdout.isatty():
         from llmops.reporters.loadtest_terminal import LiveDisplay

@@ -54,7 +54,7 @@ def render_html(result: LoadtestResult) -> str:
     verdict = "".join(f"<li>{esc(line)}</li>" for line in result.verdict.lines)
     mode = "open loop (Poisson arrivals)" if result.mode == "open" else "closed loop"
     meta = (
-        f"{esc(result.target)} · {'raw API' if result.raw else 'through the engine'} · {mode} · "
+        f"{esc(result.target)} · {result.via} · {mode} · "
         f"started {esc(result.started_at)} · {result.wall_s:.1f} s · prompts: {esc(result.prompts)}"
     )
     skipped = ""

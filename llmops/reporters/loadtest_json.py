@@ -5,6 +5,8 @@ Top level::
     schema            "llmops.loadtest"
     schema_version    1 (bumped on any incompatible change; fields may be added within a version)
     started_at, wall_s, target, model, mode ("closed" | "open"), raw, prompts
+    target_kind       "openai" | "anthropic" (an API), "function" | "http" (the team's own
+                      feature, --target-function / --target-http: model is null unless --model)
     options           what was asked (levels or rates, requests, duration_s, warmup, stream, ...)
     levels[]          one object per level run, in order:
         concurrency (closed loop) | rate_rps (open loop), load
@@ -108,6 +110,7 @@ def to_dict(result: LoadtestResult) -> dict[str, Any]:
         "started_at": result.started_at,
         "wall_s": _r(result.wall_s, 2),
         "target": result.target,
+        "target_kind": result.target_kind,
         "model": result.model,
         "mode": result.mode,
         "raw": result.raw,

@@ -18,7 +18,9 @@ def load_header(result: LoadtestResult) -> str:
 
 def table_header(result: LoadtestResult) -> list[str]:
     """Column names of the level table (shared by the terminal, Markdown and HTML reports)."""
-    cols = [load_header(result), "requests", "success", "degraded", "upstream ok", "amplif."]
+    cols = [load_header(result), "requests", "success"]
+    if not result.end_to_end:  # the engine's: fallbacks, attempts upstream, retries
+        cols += ["degraded", "upstream ok", "amplif."]
     cols.append("p50 ms")
     cols += ["p95 ms", "p99 ms", "answers/s", "tokens/s", "errors"]
     if result.options.stream:
@@ -27,10 +29,10 @@ def table_header(result: LoadtestResult) -> list[str]:
     return cols
 
 
-def _errors(level: LevelResult) -> str:
+def _errors(level: LevelResult, end_to_end: bool = False) -> str:
     parts = [f"{k} {v}" for k, v in level.errors_by_class.items()]
     statuses = [f"{k}x{v}" for k, v in level.errors_by_status.items()]
-    if statuses:
+    if statuses and not end_to_end:  # the service's own statuses are its error classes already
         parts.append("upstream " + " ".join(statuses))
     return ", ".join(parts) or "-"
 
@@ -38,19 +40,20 @@ def _errors(level: LevelResult) -> str:
 def level_cells(result: LoadtestResult, level: LevelResult) -> list[str]:
     """One level's row, as text cells in :func:`table_header` order."""
     v = result.verdict
-    cells = [
-        f"{level.load:g}",
-        str(level.requests),
-        f"{level.success_rate:.1%}",
-        f"{level.degraded_rate:.1%}" if level.degraded else "-",
-        f"{level.upstream_success_rate:.1%}" if level.upstream_attempts else "-",
-        f"{level.amplification:.2f}",
+    cells = [f"{level.load:g}", str(level.requests), f"{level.success_rate:.1%}"]
+    if not result.end_to_end:
+        cells += [
+            f"{level.degraded_rate:.1%}" if level.degraded else "-",
+            f"{level.upstream_success_rate:.1%}" if level.upstream_attempts else "-",
+            f"{level.amplification:.2f}",
+        ]
+    cells += [
         _ms(level.latency_ms, "p50"),
         _ms(level.latency_ms, "p95"),
         _ms(level.latency_ms, "p99"),
         f"{level.throughput_rps:.1f}",
         f"{level.output_tokens_per_s:.0f}",
-        _errors(level),
+        _errors(level, result.end_to_end),
     ]
     if result.options.stream:
         cells += [_ms(level.ttft_ms, "p99"), _ms(level.itl_ms, "p99"), _ms(level.tpot_ms, "p50")]
@@ -71,7 +74,7 @@ def render_markdown(result: LoadtestResult) -> str:
     lines = [
         "## llmops loadtest",
         "",
-        f"Target: {result.target} · {'raw API' if result.raw else 'through the engine'} · "
+        f"Target: {result.target} · {result.via} · "
         f"{'open loop' if result.mode == 'open' else 'closed loop'} · "
         f"{result.wall_s:.0f} s · prompts: {result.prompts}",
         "",

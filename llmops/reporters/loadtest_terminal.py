@@ -68,7 +68,7 @@ def render_terminal(result: LoadtestResult, console: Console, *, wide: bool = Fa
         split_only=[header.index("main error")],
         title=f"llmops loadtest · {result.target}",
         caption=(
-            f"{'raw API' if result.raw else 'through the engine'} · "
+            f"{result.via} · "
             f"{'open loop' if result.mode == 'open' else 'closed loop'} · {result.wall_s:.1f} s"
         ),
         styles=[

@@ -12,8 +12,13 @@ and :func:`resolve_target` is the one place that reads them, in this order:
 5. nothing: the built-in mock server (``--mock-profile``), spawned on loopback by
    :func:`live_target`, with the configuration's settings.
 
+``llmops loadtest`` also names the team's own feature (``--target-function module:function``,
+``--target-http URL|FILE``): :func:`resolve_target` takes it first, alone, as a target whose
+``service`` is set (see :mod:`llmops.workflows.service`).
+
 Every way ends as a :class:`Target`: a configuration and the provider to call, so the same
-engine (limits, retries, breaker, fallbacks) runs as in production.
+engine (limits, retries, breaker, fallbacks) runs as in production; or, for the team's own
+feature, the function or service called end to end.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ import contextlib
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from llmops.config import FeatureConfig, LlmopsConfig, config_from_dict
 from llmops.errors import InputError, did_you_mean
+
+if TYPE_CHECKING:  # loaded (templates, JMESPath) only by a run that names one
+    from llmops.workflows.service import ServiceTarget
 
 __all__ = [
     "MOCK_MODEL",
@@ -36,6 +44,7 @@ __all__ = [
     "live_target",
     "mock_target",
     "resolve_target",
+    "service_target",
     "target_from_config",
     "target_from_url",
     "with_model",
@@ -64,7 +73,9 @@ class Target:
 
     ``feature`` is called when set (its model, fallback and validation then apply); ``label``
     names the target in reports; ``local`` means it costs nothing (loopback, or the mock);
-    ``mock_profile`` is set when the target is the built-in mock, still to be spawned.
+    ``mock_profile`` is set when the target is the built-in mock, still to be spawned;
+    ``service`` when it is the team's own function or HTTP service (then ``provider`` is
+    empty and ``model`` is the model the service is said to call, ``""`` when unknown).
     """
 
     config: LlmopsConfig
@@ -73,10 +84,15 @@ class Target:
     label: str
     local: bool
     mock_profile: str | None = None
+    service: ServiceTarget | None = None
+    service_model: str = ""
 
     @property
     def kind(self) -> str:
-        """The wire format: ``openai`` or ``anthropic``."""
+        """The wire format: ``openai`` or ``anthropic``; ``function`` or ``http`` for the
+        team's own feature."""
+        if self.service is not None:
+            return self.service.kind
         return self.config.providers[self.provider].kind
 
     @property
@@ -86,6 +102,8 @@ class Target:
     @property
     def model(self) -> str:
         """The model the calls ask for."""
+        if self.service is not None:
+            return self.service_model
         if self.feature is not None:
             return self.config.model_for(self.config.features[self.feature])
         model = self.config.providers[self.provider].model
@@ -225,6 +243,17 @@ def with_model(config: LlmopsConfig, feature: str | None, model: str) -> LlmopsC
     return config_from_dict(data, source="model override")
 
 
+def service_target(service: ServiceTarget, *, model: str | None = None) -> Target:
+    """The team's own function or HTTP service as target, called end to end (no engine in
+    front: its own limits and retries are what is measured); ``model`` is the model it calls,
+    if the user says (the cost guard prices the run with it). Never ``local``: even a
+    loopback service may call a paid API."""
+    config = config_from_dict({}, source=f"--target-{service.kind}")
+    return Target(
+        config, "", None, service.label, False, service=service, service_model=model or ""
+    )
+
+
 class TargetPreference(Protocol):
     """A target preferred by what is run (an eval suite's ``target:``); options override it."""
 
@@ -249,6 +278,7 @@ def resolve_target(
     hint: TargetPreference | None = None,
     mock_profile: str = "default",
     config_named: bool = False,
+    service: ServiceTarget | None = None,
 ) -> Target:
     """The :class:`Target` the options name, by the rules in the module docstring.
 
@@ -256,8 +286,21 @@ def resolve_target(
     runs with; ``config_named`` says the user named it (``--config``), which makes its only
     provider the target when nothing else is named. The mock target is not spawned here:
     enter :func:`live_target` with the result. Contradictory or dangling options raise
-    :class:`~llmops.errors.InputError` naming them.
+    :class:`~llmops.errors.InputError` naming them. ``service`` (the team's own function or
+    HTTP service, loaded) is the target alone: ``model`` then names the model it calls.
     """
+    if service is not None:
+        others = [n for n, v in (("--target", url), ("--feature", feature),
+                                ("--provider", provider), ("--api-key-env", api_key_env)) if v]  # fmt: skip
+        what = f"--target-{service.kind}"
+        if others:
+            raise InputError(f"{what}: give one target, not {what} and {', '.join(others)}")
+        if config is not None:
+            raise InputError(
+                f"--config: goes with an API target; {what} is called end to end, its own "
+                "limits and retries are what the load test measures"
+            )
+        return service_target(service, model=model)
     if url is not None:
         if feature is not None:
             raise InputError("--target: give either --target or --feature, not both")

@@ -140,6 +140,12 @@ def check_cost(estimate: CostEstimate, max_cost_usd: float, *, yes: bool) -> Non
     if yes or estimate.local:
         return
     tokens = f"{estimate.requests} requests, ~{estimate.input_tokens} input + up to {estimate.output_tokens} output tokens"
+    if estimate.cost_usd is None and not estimate.model:
+        raise CostRefused(
+            f"cost guard: the cost of your feature is unknown, it may call a paid model "
+            f"({estimate.requests} requests); name the model it calls with --model "
+            "(priced by the built-in table or --prices), or give --yes"
+        )
     if estimate.cost_usd is None:
         raise CostRefused(
             f"cost guard: no price known for model {estimate.model!r} ({tokens}); "

@@ -11,7 +11,6 @@ import anyio
 
 from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
-from llmops.workflows.loadtest.callers import open_caller
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.level_run import LevelRun, run_closed_level
@@ -20,6 +19,7 @@ from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.openloop import run_open_level
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet, synthetic_prompts
+from llmops.workflows.loadtest.service_callers import open_target_caller
 from llmops.workflows.loadtest.verdict import Verdict, make_verdict
 from llmops.workflows.target import Target
 
@@ -31,7 +31,8 @@ class LoadtestResult:
     """A finished load test: its levels, the verdict, and what was run against what."""
 
     target: str
-    model: str
+    #: the model asked for; None for the team's own feature when it was not named (--model)
+    model: str | None
     mode: str
     raw: bool
     options: LoadtestOptions
@@ -46,6 +47,20 @@ class LoadtestResult:
     #: the run was stopped from outside (``stop`` set, e.g. on Ctrl-C): ``levels`` are the ones
     #: that finished, ``skipped_loads`` the rest (the level in progress is not measured)
     interrupted: bool = False
+    #: ``openai`` or ``anthropic`` for an API; ``function`` or ``http`` for the team's feature
+    target_kind: str = "openai"
+
+    @property
+    def end_to_end(self) -> bool:
+        """The team's own feature was called (no engine in front: no fallbacks, retries)."""
+        return self.target_kind in ("function", "http")
+
+    @property
+    def via(self) -> str:
+        """How the target was called, in words (the reports' caption)."""
+        if self.end_to_end:
+            return "end to end (the feature's own, no engine in front)"
+        return "raw API" if self.raw else "through the engine"
 
     @property
     def slo_failed(self) -> bool:
@@ -143,7 +158,7 @@ async def _ladder(
     ladder stopped early (``--stop-on-success-below``), or None."""
     for index, load in enumerate(options.loads):
         config = level_config(target, load, open_loop=options.open_loop)
-        async with open_caller(
+        async with open_target_caller(
             target,
             config,
             prompts,
@@ -198,7 +213,7 @@ def assemble_result(
     finished before it was stopped (then ``stop_reason`` says why)."""
     return LoadtestResult(
         target=target.label,
-        model=target.model,
+        model=target.model or None,
         mode="open" if options.open_loop else "closed",
         raw=options.raw,
         options=options,
@@ -210,6 +225,7 @@ def assemble_result(
         skipped_loads=list(options.loads[len(levels) :]),
         stop_reason=stop_reason,
         cost=cost,
+        target_kind=target.kind,
     )
 
 
