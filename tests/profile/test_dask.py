@@ -256,3 +256,11 @@ def test_stdin_on_a_cluster_is_refused_in_one_line(tmp_path: Path) -> None:
     )
     assert run.exit_code == 2
     assert "(stdin) cannot be read on a cluster" in _one_line(run.output)
+
+
+def test_a_url_glob_matching_nothing_is_one_line(tmp_path: Path) -> None:
+    run = CliRunner().invoke(
+        app, ["profile", "memory://no-such-dir/*.jsonl", "--report-dir", str(tmp_path)]
+    )
+    assert run.exit_code == 2
+    assert _one_line(run.output).endswith("memory://no-such-dir/*.jsonl: no such file")
