@@ -51,6 +51,8 @@ SPLIT_MIN_BYTES = 8 << 20
 #: the size of one range handed to a worker (smaller ranges balance uneven cores better)
 RANGE_BYTES = 32 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
+#: bytes read at a time looking for a line start at a range's cut
+_CUT_BLOCK = 64 << 10
 
 ProgressFn = Callable[[int, int], None]
 #: says whether to stop reading (Ctrl-C): what was read so far is the result
@@ -93,13 +95,13 @@ def expand_paths(specs: Sequence[str]) -> list[str]:
     return list(expand_sources(specs))
 
 
-def _next_line_start(f: Any, pos: int) -> int:
+def _next_line_start(f: Any, pos: int, block_bytes: int = 1 << 20) -> int:
     """Offset of the first line starting at or after ``pos`` (``pos`` itself if a line starts there)."""
     if pos == 0:
         return 0
     f.seek(pos - 1)
     while True:
-        block = f.read(1 << 20)
+        block = f.read(block_bytes)
         if not block:
             return f.tell()  # type: ignore[no-any-return]
         i = block.find(b"\n")
@@ -182,10 +184,13 @@ def scan_part(
         _scan_one(path, options, result, lambda _n: None, size=size)
         return result
     try:
-        with open_source(path) as f:
-            first = _next_line_start(f, start)
-            stop_at = size if end >= size else _next_line_start(f, end)
-            if stop_at > first:
+        # the cuts with small exact reads (a remote file's read-ahead would fetch megabytes
+        # past the range's end), then the range read ahead from its first line
+        with open_source(path, probe=True) as f:
+            first = _next_line_start(f, start, _CUT_BLOCK)
+            stop_at = size if end >= size else _next_line_start(f, end, _CUT_BLOCK)
+        if stop_at > first:
+            with open_source(path) as f:
                 f.seek(first)
                 scan_stream(f, shown(path), options, limit=stop_at - first, result=result)
     except OSError as exc:
