@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from llmops._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from llmops import sdk as sdk
     from llmops.config import LlmopsConfig, config_from_dict, load_config
     from llmops.engine.clock import AnyioClock, Clock
     from llmops.engine.engine import Engine
@@ -129,4 +130,7 @@ _HOME = {
 }
 
 
-__getattr__, __dir__ = lazy_exports(__name__, _HOME)
+#: subpackages read as attributes of ``llmops`` (``llmops.sdk.http_client(...)``), imported then
+_SUBMODULES = ("sdk",)
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, _SUBMODULES)

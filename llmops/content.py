@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["content_text", "last_user_text", "messages_text"]
+__all__ = ["content_text", "image_count", "last_user_text", "messages_text"]
+
+#: content part types that carry an image: OpenAI's ``image_url``, Anthropic's ``image``
+IMAGE_PARTS = frozenset({"image_url", "image", "input_image"})
 
 
 def content_text(content: Any, *, sep: str = "\n") -> str:
@@ -32,6 +35,13 @@ def content_text(content: Any, *, sep: str = "\n") -> str:
     if isinstance(content, dict):
         return content_text(content.get("text", content.get("content")), sep=sep)
     return ""
+
+
+def image_count(content: Any) -> int:
+    """How many images a message ``content`` carries (0 for text)."""
+    if not isinstance(content, list):
+        return 0
+    return sum(1 for part in content if isinstance(part, dict) and part.get("type") in IMAGE_PARTS)
 
 
 def messages_text(messages: Any, *, sep: str = "\n") -> tuple[str | None, int | None]:

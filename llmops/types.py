@@ -13,13 +13,14 @@ Role = Literal["system", "user", "assistant"]
 class LLMRequest:
     """One chat request, independent of provider wire format.
 
-    ``messages`` are ``{"role": ..., "content": ...}`` dicts; a leading system message is
+    ``messages`` are ``{"role": ..., "content": ...}`` dicts, content being text or content
+    parts (text and images, converted to the provider's form); a leading system message is
     moved to Anthropic's ``system`` field by that provider. ``extra`` is merged into the body
     as is: ``tools``, ``tool_choice``, ``response_format``, ``top_p``, ``stop``, ``seed``...
     """
 
     model: str
-    messages: Sequence[Mapping[str, str]]
+    messages: Sequence[Mapping[str, Any]]
     max_tokens: int = 256
     temperature: float | None = None
     stream: bool = False

@@ -83,3 +83,12 @@ def test_llmops_profile_loads_not_the_engine_and_matplotlib_only_to_draw(tmp_pat
     assert {m.split(".")[0] for m in modules} & {"dask", "distributed", "fsspec"} == set()
     assert "llmops.reporters.profile.html" in modules  # the reports were written
     assert (tmp_path / "profile.html").exists()
+
+
+def test_the_sdk_subpackage_is_an_attribute_loaded_only_when_read() -> None:
+    assert "llmops.sdk" not in loaded_after("import llmops")
+    modules = loaded_after(
+        "import llmops\nassert callable(llmops.sdk.http_client)\n"
+        "assert callable(llmops.sdk.async_http_client)\nassert 'sdk' in dir(llmops)"
+    )
+    assert "llmops.sdk" in modules

@@ -6,12 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult, Target
     from llmops.workflows.service import ServiceTarget
 
-T = TypeVar("T")
-
 HELP = """Find where the target stops coping: run level after level of concurrent clients
 (or --rates of Poisson arrivals), measure success, latency and throughput, and report the
 knee, the throughput ceiling and a recommended queue limit.
@@ -51,23 +49,12 @@ unknown to llmops: name the model it calls with --model, or give --yes.
 Ctrl-C stops the run: the levels that finished are still reported (exit 130); a second
 Ctrl-C stops at once.
 
+--workers N runs each level in N processes; --shard I/N runs one machine's share and writes a
+partial report, and --merge PART... merges the shards' into one report (see the docs: load
+tests across cores and machines).
+
 Exit codes: 0 done (SLO met, if given); 1 the SLO was not met at --peak; 2 bad input, or the
 cost guard refused; 130 interrupted."""
-
-
-def _run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run on uvloop when it is installed (a faster event loop for the load generator)."""
-    import asyncio
-
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    if sys.version_info >= (3, 11):
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(coro)
-    uvloop.install()  # pragma: no cover - Python 3.10
-    return asyncio.run(coro)
 
 
 def _options(**kw: Any) -> LoadtestOptions:
@@ -373,8 +360,36 @@ def register(app: typer.Typer) -> None:
         report_dir: Annotated[
             Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")
         ] = Path("reports"),
+        # -- in parts: across cores and machines (docs/distributed-loadtest.md) --------------
+        workers: Annotated[
+            str, typer.Option(help="Processes running each level's clients: N, or auto (cores).")
+        ] = "1",
+        shard: Annotated[
+            str | None,
+            typer.Option(help="Run the I-th of N shares of every level; write a partial report."),
+        ] = None,
+        start_at: Annotated[
+            str | None,
+            typer.Option(help="Start the first level then (ISO time, e.g. 2026-01-31T12:00:00Z)."),
+        ] = None,
+        level_every: Annotated[
+            str | None,
+            typer.Option(help="With --start-at: time from one level's start to the next's."),
+        ] = None,
+        merge: Annotated[
+            bool, switch("merge", "Merge the shards' partial reports PART... into one report.")
+        ] = False,
+        parts: Annotated[
+            list[Path] | None, typer.Argument(help="With --merge: the partial reports.")
+        ] = None,
     ) -> None:
         kw = dict(locals())
+        from llmops.cli import loadtest_parts
+
+        if merge or parts:
+            merged = loadtest_parts.merge_command(merge, parts or [], shard=shard, workers=workers)
+            _render(merged, _write_reports(merged, report_dir), wide, "reports")
+            raise typer.Exit(EXIT_FAILED if merged.slo_failed else EXIT_OK)
         from llmops.workflows.loadtest import (
             check_cost,
             estimate_cost,
@@ -384,6 +399,9 @@ def register(app: typer.Typer) -> None:
         )
 
         options = _options(**kw)
+        plan = loadtest_parts.parts_plan(
+            options, workers=workers, shard=shard, start_at=start_at, level_every=level_every
+        )
         prompt_set = (
             load_prompts(prompts)
             if prompts is not None
@@ -395,21 +413,38 @@ def register(app: typer.Typer) -> None:
                 options, prompt_set, tgt.model, local=tgt.local, prices=price_table
             )
             check_cost(estimate, max_cost, yes=yes)
-            result = _execute(options, tgt, prompt_set, estimate)
+            if plan is None:
+                result = _execute(options, tgt, prompt_set, estimate)
+            else:
+                share = loadtest_parts.run_parts(
+                    options, tgt, prompt_set, estimate, plan, _console()
+                )
+                result = share.result
         if result.interrupted and not result.levels:
             err_console.print("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED)
-        written = _write_reports(result, report_dir)
-        console = _console()
-        from llmops.reporters.loadtest_terminal import render_terminal
+        if plan is not None and plan.shard is not None:
+            written = loadtest_parts.write_partial(share, plan, report_dir)
+            _render(result, written, wide, "partial report (merge the shards' with --merge)")
+            # a shard's share is no verdict on the SLO: the merged report is
+            raise typer.Exit(EXIT_INTERRUPTED if result.interrupted else EXIT_OK)
+        _report(result, report_dir, wide)
 
-        render_terminal(result, console, wide=wide)
-        console.print(
-            f"[dim]reports: {', '.join(str(p) for p in written)} (and loadtest-latest.*)[/]"
-        )
-        if result.interrupted:
-            raise typer.Exit(EXIT_INTERRUPTED)
-        raise typer.Exit(EXIT_FAILED if result.slo_failed else EXIT_OK)
+
+def _report(result: LoadtestResult, report_dir: Path, wide: bool) -> None:
+    """Write the reports, render the table and verdict, exit with the run's code."""
+    _render(result, _write_reports(result, report_dir), wide, "reports")
+    if result.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_FAILED if result.slo_failed else EXIT_OK)
+
+
+def _render(result: LoadtestResult, written: list[Path], wide: bool, what: str) -> None:
+    console = _console()
+    from llmops.reporters.loadtest_terminal import render_terminal
+
+    render_terminal(result, console, wide=wide)
+    console.print(f"[dim]{what}: {', '.join(str(p) for p in written)} (and its -latest copy)[/]")
 
 
 def _console() -> Console:
@@ -425,14 +460,11 @@ def _execute(
     Ctrl-C asks it to stop (it returns what finished, marked interrupted), a second one
     stops at once."""
     from llmops.workflows.loadtest import run_loadtest
+    from llmops.workflows.loadtest.cost import describe_cost
+    from llmops.workflows.loadtest.workers import run_on_fast_loop
 
     console = _console()
-    if estimate.local:
-        cost = "no cost (local)"
-    elif estimate.cost_usd is None:
-        cost = "cost unknown (--yes)"
-    else:
-        cost = f"~${estimate.cost_usd:.2f}"
+    cost = describe_cost(estimate)
     live = None
     if sys.stdout.isatty():
         from llmops.reporters.loadtest_terminal import LiveDisplay
@@ -459,6 +491,6 @@ def _execute(
             )
 
     if live is None:
-        return _run_async(ladder())
+        return run_on_fast_loop(ladder())
     with live:
-        return _run_async(ladder())
+        return run_on_fast_loop(ladder())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from llmops.cli.common import EXIT_BAD_INPUT, err_console, guarded
 from llmops.errors import ConfigError, InputError
@@ -69,7 +70,9 @@ def _run(
     except (ConfigError, InputError):
         raise
     except Exception as exc:  # the check itself broke
-        err_console.print(f"[bold red]error:[/] the check could not run: {exc}", soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] the check could not run: {escape(str(exc))}", soft_wrap=True
+        )
         raise typer.Exit(EXIT_CHECK_FAILED) from exc
 
 

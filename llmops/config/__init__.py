@@ -136,6 +136,7 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
             problems.append((loc, f"set provider: several are defined ({', '.join(known)})"))
         elif cfg.providers and cfg._model_for(feature) is None:
             problems.append((loc, "no model: set model on the feature or on its provider"))
+        problems.extend(request_option_problems(cfg, name, feature))
         summarizer = feature.conversation.summarize_with if feature.conversation else None
         if summarizer is not None and (summarizer == name or summarizer not in cfg.features):
             others = sorted(set(cfg.features) - {name})
@@ -144,6 +145,38 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
             problems.append(((*loc, "conversation", "summarize_with"), msg))
     if cfg.runbook is not None:
         problems.extend(runbook_references(cfg.features, cfg.runbook))
+    return problems
+
+
+def request_option_problems(
+    cfg: LlmopsConfig, name: str, feature: FeatureConfig
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """A feature's declared tools and response format, checked as each provider it may call
+    (its provider, or each of its routes') would check them."""
+    from llmops.providers.tools import response_format_problem, tool_problem_at
+
+    if feature.tools is None and feature.response_format is None:
+        return []
+    loc: tuple[str | int, ...] = ("features", name)
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    fmt = feature.response_format
+    if fmt is not None and (problem := response_format_problem(fmt)):
+        problems.append(((*loc, "response_format"), problem))
+    kinds: dict[str, str] = {}  # provider kind -> a provider of that kind the feature calls
+    for route in feature.routes:
+        provider = route.partition("/")[0]
+        if provider in cfg.providers:
+            kinds.setdefault(cfg.providers[provider].kind, provider)
+    known = feature.provider is None or feature.provider in cfg.providers
+    if not feature.routes and known and (found := cfg.provider_for(feature)) is not None:
+        kinds[found[1].kind] = found[0]
+    for kind, provider in sorted(kinds.items()):
+        if (found_tool := tool_problem_at(kind, feature.tools)) is not None:
+            where, what = found_tool
+            problems.append(
+                ((*loc, *where), f"{what} (as provider '{provider}', {kind}, takes tools)")
+            )
+            break
     return problems
 
 

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from llmops.config.base import Duration, Strict, expand_model_id
 from llmops.config.routes import Priority
@@ -143,6 +143,29 @@ class FeatureConfig(Strict):
         default_factory=list,
         description="provider/model routes tried in order before the fallback.",
     )
+    tools: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="Tool definitions sent with every call, in the wire format of the feature's "
+        "provider (OpenAI functions or Anthropic tools); checked as the provider would.",
+    )
+    response_format: dict[str, Any] | None = Field(
+        default=None,
+        description="Structured output asked of every call, in OpenAI's form ({type: "
+        "json_schema, json_schema: {name, schema}}; Anthropic providers get it as "
+        "output_config.format); a JSON schema also validates each answer.",
+    )
+
+    @model_validator(mode="after")
+    def _schema_validates(self) -> FeatureConfig:
+        """A ``json_schema`` response format validates answers unless validation is set."""
+        fmt = self.response_format
+        if self.validation is None and fmt is not None and fmt.get("type") == "json_schema":
+            from llmops.providers.tools import response_format_problem
+
+            if response_format_problem(fmt) is None:
+                schema = fmt["json_schema"]["schema"]
+                object.__setattr__(self, "validation", ValidationConfig(json_schema=schema))
+        return self
 
     @field_validator("model")
     @classmethod

@@ -24,15 +24,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from llmops.content import content_text, image_count
 
 __all__ = [
     "CODE_LINE_STARTS",
+    "IMAGE_TOKENS",
     "INFORMAL_PREFIX_CHARS",
     "INFORMAL_PUNCTUATION",
     "INFORMAL_WORDS",
     "LanguageFn",
     "Measured",
     "TextProfile",
+    "content_tokens",
     "estimate_tokens",
     "measure_text",
     "normalize_input",
@@ -154,6 +159,18 @@ def _wide_units(text: str, raw: bytes) -> tuple[int, int]:
     widest = len(wide.translate(None, _BELOW_4BYTE_LEAD))
     three = len(wide) - widest
     return len(text) + 2 * three + 3 * widest, len(leads)
+
+
+#: what one image counts for before the provider reports usage: OpenAI charges about 765 input
+#: tokens for a 1024x1024 image at high detail, Anthropic width x height / 750 (about 1,400)
+IMAGE_TOKENS = 1_000
+
+
+def content_tokens(content: Any) -> int:
+    """Estimated tokens of a message's content: its text, and each image it carries."""
+    if isinstance(content, str):
+        return estimate_tokens(content)
+    return estimate_tokens(content_text(content)) + IMAGE_TOKENS * image_count(content)
 
 
 def estimate_tokens(text: str) -> int:

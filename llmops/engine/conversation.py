@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from llmops.config import ConversationConfig
-from llmops.core.textprofile import estimate_tokens
+from llmops.core.textprofile import content_tokens
 from llmops.errors import CallError
 from llmops.stores.conversations import (
     ConversationStore,
@@ -81,7 +81,7 @@ class Conversations:
         check_conversation_id(conversation_id)
         history = await self.store.history(conversation_id)
         turns = history.turns
-        budget = max(0, cfg.token_budget - sum(estimate_tokens(m["content"]) for m in new))
+        budget = max(0, cfg.token_budget - sum(content_tokens(m["content"]) for m in new))
         start = fit_to_budget(turns, budget)
         hook = self.hooks.get(feature)
         summarizing = hook is not None or cfg.summarize_with is not None

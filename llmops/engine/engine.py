@@ -10,23 +10,25 @@ import functools
 import itertools
 import os
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import anyio
 
 from llmops.config import FeatureConfig, LlmopsConfig
-from llmops.core.textprofile import estimate_tokens
+from llmops.config.routes import PRIORITY_RANK
 from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_blocking
 from llmops.engine.conversation import Conversations, call_for_summary
+from llmops.engine.delivery import ByteCallback, ChunkCallback, Delivery
 from llmops.engine.drain import BackgroundDrains
 from llmops.engine.engine_state import StateMethods
-from llmops.engine.events import CallFinished, Event, Observer
+from llmops.engine.events import Event, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
-from llmops.engine.prepare import input_profile, prepare_messages
-from llmops.engine.result import CallResult, cause_of
+from llmops.engine.prepare import input_profile, message_tokens, prepare_messages
+from llmops.engine.record import CallRecord
+from llmops.engine.result import CallResult
 from llmops.engine.routes import RouteTable, Target, call_routes
 from llmops.engine.sinks import JsonlSink
 from llmops.engine.transport import Transport
@@ -39,6 +41,7 @@ from llmops.errors import (
     ValidationFailed,
     did_you_mean,
 )
+from llmops.providers.tools import feature_options
 from llmops.stores.answers import AnswerCache
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.state_stores import StateStores
@@ -192,19 +195,20 @@ class Engine(StateMethods):
 
     async def call(
         self,
-        messages: Sequence[Mapping[str, str]],
+        messages: Sequence[Mapping[str, Any]],
         *,
         feature: str | None = None,
         max_tokens: int | None = None,
         timeout_s: float | None = None,
         stream: bool = False,
-        on_chunk: Callable[[str, float], None] | None = None,
+        on_chunk: ChunkCallback | None = None,
         request_id: str | None = None,
         conversation_id: str | None = None,
         degrade: bool = True,
         model: str | None = None,
         options: Mapping[str, Any] | None = None,
         wire_body: Mapping[str, Any] | None = None,
+        on_bytes: ByteCallback | None = None,
     ) -> CallResult:
         """Call the model for ``feature`` (or the only provider when ``feature`` is None).
 
@@ -218,10 +222,14 @@ class Engine(StateMethods):
         turn: the conversation's windowed history is sent before it, and the turn and the
         model's answer are appended afterwards (never a fallback's answer).
 
+        A message's ``content`` is text or content parts (text and images, in the OpenAI or
+        the Anthropic form), converted to the provider's wire format.
         ``model`` overrides the feature's model; ``options`` go into the request body as they
         are (``tools``, ``response_format``, ``top_p``, ``stop``, ``seed``... in the provider's
         wire format; tool calls come back in ``result.response.tool_calls``); ``wire_body`` is a body already in the
-        provider's wire format, sent as is (see :class:`LLMRequest`: the SDK drop-in's path).
+        provider's wire format, sent as is (see :class:`LLMRequest`: the SDK drop-in's path),
+        and ``on_bytes`` receives a stream's raw body as it arrives (see
+        :mod:`llmops.engine.delivery`; a failure once bytes went out is raised, not degraded).
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
@@ -235,23 +243,23 @@ class Engine(StateMethods):
                 raise InputError(f"feature {name!r} has no conversation section")
             msgs = await self.conversations.messages(name, cfg.conversation, conversation_id, msgs)
         targets = self._targets(cfg, model)
-        upstream = targets[0].upstream  # the one that answered, once one has
+        kind = targets[0].upstream.provider.name  # the feature's tools are in its wire format
         request = LLMRequest(
             model=targets[0].model,
             messages=msgs,
             max_tokens=max_tokens or cfg.max_tokens,
             temperature=cfg.temperature,
             stream=stream,
-            extra=options or {},
+            extra={**feature_options(kind, cfg.tools, cfg.response_format), **(options or {})},
             wire_body=wire_body,
         )
-        estimated = sum(estimate_tokens(m["content"]) for m in msgs) + request.max_tokens
-        queue_wait = 0.0
-        attempts = 0
+        estimated = sum(message_tokens(m) for m in msgs) + request.max_tokens
+        delivery = Delivery(clock, on_chunk, on_bytes)
+        rec = CallRecord(rid, name, start, request, targets[0].upstream, delivery)
         try:
             # every wait inside (queue, limiter, attempts, backoff) is bounded by the deadline
-            async with self.gate.slot(deadline - start):
-                queue_wait = clock.now() - start
+            async with self.gate.slot(deadline - start, PRIORITY_RANK[cfg.priority]):
+                rec.queue_wait_s = clock.now() - start
                 target, outcome = await call_routes(
                     targets,
                     request,
@@ -260,52 +268,48 @@ class Engine(StateMethods):
                     name=name,
                     deadline=deadline,
                     estimated_tokens=estimated,
-                    on_chunk=on_chunk,
+                    delivery=delivery,
                     clock=clock,
                 )
-                attempts, upstream = outcome.attempts, target.upstream
-                self.gate.observe_duration(clock.now() - start - queue_wait)
+                rec.attempts, rec.upstream = outcome.attempts, target.upstream
+                self.gate.observe_duration(clock.now() - start - rec.queue_wait_s)
             text = outcome.response.text
             if cfg.validation is not None and (problem := cfg.validation.problem(text)):
                 raise ValidationFailed(problem)
         except CapacityExceeded as err:
-            self._finish(rid, name, "error", err, attempts, start, queue_wait, request, upstream)
+            self._finish(rec, "error", err)
             raise
         except CallError as err:
-            if not degrade:
-                self._finish(
-                    rid, name, "error", err, attempts, start, queue_wait, request, upstream
-                )
+            if not degrade or (on_bytes is not None and delivery.delivered):  # bytes are out:
+                self._finish(rec, "error", err)  # no fallback answer can follow them
                 raise
-            return await self._degrade(
-                cfg, name, rid, request, err, attempts, start, queue_wait, upstream
-            )
+            return await self._degrade(cfg, rec, err)
         if cfg.fallback.strategy == "cached":
             await self._fallbacks.remember(name, cfg.fallback, msgs, text)
         if conversation_id is not None and cfg.conversation is not None:
             await self.conversations.record(cfg.conversation, conversation_id, new, text)
+        rec.route = target.label
         result = CallResult(
             request_id=rid,
             feature=name,
             outcome="ok",
             text=text,
             response=outcome.response,
-            attempts=attempts,
+            attempts=rec.attempts,
             latency_s=clock.now() - start,
-            queue_wait_s=queue_wait,
+            queue_wait_s=rec.queue_wait_s,
             route=target.label,
         )
         tools = tuple(call.name for call in outcome.response.tool_calls)
-        self._finish(rid, name, "ok", None, attempts, start, queue_wait, request, upstream, text,
-                     route=target.label, tools=tools)  # fmt: skip
+        self._finish(rec, "ok", None, text, tools)
         return result
 
     async def stream(
         self,
-        messages: Sequence[Mapping[str, str]],
+        messages: Sequence[Mapping[str, Any]],
         *,
         feature: str | None = None,
-        on_chunk: Callable[[str, float], None] | None = None,
+        on_chunk: ChunkCallback | None = None,
         **kwargs: Any,
     ) -> CallResult:
         """Like :meth:`call`, streaming: ``on_chunk(text, seconds_since_send)`` sees each chunk.
@@ -336,81 +340,48 @@ class Engine(StateMethods):
         return self._routes.targets(cfg, model)
 
     def _prepare(
-        self, messages: Sequence[Mapping[str, str]], cfg: FeatureConfig, rid: str, name: str
-    ) -> list[dict[str, str]]:
+        self, messages: Sequence[Mapping[str, Any]], cfg: FeatureConfig, rid: str, name: str
+    ) -> list[dict[str, Any]]:
         prepared = prepare_messages(messages, cfg, self.config.limits.max_input_chars)
         if self._observers and self._call_events:
             self._emit(input_profile(prepared, rid, name, detect_language=self._detect_language))
         return prepared[0]
 
-    async def _degrade(
-        self,
-        cfg: FeatureConfig,
-        name: str,
-        rid: str,
-        request: LLMRequest,
-        err: CallError,
-        attempts: int,
-        start: float,
-        queue_wait: float,
-        upstream: Upstream,
-    ) -> CallResult:
+    async def _degrade(self, cfg: FeatureConfig, rec: CallRecord, err: CallError) -> CallResult:
         try:
-            answer = await self._fallbacks.answer(cfg.fallback, name, request.messages, err)
+            answer = await self._fallbacks.answer(
+                cfg.fallback, rec.feature, rec.request.messages, err
+            )
         except CallError:
-            self._finish(rid, name, "error", err, attempts, start, queue_wait, request, upstream)
+            self._finish(rec, "error", err)
             raise
         outcome = f"degraded:{cfg.fallback.strategy}"
-        self._finish(
-            rid, name, outcome, err, attempts, start, queue_wait, request, upstream, answer.text
-        )
+        self._finish(rec, outcome, err, answer.text)
         return CallResult(
-            request_id=rid,
-            feature=name,
+            request_id=rec.request_id,
+            feature=rec.feature,
             outcome=outcome,
             text=answer.text,
             value=answer.value,
             error=err,
-            attempts=attempts,
-            latency_s=self.clock.now() - start,
-            queue_wait_s=queue_wait,
+            attempts=rec.attempts,
+            latency_s=self.clock.now() - rec.start,
+            queue_wait_s=rec.queue_wait_s,
             queued_id=answer.queued_id,
         )
 
     def _finish(
         self,
-        rid: str,
-        name: str,
+        rec: CallRecord,
         outcome: str,
         err: CallError | None,
-        attempts: int,
-        start: float,
-        queue_wait: float,
-        request: LLMRequest,
-        upstream: Upstream | None = None,
         text: str | None = None,
-        route: str | None = None,
         tools: tuple[str, ...] = (),
     ) -> None:
         if self._observers and self._call_events:
-            content = self._content
+            now = self.clock.now()
             self._emit(
-                CallFinished(
-                    request_id=rid,
-                    feature=name,
-                    outcome=outcome,
-                    error_type=err.error_type if err is not None else None,
-                    attempts=attempts,
-                    latency_s=self.clock.now() - start,
-                    queue_wait_s=queue_wait,
-                    cause=cause_of(err) if err is not None else None,
-                    provider=upstream.provider.name if upstream is not None else None,
-                    model=request.model,
-                    input_messages=tuple(request.messages) if content else None,
-                    output_text=text if content else None,
-                    route=route,
-                    tool_calls=tools,
-                )
+                rec.finished(outcome, err, now, content=self._content, text=text, tools=tools)
             )
 
     def _emit(self, event: Event) -> None:

@@ -108,11 +108,14 @@ class CallFinished:
     cause: str | None = None
     provider: str | None = None
     model: str | None = None
-    input_messages: tuple[Mapping[str, str], ...] | None = None
+    input_messages: tuple[Mapping[str, Any], ...] | None = None
     output_text: str | None = None
     #: the route that answered (``provider/model``), and the tools the model asked to call
     route: str | None = None
     tool_calls: tuple[str, ...] = ()
+    #: a stream's time to first token as its caller saw it: seconds from the call's start
+    #: (queue, limiter and earlier attempts included) to the first output handed over
+    ttft_s: float | None = None
 
     kind = "call_finished"
 
@@ -129,6 +132,7 @@ class CallFinished:
             "llmops.cause": self.cause,
             "llmops.route": self.route,
             "llmops.tool_calls": list(self.tool_calls),
+            "llmops.ttft_s": None if self.ttft_s is None else round(self.ttft_s, 6),
         }
 
 

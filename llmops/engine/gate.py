@@ -1,4 +1,8 @@
-"""Concurrency limit with a bounded queue: when the queue is full, calls are shed at once."""
+"""Concurrency limit with a bounded queue: when the queue is full, calls are shed at once.
+
+The queue is ordered by feature priority (:mod:`llmops.engine.priority`): a free slot goes to
+a waiting high-priority call before any normal or low one.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 import anyio
 
 from llmops.engine.clock import AnyioClock, Clock
+from llmops.engine.priority import Priorities
 from llmops.errors import CapacityExceeded, DeadlineExceeded
 
 
@@ -27,6 +32,7 @@ class ConcurrencyGate:
         self.max_concurrency = max_concurrency
         self.queue_limit = queue_limit
         self._sem = anyio.Semaphore(max_concurrency)
+        self._lanes = Priorities()
         self._waiting = 0
         self._avg_duration_s = 1.0
 
@@ -47,27 +53,27 @@ class ConcurrencyGate:
         return round(max(0.1, rounds * self._avg_duration_s), 3)
 
     @asynccontextmanager
-    async def slot(self, timeout_s: float | None = None) -> AsyncIterator[None]:
-        """Hold one slot for the duration of the block, waiting in the bounded queue if need be.
+    async def slot(self, timeout_s: float | None = None, rank: int = 1) -> AsyncIterator[None]:
+        """Hold one slot for the duration of the block, waiting in the bounded queue if need be
+        (before every call of a lower priority: ``rank`` 0 high, 1 normal, 2 low).
 
         A wait longer than ``timeout_s`` raises :class:`DeadlineExceeded`.
         """
-        try:
-            self._sem.acquire_nowait()
-        except anyio.WouldBlock:
+        lanes = self._lanes
+        if lanes.lined_up(rank) or not self._try_take():
             if self._waiting >= self.queue_limit:
                 raise CapacityExceeded(
                     f"overloaded: {self.max_concurrency} calls in flight and "
                     f"{self._waiting} queued (queue limit {self.queue_limit})",
                     retry_after=self.suggested_retry_after(),
-                ) from None
+                )
             self._waiting += 1
             deadline: AbstractContextManager[object] = (
                 nullcontext() if timeout_s is None else self.clock.timeout(timeout_s)
             )
             try:
                 with deadline:
-                    await self._sem.acquire()
+                    await lanes.take(rank, self._try_take)
             except TimeoutError:
                 raise DeadlineExceeded(
                     f"waited {timeout_s:.3g}s in the queue for a free slot", retry_after=None
@@ -78,3 +84,11 @@ class ConcurrencyGate:
             yield
         finally:
             self._sem.release()
+            lanes.notify()
+
+    def _try_take(self) -> bool:
+        try:
+            self._sem.acquire_nowait()
+        except anyio.WouldBlock:
+            return False
+        return True

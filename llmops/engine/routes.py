@@ -9,12 +9,12 @@ the global block, overridden by the provider's ``limits`` and then the model's.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from llmops.config import FeatureConfig, LimitsConfig, LlmopsConfig
 from llmops.config.routes import PRIORITY_RANK, RateLimits, Route, parse_route
 from llmops.engine.clock import Clock
+from llmops.engine.delivery import Delivery
 from llmops.engine.events import Observer
 from llmops.engine.transport import Transport
 from llmops.engine.upstream import AttemptOutcome, Upstream
@@ -153,12 +153,13 @@ async def call_routes(
     name: str,
     deadline: float,
     estimated_tokens: int,
-    on_chunk: Callable[[str, float], None] | None,
+    delivery: Delivery,
     clock: Clock,
 ) -> tuple[Target, AttemptOutcome]:
     """Try each route in turn (each with its limiter, breaker and retries) until one answers
     or the deadline passes; raise the last route's failure. A request the provider refuses
-    (a 4xx) is not tried elsewhere; a body in one wire format goes only to that format's routes."""
+    (a 4xx) is not tried elsewhere, nor a stream whose output has reached the caller
+    (``delivery``); a body in one wire format goes only to that format's routes."""
     rank = PRIORITY_RANK[feature.priority]
     kind = targets[0].upstream.provider.name
     last: CallError | None = None
@@ -174,13 +175,15 @@ async def call_routes(
                 feature=name,
                 deadline=deadline,
                 estimated_tokens=estimated_tokens,
-                on_chunk=on_chunk,
+                delivery=delivery,
                 priority=rank,
             )
             return target, outcome
         except ClientError:
             raise
         except CallError as err:
+            if delivery.delivered:
+                raise
             last = err
     assert last is not None
     raise last

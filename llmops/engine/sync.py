@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, TypeVar
@@ -61,6 +62,13 @@ class SyncEngine:
         if self._portal is None:
             raise RuntimeError("the SyncEngine is closed")
         return self._portal.call(functools.partial(func, *args, **kwargs))
+
+    def start_soon(self, func: Callable[[], Awaitable[Any]]) -> Future[Any]:
+        """Start ``await func()`` on the engine's loop without waiting; cancel it through the
+        future it returns."""
+        if self._portal is None:
+            raise RuntimeError("the SyncEngine is closed")
+        return self._portal.start_task_soon(func)
 
     def call(
         self, messages: Sequence[Mapping[str, str]], *, feature: str | None = None, **kwargs: Any

@@ -10,7 +10,6 @@ call's deadline.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
@@ -19,6 +18,7 @@ from llmops.config import LimitsConfig, RetryConfig
 from llmops.core.budget import RetryBudget
 from llmops.core.retry import next_retry_delay
 from llmops.engine.clock import Clock
+from llmops.engine.delivery import Delivery
 from llmops.engine.events import BreakerTransition, ModelCall, Observer
 from llmops.engine.priority import Priorities
 from llmops.engine.result import describe_failure
@@ -104,19 +104,20 @@ class Upstream:
         feature: str,
         deadline: float,
         estimated_tokens: int,
-        on_chunk: Callable[[str, float], None] | None,
+        delivery: Delivery | None = None,
         priority: int = 1,
     ) -> AttemptOutcome:
         """Run attempts until one succeeds or no retry is allowed; raise the last error.
 
-        ``priority`` (0 high, 1 normal, 2 low) orders calls waiting at a saturated limiter."""
+        ``delivery`` takes a stream's output as it arrives (no retry once any was handed
+        over); ``priority`` (0 high, 1 normal, 2 low) orders calls waiting at a saturated
+        limiter."""
         clock = self.clock
         self.budget.record_request(clock.now())
+        delivery = delivery or Delivery(clock)
         attempt = 0
         while True:
             attempt += 1
-            delivered = [False]
-            chunk_cb = _tracking(on_chunk, delivered) if on_chunk is not None else None
             try:
                 response = await self._attempt(
                     request,
@@ -125,13 +126,13 @@ class Upstream:
                     feature,
                     deadline,
                     estimated_tokens,
-                    chunk_cb,
+                    delivery,
                     priority,
                 )
                 return AttemptOutcome(response, attempt)
             except CallError as err:
                 now = clock.now()
-                if not err.retryable or attempt >= self.retry.max_attempts or delivered[0]:
+                if not err.retryable or attempt >= self.retry.max_attempts or delivery.delivered:
                     raise
                 delay = next_retry_delay(
                     attempt,
@@ -159,7 +160,7 @@ class Upstream:
         feature: str,
         deadline: float,
         estimated_tokens: int,
-        on_chunk: Callable[[str, float], None] | None,
+        delivery: Delivery,
         priority: int = 1,
     ) -> LLMResponse:
         clock = self.clock
@@ -195,7 +196,8 @@ class Upstream:
                         request,
                         clock=clock,
                         stall_timeout_s=self.limits.stream_stall_s,
-                        on_chunk=on_chunk,
+                        on_chunk=delivery.chunk_callback,
+                        on_bytes=delivery.byte_callback,
                     )
                 else:
                     response = await self.provider.send(self.transport, request, clock=clock)
@@ -306,15 +308,3 @@ class Upstream:
         if self.emit is not None:
             for old, new, reason in changes:
                 self.emit(BreakerTransition(self.name, old.value, new.value, reason))
-
-
-def _tracking(
-    on_chunk: Callable[[str, float], None], delivered: list[bool]
-) -> Callable[[str, float], None]:
-    """Wrap a chunk callback to note that the caller has seen output (no retry after that)."""
-
-    def cb(text: str, t: float) -> None:
-        delivered[0] = True
-        on_chunk(text, t)
-
-    return cb

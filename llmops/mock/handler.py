@@ -65,6 +65,14 @@ class Stats:
     by_status: Counter[str] = field(default_factory=Counter)
     by_model: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
+    #: the most requests in flight at once since the counters were last reset
+    max_in_flight: int = 0
+
+    def enter(self) -> None:
+        """One more request in flight."""
+        self.in_flight += 1
+        if self.in_flight > self.max_in_flight:
+            self.max_in_flight = self.in_flight
 
 
 class MockApp:
@@ -278,6 +286,7 @@ class MockApp:
             "by_status": dict(self.stats.by_status),
             "by_model_version": dict(self.stats.by_model),
             "in_flight": self.stats.in_flight,
+            "max_in_flight": self.stats.max_in_flight,
             "busy_slots": self._planner.busy(now),
             "queue_depth": self._planner.queue_depth(now),
             "uptime_s": round(now - (self._epoch or now), 3),
@@ -290,7 +299,7 @@ class MockApp:
             return Plan(200, JSON, orjson.dumps(self.snapshot(now)))
         if route == "/_mock/stats" and method == "DELETE":
             in_flight = self.stats.in_flight
-            self.stats = Stats(in_flight=in_flight)
+            self.stats = Stats(in_flight=in_flight, max_in_flight=in_flight)
             return Plan(200, JSON, orjson.dumps(self.snapshot(now)))
         if route == "/_mock/profile" and method == "GET":
             return Plan(200, JSON, orjson.dumps(self.profile.model_dump(mode="json")))

@@ -90,7 +90,7 @@ async def _carry_out(
     start: float,
     loop: asyncio.AbstractEventLoop,
 ) -> web.StreamResponse:
-    mock.stats.in_flight += 1
+    mock.stats.enter()
     try:
         due = start + plan.head_delay
         if due > loop.time():

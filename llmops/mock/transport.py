@@ -93,7 +93,7 @@ class MockTransport:
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         """The whole response, after its planned delays."""
-        self.app.stats.in_flight += 1
+        self.app.stats.enter()
         try:
             plan, due = await self._plan(
                 request.method, _path(request.url), request.headers, request.body
@@ -106,7 +106,7 @@ class MockTransport:
     @asynccontextmanager
     async def stream(self, request: HttpRequest) -> AsyncIterator[MockStreamResponse]:
         """``async with transport.stream(req) as resp:`` then ``async for chunk in resp.iter_bytes()``."""
-        self.app.stats.in_flight += 1
+        self.app.stats.enter()
         try:
             plan, due = await self._plan(
                 request.method, _path(request.url), request.headers, request.body

@@ -14,6 +14,7 @@ from llmops.errors import (
 )
 from llmops.providers.base import HTTPProvider, StreamState
 from llmops.providers.headers import parse_int, seconds_until
+from llmops.providers.parts import messages_for
 from llmops.providers.sse import SSEEvent
 from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
@@ -62,7 +63,7 @@ class AnthropicProvider(HTTPProvider):
                 raw["stream"] = True
             headers = self._stream_headers if req.stream else self._headers
             return HttpRequest("POST", self._url, headers, orjson.dumps(raw))
-        messages = [dict(m) for m in req.messages]
+        messages = messages_for("anthropic", req.messages)
         body: dict[str, Any] = {"model": req.model, "max_tokens": req.max_tokens}
         if messages and messages[0].get("role") == "system":
             body["system"] = messages.pop(0).get("content", "")

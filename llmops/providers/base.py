@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from llmops.engine.clock import Clock, wall_time
+from llmops.engine.delivery import ByteCallback, ChunkCallback
 from llmops.engine.transport import HttpRequest, HttpResponse, Transport
 from llmops.errors import (
     ClientError,
@@ -43,9 +44,6 @@ from llmops.redact import redact_urls
 from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
 __all__ = ["ChunkCallback", "HTTPProvider", "Provider", "StreamState"]
-
-#: called with each content chunk's text and its arrival time (seconds since the request was sent)
-ChunkCallback = Callable[[str, float], None]
 
 _MESSAGE_LIMIT = 200
 
@@ -73,6 +71,7 @@ class Provider(Protocol):
         clock: Clock,
         stall_timeout_s: float | None = None,
         on_chunk: ChunkCallback | None = None,
+        on_bytes: ByteCallback | None = None,
     ) -> LLMResponse: ...
 
 
@@ -241,12 +240,15 @@ class HTTPProvider(ABC):
         clock: Clock,
         stall_timeout_s: float | None = None,
         on_chunk: ChunkCallback | None = None,
+        on_bytes: ByteCallback | None = None,
     ) -> LLMResponse:
         """One streaming call: TTFT and each content chunk's arrival time are recorded.
 
         ``stall_timeout_s`` bounds the wait for each body read (on ``clock``, which also times
-        the chunks); ``on_chunk`` sees every content chunk as it arrives. See the module
-        docstring for the errors.
+        the chunks); ``on_chunk`` sees every content chunk as it arrives. ``on_bytes`` gets the
+        raw body as it arrives, from the first output on (a content chunk or a tool call, or
+        the end): the bytes before it are held, so a stream failing before any output reached
+        anyone can still be retried. See the module docstring for the errors.
         """
         if not req.stream:
             req = replace(req, stream=True)
@@ -255,6 +257,7 @@ class HTTPProvider(ABC):
         parser = SSEParser()
         times: list[float] = []
         raw: list[bytes] | None = [] if req.wire_body is not None else None
+        held: list[bytes] | None = [] if on_bytes is not None else None  # until output shows
         started = clock.now()
         async with transport.stream(request) as resp:
             if resp.status >= 400:
@@ -276,6 +279,14 @@ class HTTPProvider(ABC):
                                 on_chunk(text, at)
                         if state.done:
                             break
+                    if on_bytes is not None and chunk:
+                        if held is None:
+                            on_bytes(chunk)
+                        else:
+                            held.append(chunk)
+                            if times or state.tools or state.done:
+                                on_bytes(b"".join(held))
+                                held = None
                     if chunk is None:
                         break
             except TransportError as exc:

@@ -14,6 +14,7 @@ from llmops.errors import (
 )
 from llmops.providers.base import HTTPProvider, StreamState
 from llmops.providers.headers import parse_duration, parse_int
+from llmops.providers.parts import messages_for
 from llmops.providers.sse import SSEEvent
 from llmops.types import LLMRequest, LLMResponse, RateLimitInfo, ToolCall, Usage
 
@@ -61,7 +62,7 @@ class OpenAIProvider(HTTPProvider):
             return HttpRequest("POST", self._url, headers, orjson.dumps(body))
         body = {
             "model": req.model,
-            "messages": [dict(m) for m in req.messages],
+            "messages": messages_for("openai", req.messages),
             "max_tokens": req.max_tokens,
         }
         if req.temperature is not None:

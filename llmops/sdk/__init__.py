@@ -3,7 +3,7 @@
 ::
 
     from openai import OpenAI, AsyncOpenAI
-    import llmops.sdk
+    import llmops
 
     client = OpenAI(http_client=llmops.sdk.http_client(feature="summarize"))
     aclient = AsyncOpenAI(http_client=llmops.sdk.async_http_client(feature="summarize"))
@@ -14,6 +14,7 @@ base URL and API key are not used: the feature's provider in ``llmops.yaml`` is 
 fallback's answer arrives as a normal response marked ``x-llmops-outcome: degraded:<strategy>``;
 a feature whose fallback is ``error`` makes the SDK raise its own ``InternalServerError`` (503).
 Every reply says ``x-should-retry: false``, so the SDK never retries on top of the engine.
+Streams are live (:mod:`llmops.sdk.live`): the SDK reads the provider's chunks as they arrive.
 """
 
 from __future__ import annotations
@@ -24,14 +25,8 @@ from typing import Any
 from llmops.config import LlmopsConfig, load_config
 from llmops.engine.engine import Engine
 from llmops.engine.sync import SyncEngine
-from llmops.sdk.transport import (
-    OUTCOME_HEADER,
-    REQUEST_ID_HEADER,
-    ROUTE_HEADER,
-    AsyncEngineTransport,
-    EngineTransport,
-    http_module,
-)
+from llmops.sdk.call import OUTCOME_HEADER, REQUEST_ID_HEADER, ROUTE_HEADER
+from llmops.sdk.transport import AsyncEngineTransport, EngineTransport, http_module
 
 __all__ = [
     "OUTCOME_HEADER",

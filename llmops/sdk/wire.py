@@ -18,6 +18,7 @@ __all__ = [
     "Wire",
     "answer_body",
     "error_body",
+    "error_event",
     "text_messages",
     "wire_of",
 ]
@@ -73,6 +74,13 @@ def error_body(wire: Wire, message: str, kind: str) -> bytes:
             {"error": {"message": message, "type": kind, "param": None, "code": kind}}
         )
     return orjson.dumps({"type": "error", "error": {"type": kind, "message": message}})
+
+
+def error_event(wire: Wire, message: str, kind: str) -> bytes:
+    """An SSE event that ends a stream with an error the SDK raises while iterating."""
+    if wire == "openai":
+        return b"data: " + orjson.dumps({"error": {"message": message, "type": kind}}) + b"\n\n"
+    return b"event: error\ndata: " + error_body(wire, message, kind) + b"\n\n"
 
 
 def _openai(text: str, model: str, rid: str, created: int) -> bytes:

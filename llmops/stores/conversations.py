@@ -15,7 +15,7 @@ Library use, the same on every backend::
     await store.window("c1", 3000)       # the most recent turns within 3000 tokens
     await store.delete("c1")
 
-Token counts are :func:`llmops.core.textprofile.estimate_tokens`, the toolkit's one estimate.
+Token counts are :func:`llmops.core.textprofile.content_tokens` (the toolkit's one estimate, images counted).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from llmops.core.textprofile import estimate_tokens
+from llmops.core.textprofile import content_tokens
 from llmops.errors import InputError
 
 __all__ = [
@@ -47,14 +47,15 @@ class Turn:
     """One message of a conversation; ``seq`` counts turns from the conversation's start."""
 
     role: str
-    content: str
+    #: text, or content parts (text and images)
+    content: Any
     seq: int = 0
 
     @property
     def tokens(self) -> int:
-        return estimate_tokens(self.content)
+        return content_tokens(self.content)
 
-    def message(self) -> dict[str, str]:
+    def message(self) -> dict[str, Any]:
         return {"role": self.role, "content": self.content}
 
 

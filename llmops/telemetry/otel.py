@@ -34,6 +34,7 @@ import anyio
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from llmops.content import content_text
 from llmops.engine.events import BreakerTransition, CallFinished, Event, ModelCall
 from llmops.telemetry.metrics import BREAKER_STATES, EngineInstruments
 
@@ -145,6 +146,8 @@ class OtelObserver:
             "llmops.attempts": ev.attempts,
             "llmops.queue_wait_s": ev.queue_wait_s,
         }
+        if ev.ttft_s is not None:  # a stream: what its caller waited for the first token
+            attrs["llmops.ttft_s"] = ev.ttft_s
         answered = next((a for a, _ in reversed(attempts) if a.error_type is None), None)
         if answered is not None:
             attrs.update(
@@ -259,7 +262,8 @@ def _content(ev: CallFinished) -> _Attrs:
     return out
 
 
-def _parts(messages: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
+def _parts(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {"role": m["role"], "parts": [{"type": "text", "content": m["content"]}]} for m in messages
+        {"role": m["role"], "parts": [{"type": "text", "content": content_text(m["content"])}]}
+        for m in messages
     ]

@@ -171,3 +171,95 @@ async def test_high_priority_calls_pass_while_low_priority_ones_wait() -> None:
     assert order[first_chat : first_chat + 4] == ["chat"] * 4
     assert order.count("batch") == 6 and order[-1] == "batch"
     assert "batch" in order[first_chat:]  # batch calls were still waiting when chat arrived
+
+
+async def test_under_one_concurrency_limit_high_priority_calls_go_first() -> None:
+    clock = AnyioClock()
+    mock = MockTransport("default", clock=clock, seed=2)  # each answer takes a few 0.1 s
+    faults = mock.app.profile.faults.model_copy(update={"error_rates": {}})
+    mock.app.set_profile(mock.app.profile.model_copy(update={"faults": faults}), 0.0)
+    cfg = config_from_dict(
+        {
+            "providers": {"p": {"kind": "openai", "base_url": "http://p/v1", "model": "mock-1"}},
+            # no rate limits at all: the one limit is the engine's single concurrency slot
+            "limits": {"max_concurrency": 1, "queue_limit": 20, "timeout_s": 600},
+            "features": {"batch": {"priority": "low"}, "chat": {"priority": "high"}},
+        }
+    )
+    order: list[str] = []
+    async with Engine(cfg, transport=mock, clock=clock) as engine:
+
+        async def one(feature: str) -> None:
+            await engine.call(MSG, feature=feature)
+            order.append(feature)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(one, "batch")
+            await anyio.sleep(0.01)  # one batch call holds the slot, four wait in the queue
+            assert engine.gate.in_flight == 1 and engine.gate.waiting == 4
+            for _ in range(3):
+                tg.start_soon(one, "chat")
+    # the batch call already running finishes; then every chat call before the queued batch
+    assert order == ["batch", "chat", "chat", "chat", "batch", "batch", "batch", "batch"]
+
+
+async def test_normal_priority_waits_behind_high_and_ahead_of_low_in_the_queue() -> None:
+    from llmops.engine.gate import ConcurrencyGate
+
+    gate = ConcurrencyGate(1, 10, clock=AnyioClock())
+    order: list[int] = []
+    release = anyio.Event()
+
+    async def holder() -> None:
+        async with gate.slot(60.0, 2):
+            await release.wait()
+
+    async def one(rank: int) -> None:
+        async with gate.slot(60.0, rank):
+            order.append(rank)
+            await anyio.sleep(1)  # each holds the one slot a while
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(holder)
+        await anyio.sleep(0.01)
+        for rank in (2, 1, 2, 0, 1):  # queued in this order behind the holder
+            tg.start_soon(one, rank)
+            await anyio.sleep(0.01)
+        assert gate.waiting == 5
+        release.set()
+    assert order == [0, 1, 1, 2, 2]
+
+
+async def test_a_freed_slot_wakes_the_call_whose_turn_it_is_not_every_waiting_one() -> None:
+    from llmops.engine.priority import Priorities
+
+    lanes = Priorities()
+    free = [0]
+    tries = [0]
+    served: list[int] = []
+
+    def try_take() -> bool:
+        tries[0] += 1
+        if free[0]:
+            free[0] -= 1
+            return True
+        return False
+
+    async def one(i: int, rank: int) -> None:
+        await lanes.take(rank, try_take)
+        served.append(i)
+
+    async with anyio.create_task_group() as tg:
+        for i in range(50):  # lined up one after another (trio starts tasks in any order)
+            tg.start_soon(one, i, 2 if i % 2 else 1)
+            await anyio.sleep(0.001)
+        tries[0] = 0
+        free[0] = 1
+        lanes.notify()  # one slot came free
+        await anyio.sleep(0.01)
+        assert served == [0] and tries[0] <= 2  # the first normal call, and one look by the next
+        free[0] = 49
+        lanes.notify()
+    # then the rest: every normal (even) call before any low (odd) one, each rank in arrival order
+    assert served == [0, *range(2, 50, 2), *range(1, 50, 2)]

@@ -43,7 +43,7 @@ async def _stalled_level(mock_clock: MockClock) -> LevelResult:
     options = LoadtestOptions(rates=(100,), requests=50)
     caller = StallingCaller(mock_clock)
     level = LevelRun(0, 100, options, caller, (), cpu_clock=lambda: 0.0)
-    return await run_open_level(level, caller, 100)
+    return (await run_open_level(level, caller, 100)).summary()
 
 
 async def test_latency_counts_from_the_intended_start(mock_clock: MockClock) -> None:

@@ -137,8 +137,9 @@ async def test_an_outage_gives_the_sdk_the_fallback_answer_marked_degraded(kind:
 
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
+@pytest.mark.parametrize("stream", [False, True])
 async def test_the_error_fallback_is_the_sdks_own_error_and_retries_do_not_multiply(
-    kind: str,
+    kind: str, stream: bool
 ) -> None:
     clock = AnyioClock()
     transport = MockTransport("outage", clock=clock)
@@ -154,7 +155,7 @@ async def test_the_error_fallback_is_the_sdks_own_error_and_retries_do_not_multi
         # the SDK's default max_retries (2) is left on: the drop-in must still not multiply
         client = sdk(kind, async_http_client("f", engine=engine))
         with pytest.raises((openai.InternalServerError, anthropic.InternalServerError)) as info:
-            await ask(client, kind)
+            await ask(client, kind, stream=stream)
     assert "summaries are off" in str(info.value)
     assert transport.app.snapshot(clock.now())["requests"] == 3  # the engine's 3 attempts only
 
@@ -194,3 +195,30 @@ async def test_an_sdk_call_fails_over_to_the_next_route_and_says_which_answered(
         )
     assert raw.headers[OUTCOME_HEADER] == "ok" and raw.headers[ROUTE_HEADER] == "b/mock-2"
     assert up.app.snapshot(clock.now())["requests"] == 1  # the healthy route answered once
+
+
+@pytest.mark.parametrize(("kind", "stream"), [("openai", False), ("anthropic", False)])
+async def test_with_the_providers_limits_declared_a_burst_of_200_stays_within_them(
+    kind: str, stream: bool
+) -> None:
+    clock = AnyioClock()
+    transport = MockTransport("rate-limited", clock=clock, seed=7)
+    quiet(transport)
+    # the limits the provider publishes (the mock's: 120 requests, 40k tokens a minute)
+    limits = {"requests_per_minute": 120, "tokens_per_minute": 40_000}
+    cfg = config(kind, features={"f": {}})
+    cfg = cfg.model_copy(update={"limits": cfg.limits.model_copy(update=limits)})
+    answers: list[str] = []
+    async with Engine(cfg, transport=transport, clock=clock) as engine:
+        client = sdk(kind, async_http_client("f", engine=engine))
+
+        async def one() -> None:
+            answers.append((await ask(client, kind, stream=stream))[0])
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(200):
+                tg.start_soon(one)
+    assert len(answers) == 200 and all(answers)
+    served = transport.app.snapshot(clock.now())
+    # the mock never had to refuse one: the engine kept the burst within its limits
+    assert served["requests"] == 200 and set(served["by_status"]) == {"200"}

@@ -102,9 +102,9 @@ def down_url() -> Iterator[str]:
             loop.run(server.__aexit__, None, None, None)
 
 
-def outage_config(url: str, fallback: dict[str, Any]) -> Any:
+def outage_config(url: str, fallback: dict[str, Any], kind: str = "anthropic") -> Any:
     return config(
-        "anthropic",
+        kind,
         url,
         retry={"max_attempts": 2, "backoff_base_s": 0.01, "backoff_cap_s": 0.02},
         breaker={"enabled": False},
@@ -179,3 +179,34 @@ def test_a_burst_of_200_sync_sdk_calls_from_threads_never_sees_a_rate_limit_erro
 
 async def _served(mock: Any, clock: Any) -> int:
     return int(mock.app.snapshot(clock.now())["requests"])
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_sync_sdk_stream_in_an_outage_gets_the_fallback_answer_streamed(
+    down_url: str, kind: str
+) -> None:
+    cfg = outage_config(down_url, {"strategy": "default", "value": "try later"}, kind)
+    with (openai.OpenAI if kind == "openai" else anthropic.Anthropic)(
+        api_key="x", http_client=http_client("f", config=cfg)
+    ) as client:
+        if kind == "openai":
+            chunks = client.chat.completions.create(model="mock-1", messages=ASK, stream=True)
+            text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        else:
+            events = client.messages.create(model="mock-1", max_tokens=8, messages=ASK, stream=True)
+            text = "".join(e.delta.text for e in events if e.type == "content_block_delta")
+    assert text == "try later"
+
+
+def test_a_sync_sdk_stream_with_the_error_fallback_raises_before_any_token(
+    down_url: str,
+) -> None:
+    recorder = EventRecorder()
+    cfg = outage_config(down_url, {"strategy": "error", "message": "off for now"}, "openai")
+    client = openai.OpenAI(
+        api_key="x", http_client=http_client("f", config=cfg, observers=[recorder])
+    )
+    with client, pytest.raises(openai.InternalServerError, match="off for now"):
+        client.chat.completions.create(model="mock-1", messages=ASK, stream=True)
+    attempts = [e for e in recorder.events if isinstance(e, ModelCall)]
+    assert [a.status for a in attempts] == [503, 503]  # the engine's two, not 2 x 3

@@ -216,3 +216,22 @@ async def test_a_failing_exporter_never_fails_the_call(
         result = await e.call(MSG)
     assert result.ok
     assert "could not record a call_finished event" in caplog.text
+
+
+async def test_a_streamed_call_span_carries_the_ttft_its_caller_saw(telemetry: Telemetry) -> None:
+    from tests.engine.test_engine_streams import sse
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content).get("stream"):
+            return sse(["a", "b", "c"], gap_s=0.5)
+        return httpx.Response(200, json=ok_body("fine"))
+
+    up = Upstream(handler)
+    observer = telemetry.observer()
+    async with Engine(make_config(), transport=up.transport(), observers=[observer]) as engine:
+        await engine.stream(MSG, on_chunk=lambda text, at: None)
+        await engine.call(MSG)
+    spans = [s for s in telemetry.finished() if s.name == "chat mock-1"]
+    ttfts = [dict(s.attributes or {}).get("llmops.ttft_s") for s in spans]
+    assert len(ttfts) == 2 and ttfts[1] is None  # a plain call has none
+    assert isinstance(ttfts[0], float) and ttfts[0] >= 0.5  # the first chunk came after 0.5 s

@@ -24,6 +24,7 @@ __all__ = [
     "CostRefused",
     "Price",
     "check_cost",
+    "describe_cost",
     "estimate_cost",
     "load_prices",
     "price_for",
@@ -132,6 +133,15 @@ def estimate_cost(
         return CostEstimate(model, requests, input_tokens, output_tokens, None, False, "no price")
     cost = (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
     return CostEstimate(model, requests, input_tokens, output_tokens, cost, False)
+
+
+def describe_cost(estimate: CostEstimate) -> str:
+    """The planned cost in words, for the line a run starts with."""
+    if estimate.local:
+        return "no cost (local)"
+    if estimate.cost_usd is None:
+        return "cost unknown (--yes)"
+    return f"~${estimate.cost_usd:.2f}"
 
 
 def check_cost(estimate: CostEstimate, max_cost_usd: float, *, yes: bool) -> None:

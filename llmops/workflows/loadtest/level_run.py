@@ -20,8 +20,9 @@ import numpy as np
 from llmops.engine.clock import Clock
 from llmops.workflows.loadtest.callers import Caller, EngineCaller
 from llmops.workflows.loadtest.events import LevelProgress, LoadtestObserver
-from llmops.workflows.loadtest.metrics import LevelRecorder, LevelResult
+from llmops.workflows.loadtest.metrics import LevelRecorder, Samples
 from llmops.workflows.loadtest.options import LoadtestOptions
+from llmops.workflows.loadtest.record import LevelRecord
 from llmops.workflows.loadtest.selfcheck import SelfCheck
 
 __all__ = ["LevelRun", "run_closed_level"]
@@ -63,8 +64,13 @@ class LevelRun:
         # closed loop: the steady window ends when the first client runs out of work (the
         # drain, with fewer and fewer in flight, would understate the rates)
         self.drain_at: float | None = None
-        self.done_before_drain = 0
+        #: when each measured request ended (clock time): rates count those in the window
+        self.ends = Samples()
         self.started = self.clock.now()
+        #: clock time + this = wall-clock time, so records of several processes line up
+        self.wall_offset = self.clock.wall() - self.started
+        #: this process's name in a merged report's self-checks (``worker 2/4``, ``shard 1/2``)
+        self.part = "1/1"
 
     def begin_measuring(self) -> float:
         """Mark the start of the measured window (the warm-up is over); return the time."""
@@ -105,28 +111,28 @@ class LevelRun:
             for observer in self.observers:
                 observer(event)
 
-    def finish(self, send_lag_p99_s: float | None = None) -> LevelResult:
-        """The level's result, with its self-check."""
+    def finish(self, send_lag_p99_s: float | None = None) -> LevelRecord:
+        """What the level measured, with its self-check, as a mergeable record (in wall-clock
+        time); its :meth:`~LevelRecord.summary` is the level's result."""
         start = self.measure_start
-        elapsed = max(0.0, self.last_end - start) if start is not None else 0.0
-        rate_window = None
-        if start is not None and self.drain_at is not None and self.done_before_drain:
-            # requests done per second while every client was busy, scaled to this level's
-            rate_window = self.rec.requests * (self.drain_at - start) / self.done_before_drain
+        off = self.wall_offset
         values = self.rec.latency.values()
         p50 = float(np.median(values)) if values.size else None
-        return self.rec.summary(
-            self.load,
-            elapsed,
-            rate_window_s=rate_window,
+        check = {"part": self.part, **self.check.result(p50, send_lag_p99_s)}
+        return self.rec.record(
+            load=self.load,
+            start=None if start is None else start + off,
+            end=max(self.last_end, start or 0.0) + off,
+            steady_end=None if self.drain_at is None or start is None else self.drain_at + off,
+            ends=self.ends.values() + off,
             warmup=self.warm.requests,
             stopped_early=self.stopped_early,
             breaker=list(self.caller.transitions),
-            self_check=self.check.result(p50, send_lag_p99_s),
+            self_checks=[check],
         )
 
 
-async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> LevelResult:
+async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> LevelRecord:
     """``clients`` concurrent clients until the level's requests (or duration) are done."""
     options = run.options
     clock = caller.clock
@@ -139,7 +145,7 @@ async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> Level
 
     async def client() -> None:
         nonlocal issued, end_at
-        one, rec, warm = caller.one, run.rec, run.warm
+        one, rec, warm, ends = caller.one, run.rec, run.warm, run.ends
         while not run.stop:
             i = issued
             if i >= warmup:
@@ -158,13 +164,11 @@ async def run_closed_level(run: LevelRun, caller: Caller, clients: int) -> Level
                 end = await one(i, t0, warm, True)
             else:
                 end = await one(i, t0, rec)
+                ends.add(end)
                 if end > run.last_end:
                     run.last_end = end
                 if checking:
                     run.check_stop()
-            start = run.measure_start
-            if run.drain_at is None and start is not None and end > start:
-                run.done_before_drain += 1
         if run.drain_at is None:
             run.drain_at = clock.now()
 

@@ -15,15 +15,15 @@ from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.level_run import LevelRun, run_closed_level
 from llmops.workflows.loadtest.levels import level_config
-from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.openloop import run_open_level
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet, synthetic_prompts
+from llmops.workflows.loadtest.record import LevelRecord, LevelResult
 from llmops.workflows.loadtest.service_callers import open_target_caller
 from llmops.workflows.loadtest.verdict import Verdict, make_verdict
 from llmops.workflows.target import Target
 
-__all__ = ["LoadtestResult", "run_loadtest"]
+__all__ = ["LoadtestResult", "assemble_result", "measure_level", "run_loadtest"]
 
 
 @dataclass(slots=True)
@@ -122,10 +122,7 @@ async def run_loadtest(
             await transport.aclose()
     if failure is not None:
         raise failure
-    interrupted = stop is not None and stop.is_set() and len(levels) < len(options.loads)
-    if interrupted:
-        stop_reason = f"interrupted after {len(levels)} of {len(options.loads)} levels"
-    result = assemble_result(
+    return assemble_result(
         options,
         target,
         levels,
@@ -134,9 +131,8 @@ async def run_loadtest(
         prompts=prompts.source,
         stop_reason=stop_reason,
         cost=cost,
+        stopped=stop is not None and stop.is_set(),
     )
-    result.interrupted = interrupted
-    return result
 
 
 async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
@@ -157,36 +153,21 @@ async def _ladder(
     """Run the levels in turn, appending each finished one to ``levels``; return why the
     ladder stopped early (``--stop-on-success-below``), or None."""
     for index, load in enumerate(options.loads):
-        config = level_config(target, load, open_loop=options.open_loop)
-        async with open_target_caller(
-            target,
-            config,
-            prompts,
-            transport,
-            clock,
-            raw=options.raw,
-            max_tokens=options.max_tokens,
-            stream=options.stream,
-            timeout_s=options.timeout_s,
-            closed_loop=not options.open_loop,
-            shared_state=options.shared_state,
-        ) as caller:
-            _emit(
-                observers,
-                LevelStarted(
-                    index,
-                    load,
-                    "open" if options.open_loop else "closed",
-                    None if options.duration_s else options.requests_for(load),
-                    options.duration_s,
-                    options.warmup_for(load),
-                ),
-            )
-            run = LevelRun(index, load, options, caller, observers, cpu_clock)
-            if options.open_loop:
-                result = await run_open_level(run, caller, load)
-            else:
-                result = await run_closed_level(run, caller, int(load))
+        _emit(
+            observers,
+            LevelStarted(
+                index,
+                load,
+                "open" if options.open_loop else "closed",
+                None if options.duration_s else options.requests_for(load),
+                options.duration_s,
+                options.warmup_for(load),
+            ),
+        )
+        record = await measure_level(
+            options, target, prompts, transport, clock, index, load, observers, cpu_clock
+        )
+        result = record.summary()
         levels.append(result)
         _emit(observers, LevelFinished(index, result))
         threshold = options.stop_on_success_below
@@ -196,6 +177,48 @@ async def _ladder(
                 f"--stop-on-success-below {threshold:.0%}"
             )
     return None
+
+
+async def measure_level(
+    options: LoadtestOptions,
+    target: Target,
+    prompts: PromptSet,
+    transport: Transport,
+    clock: Clock,
+    index: int,
+    load: float,
+    observers: Sequence[LoadtestObserver] = (),
+    cpu_clock: Callable[[], float] = time.process_time,
+    *,
+    part: str = "1/1",
+    start_at: float | None = None,
+) -> LevelRecord:
+    """Run one level (``load`` clients, or arrivals per second) and return its record.
+
+    With ``start_at`` (wall-clock seconds) the level's clients start then, once the caller is
+    ready, so parts of one level in several processes or machines start together.
+    """
+    config = level_config(target, load, open_loop=options.open_loop)
+    async with open_target_caller(
+        target,
+        config,
+        prompts,
+        transport,
+        clock,
+        raw=options.raw,
+        max_tokens=options.max_tokens,
+        stream=options.stream,
+        timeout_s=options.timeout_s,
+        closed_loop=not options.open_loop,
+        shared_state=options.shared_state,
+    ) as caller:
+        if start_at is not None and (wait := start_at - clock.wall()) > 0:
+            await clock.sleep(wait)
+        run = LevelRun(index, load, options, caller, observers, cpu_clock)
+        run.part = part
+        if options.open_loop:
+            return await run_open_level(run, caller, load)
+        return await run_closed_level(run, caller, int(load))
 
 
 def assemble_result(
@@ -208,10 +231,17 @@ def assemble_result(
     prompts: str,
     stop_reason: str | None = None,
     cost: CostEstimate | None = None,
+    stopped: bool = False,
+    finished: int | None = None,
 ) -> LoadtestResult:
     """The result (with its verdict) of the ``levels`` run so far: the whole ladder, or what
-    finished before it was stopped (then ``stop_reason`` says why)."""
-    return LoadtestResult(
+    finished before it was stopped (then ``stop_reason`` says why). ``stopped`` (Ctrl-C)
+    before all ``finished`` levels (default: those in ``levels``) marks it interrupted."""
+    done = len(levels) if finished is None else finished
+    interrupted = stopped and done < len(options.loads)
+    if interrupted:
+        stop_reason = f"interrupted after {done} of {len(options.loads)} levels"
+    result = LoadtestResult(
         target=target.label,
         model=target.model or None,
         mode="open" if options.open_loop else "closed",
@@ -227,6 +257,8 @@ def assemble_result(
         cost=cost,
         target_kind=target.kind,
     )
+    result.interrupted = interrupted
+    return result
 
 
 def _emit(observers: Sequence[LoadtestObserver], event: LevelStarted | LevelFinished) -> None:

@@ -7,13 +7,13 @@ percentiles from all samples.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from llmops.stats.intervals import percentiles, wilson_interval
+from llmops.stats.intervals import percentiles
+from llmops.workflows.loadtest.record import LevelRecord, LevelResult
 
 __all__ = ["LevelRecorder", "LevelResult", "Samples", "ms_percentiles"]
 
@@ -167,104 +167,48 @@ class LevelRecorder:
             return None
         return float(np.percentile(self.latency.values(), 99))
 
-    def summary(
-        self, load: float, elapsed_s: float, *, rate_window_s: float | None = None, **extra: Any
-    ) -> LevelResult:
-        """The level's :class:`LevelResult`; rates per second are over ``rate_window_s``
-        (the time these requests take at the steady rate) when given, else ``elapsed_s``."""
-        n = self.requests
-        elapsed = max(elapsed_s if rate_window_s is None else rate_window_s, 1e-9)
-        low, high = wilson_interval(self.successes, n)
-        status_429 = self.statuses.get("429", 0)
-        return LevelResult(
-            load=load,
-            mode="open" if self.open_loop else "closed",
-            requests=n,
-            successes=self.successes,
+    def record(
+        self,
+        *,
+        start: float | None,
+        end: float,
+        steady_end: float | None = None,
+        ends: FloatArray | None = None,
+        **extra: Any,
+    ) -> LevelRecord:
+        """What was recorded, as a :class:`LevelRecord` (a copy: recording may go on). The
+        times are the caller's (wall-clock seconds when records are to be merged)."""
+        return LevelRecord(
+            load=extra.pop("load", 0.0),
+            open_loop=self.open_loop,
+            stream=self.stream,
+            requests=self.requests,
             ok=self.ok,
             degraded=self.degraded,
-            success_rate=self.successes / n if n else 0.0,
-            degraded_rate=self.degraded / n if n else 0.0,
-            success_ci95=(round(low, 4), round(high, 4)),
-            upstream_attempts=self.attempts,
-            upstream_success_rate=self.upstream_ok / self.attempts if self.attempts else 0.0,
-            retries=max(0, self.attempts - n),
-            amplification=self.attempts / n if n else 0.0,
-            errors_by_class=dict(sorted(self.failures.items(), key=lambda kv: -kv[1])),
-            upstream_errors_by_class=dict(
-                sorted(self.upstream_errors.items(), key=lambda kv: -kv[1])
-            ),
-            errors_by_status=dict(sorted((k, v) for k, v in self.statuses.items() if k != "200")),
-            causes=dict(sorted(self.causes.items(), key=lambda kv: -kv[1])),
-            breaker_refusals=self.refusals,
-            rate_429=status_429 / self.attempts if self.attempts else 0.0,
-            latency_ms=ms_percentiles(self.latency),
-            service_latency_ms=ms_percentiles(self.service) if self.open_loop else None,
-            queue_wait_ms=ms_percentiles(self.queue_wait),
-            ttft_ms=ms_percentiles(self.ttft) if self.ttft is not None else None,
-            itl_ms=ms_percentiles(self.itl) if self.itl is not None else None,
-            tpot_ms=ms_percentiles(self.tpot) if self.tpot is not None else None,
-            throughput_rps=self.successes / elapsed,
-            request_rate_rps=n / elapsed,
-            output_tokens_per_s=self.output_tokens / elapsed,
-            in_flight_mean=self.latency_sum / elapsed,
-            elapsed_s=elapsed_s,
-            advertised_limits=dict(self.advertised),
+            output_tokens=self.output_tokens,
+            attempts=self.attempts,
+            upstream_ok=self.upstream_ok,
+            refusals=self.refusals,
+            latency_sum=self.latency_sum,
+            failures=dict(self.failures),
+            causes=dict(self.causes),
+            upstream_errors=dict(self.upstream_errors),
+            statuses=dict(self.statuses),
+            advertised=dict(self.advertised),
+            latency=self.latency.values().copy(),
+            service=self.service.values().copy(),
+            queue_wait=self.queue_wait.values().copy(),
+            ttft=None if self.ttft is None else self.ttft.values().copy(),
+            itl=None if self.itl is None else self.itl.values().copy(),
+            tpot=None if self.tpot is None else self.tpot.values().copy(),
+            ends=np.empty(0, dtype=np.float64) if ends is None else ends,
+            start=start,
+            end=end,
+            steady_end=steady_end,
             **extra,
         )
 
-
-@dataclass(slots=True)
-class LevelResult:
-    """Everything measured at one level; see docs/loadtest.md for each field's meaning.
-
-    ``successes``/``ok`` count requests the model answered; ``degraded`` those a fallback
-    answered instead (not successes); ``causes`` the upstream failures behind the failures
-    and degraded answers, in words."""
-
-    load: float
-    mode: str
-    requests: int
-    successes: int
-    ok: int
-    degraded: int
-    success_rate: float
-    degraded_rate: float
-    success_ci95: tuple[float, float]
-    upstream_attempts: int
-    upstream_success_rate: float
-    retries: int
-    amplification: float
-    errors_by_class: dict[str, int]
-    upstream_errors_by_class: dict[str, int]
-    errors_by_status: dict[str, int]
-    causes: dict[str, int]
-    breaker_refusals: int
-    rate_429: float
-    latency_ms: dict[str, float] | None
-    service_latency_ms: dict[str, float] | None
-    queue_wait_ms: dict[str, float] | None
-    ttft_ms: dict[str, float] | None
-    itl_ms: dict[str, float] | None
-    tpot_ms: dict[str, float] | None
-    throughput_rps: float
-    request_rate_rps: float
-    output_tokens_per_s: float
-    in_flight_mean: float
-    elapsed_s: float
-    warmup: int = 0
-    stopped_early: bool = False
-    breaker: list[str] = field(default_factory=list)
-    self_check: dict[str, Any] = field(default_factory=dict)
-    #: per-minute limits the provider advertised in its rate-limit headers at this level
-    advertised_limits: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def client_bound(self) -> bool:
-        """True when the load generator, not the target, was the bottleneck here."""
-        return bool(self.self_check.get("client_bound"))
-
-    @property
-    def p99_s(self) -> float | None:
-        """p99 latency of the answered requests, in seconds."""
-        return None if self.latency_ms is None else self.latency_ms["p99"] / 1000
+    def summary(self, load: float, elapsed_s: float) -> LevelResult:
+        """The :class:`LevelResult` of what was recorded, as over a window of ``elapsed_s``
+        (through :meth:`LevelRecord.summary`, the one summary path)."""
+        return self.record(start=0.0, end=elapsed_s, load=load).summary()

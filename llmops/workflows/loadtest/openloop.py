@@ -17,7 +17,8 @@ import numpy as np
 
 from llmops.workflows.loadtest.callers import Caller
 from llmops.workflows.loadtest.level_run import LevelRun
-from llmops.workflows.loadtest.metrics import LevelResult, Samples
+from llmops.workflows.loadtest.metrics import Samples
+from llmops.workflows.loadtest.record import LevelRecord
 
 __all__ = ["arrival_times", "run_open_level"]
 
@@ -32,7 +33,7 @@ def arrival_times(rate: float, count: int, rng: random.Random, start: float = 0.
     return times
 
 
-async def run_open_level(run: LevelRun, caller: Caller, rate: float) -> LevelResult:
+async def run_open_level(run: LevelRun, caller: Caller, rate: float) -> LevelRecord:
     """Requests at ``rate`` per second until the level's requests (or duration) are sent,
     then wait for the answers."""
     options = run.options
@@ -53,6 +54,7 @@ async def run_open_level(run: LevelRun, caller: Caller, rate: float) -> LevelRes
         send_lag.add(sent - intended)
         end = await one(i, intended, rec)
         rec.service.add(end - sent)
+        run.ends.add(end)
         if end > run.last_end:
             run.last_end = end
         if checking:

@@ -21,7 +21,10 @@ __all__ = [
     "SloClause",
     "parse_levels",
     "parse_rates",
+    "parse_shard",
     "parse_slo",
+    "parse_start_at",
+    "parse_workers",
 ]
 
 #: the ladder run when neither levels nor rates are given
@@ -265,3 +268,48 @@ def _at_least(value: int | None, least: int, option: str) -> None:
         more = "or more" if least == 0 else "at least"
         expected = f"{least} {more}" if least == 0 else f"{more} {least}"
         raise InputError(f"{option}: got {value}, expected {expected}")
+
+
+# -- running in parts: --workers, --shard, --start-at (issue 16) --------------------------------
+
+
+def parse_workers(text: str, cpu_count: int | None = None) -> int:
+    """``--workers``: a positive whole number of processes, or ``auto``: the cores this
+    process may run on (its CPU affinity where the system tells it, else all the machine's;
+    a container's CPU quota is not seen: give the number there)."""
+    import os
+
+    if text.strip().lower() == "auto":
+        if cpu_count is None:
+            affinity = getattr(os, "sched_getaffinity", None)
+            cpu_count = len(affinity(0)) if affinity is not None else os.cpu_count()
+        return max(1, cpu_count or 1)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(
+            f"--workers: got {text!r}, expected a whole number of processes >= 1, or auto"
+        )
+    return value
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``--shard I/N``: this machine's share (1-based ``I``) of ``N``; returns ``(I - 1, N)``."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or not 1 <= int(m.group(1)) <= int(m.group(2)):
+        raise InputError(f"--shard: got {text!r}, expected I/N with 1 <= I <= N, e.g. 1/4")
+    return int(m.group(1)) - 1, int(m.group(2))
+
+
+def parse_start_at(text: str) -> float:
+    """``--start-at``: a wall-clock time (ISO 8601, UTC unless it names a zone) as Unix seconds."""
+    from llmops.timestamps import parse_iso
+
+    stamp = parse_iso(text) if text.strip() else None
+    if stamp is None:
+        raise InputError(
+            f"--start-at: got {text!r}, expected an ISO 8601 time, e.g. 2026-01-31T12:00:00Z"
+        )
+    return stamp

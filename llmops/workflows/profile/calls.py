@@ -151,12 +151,10 @@ def as_int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str):
+    if isinstance(value, float | str):
         try:
             return int(float(value))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number, or NaN / infinity ("1e400")
             return None
     return None
 
