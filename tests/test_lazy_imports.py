@@ -79,6 +79,8 @@ def test_llmops_profile_loads_not_the_engine_and_matplotlib_only_to_draw(tmp_pat
     # matplotlib draws the HTML report's chart (the one chart path), never through pyplot
     heavy = [m for m in heavy_in(modules) if not m.startswith(("pydantic", "matplotlib"))]
     assert heavy == [] and "matplotlib.pyplot" not in modules
+    # Dask only with --dask, fsspec only for a URL
+    assert {m.split(".")[0] for m in modules} & {"dask", "distributed", "fsspec"} == set()
     assert "llmops.reporters.profile.html" in modules  # the reports were written
     assert (tmp_path / "profile.html").exists()
 

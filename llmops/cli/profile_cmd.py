@@ -21,6 +21,7 @@ import typer
 
 from llmops.cli.common import EXIT_INTERRUPTED, err_console, guarded, out_console, switch
 from llmops.errors import InputError
+from llmops.redact import redact_urls
 from llmops.workflows.profile import FORMATS
 
 if TYPE_CHECKING:
@@ -35,7 +36,9 @@ PROGRESS_MIN_BYTES = 32 << 20
 
 HELP = f"""Profile the inputs of LLM calls in JSON-lines logs and say which input segments fail more.
 
-LOG is a file, a glob, a .gz file or - for stdin. Formats are recognised per record
+LOG is a file, a glob, a .gz file, - for stdin, or a URL (s3://, gs://, az://: fsspec and the
+storage backend installed). --dask ADDRESS (or --dask local) reads the files, and byte ranges of
+large ones, in tasks on a Dask cluster, with the same result. Formats are recognised per record
 ({", ".join(FORMATS)}) or forced with --format. Plain structlog/pino logs are mapped with
 --field input=PATH --field outcome=PATH and, optionally, --fail-if RULE.
 
@@ -76,7 +79,7 @@ class _PlainProgress:
         self.tenth = 0
 
     def __call__(self, done: int, total: int) -> None:
-        if self.terminal or not total or done * 10 // total <= self.tenth:
+        if self.terminal or total < PROGRESS_MIN_BYTES or done * 10 // total <= self.tenth:
             return
         self.tenth = done * 10 // total
         print(f"read {done / 1e6:,.1f} of {total / 1e6:,.1f} MB", file=sys.stderr, flush=True)
@@ -159,7 +162,10 @@ def register(app: typer.Typer) -> None:
             typer.Option(min=0.0, max=1.0, help="False discovery rate (BH-adjusted p below this)."),
         ] = 0.05,
         workers: Annotated[
-            int | None, typer.Option(min=1, help="Processes for large files (default: CPU count).")
+            int | None,
+            typer.Option(
+                min=1, help="Processes for large files, or --dask local's workers (default: CPUs)."
+            ),
         ] = None,
         report_dir: Annotated[
             Path, typer.Option(help="Where reports are written (JSON, Markdown, HTML).")
@@ -170,6 +176,15 @@ def register(app: typer.Typer) -> None:
                 help="Write draft eval cases (suite YAML) from each finding's inputs to FILE."
             ),
         ] = None,
+        dask: Annotated[
+            str | None,
+            typer.Option(
+                help="Read on a Dask cluster: a scheduler address (tcp://host:8786) or 'local'."
+            ),
+        ] = None,
+        dask_timeout: Annotated[
+            float, typer.Option(min=0.1, help="Seconds to wait for the Dask scheduler.")
+        ] = 10.0,
     ) -> None:
         # imported here, so `llmops --help` and the other commands never load them
         from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -186,29 +201,34 @@ def register(app: typer.Typer) -> None:
             thresholds=Thresholds(min_support, min_effect / 100.0, alpha),
             workers=workers,
             samples=EXPORT_SAMPLES if export_cases is not None else 0,
+            dask=dask,
+            dask_timeout=dask_timeout,
         )
         console = out_console()
-        total = _total_bytes([p for p in logs if p != "-"])
+        total = _total_bytes([p for p in logs if p != "-" and "://" not in p])
         stop = threading.Event()
-        if total >= PROGRESS_MIN_BYTES:
+        remote = any("://" in p for p in logs)  # their size is known once listed
+        if total >= PROGRESS_MIN_BYTES or dask is not None or remote:
             columns = (
                 "{task.description}",
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
             )
-            err_console.print(
-                f"llmops profile: reading {total / 1e6:,.1f} MB"
-                " (Ctrl-C stops and reports what was read)",
-                highlight=False,
-                soft_wrap=True,
-            )
+            if total >= PROGRESS_MIN_BYTES:
+                where = f" on Dask ({redact_urls(dask)})" if dask is not None else ""
+                err_console.print(
+                    f"llmops profile: reading {total / 1e6:,.1f} MB{where}"
+                    " (Ctrl-C stops and reports what was read)",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             with Progress(*columns, console=err_console, transient=True) as bar, _ctrl_c_sets(stop):
                 task = bar.add_task("reading", total=total)
                 plain = _PlainProgress(err_console.is_terminal)
 
                 def on_progress(done: int, grand: int) -> None:
-                    bar.update(task, completed=done)
+                    bar.update(task, completed=done, total=grand)
                     plain(done, grand)
 
                 result = profile_logs(

@@ -15,7 +15,7 @@ from llmops._preload import preload
 from llmops.errors import InputError
 from llmops.language import language_detector_name
 from llmops.workflows.profile.analysis import Segment, Thresholds, find_segments, untestable
-from llmops.workflows.profile.files import expand_paths, scan_paths
+from llmops.workflows.profile.files import expand_sources, scan_paths
 from llmops.workflows.profile.formats import FORMATS, RecordReader
 from llmops.workflows.profile.formats_logs import FailureRule, FieldMap
 from llmops.workflows.profile.read import Problems, ScanOptions, ScanResult
@@ -28,6 +28,7 @@ from llmops.workflows.profile.shift import (
     distributions,
     verdict,
 )
+from llmops.workflows.profile.sources import shown
 from llmops.workflows.profile.tally import Tally
 
 __all__ = ["ProfileOptions", "ProfileResult", "profile_logs"]
@@ -48,6 +49,10 @@ class ProfileOptions:
     max_line_bytes: int = 32 << 20
     #: example inputs kept per segment bin and outcome, for ``--export-cases`` (0: none)
     samples: int = 0
+    #: read on this Dask cluster: a scheduler address, or ``"local"`` for a local cluster
+    dask: str | None = None
+    #: seconds to wait for the Dask scheduler to answer
+    dask_timeout: float = 10.0
 
     def scan_options(self) -> ScanOptions:
         """The scan options these stand for; raises :class:`InputError` for bad values."""
@@ -105,17 +110,27 @@ def _never() -> bool:
 def _read(
     paths: Sequence[str],
     options: ScanOptions,
-    workers: int | None,
+    profile: ProfileOptions,
     on_progress: Callable[[int, int], None] | None,
     stop: Callable[[], bool] | None = None,
 ) -> tuple[list[str], ScanResult]:
-    expanded = expand_paths(paths)
+    sizes = expand_sources(paths)
     # the analysis needs scipy.stats (~0.9 s to import): load it while the logs are read; the
     # parent is mostly idle then, as worker processes scan large files
     preload("scipy.stats")
-    result = scan_paths(
-        expanded, options, workers=workers, on_progress=on_progress, stop=stop or _never
-    )
+    if profile.dask is not None:
+        from llmops.workflows.profile.cluster import scan_on_dask
+
+        result = scan_on_dask(
+            sizes, options, profile.dask, timeout=profile.dask_timeout,
+            workers=profile.workers, on_progress=on_progress, stop=stop or _never,
+        )  # fmt: skip
+    else:
+        result = scan_paths(
+            list(sizes), options, workers=profile.workers, on_progress=on_progress,
+            stop=stop or _never, sizes=sizes,
+        )  # fmt: skip
+    expanded = [shown(path) for path in sizes]
     if result.tally.requests == 0:
         if stop is not None and stop():
             raise KeyboardInterrupt  # stopped before a single call was read: nothing to report
@@ -123,6 +138,11 @@ def _read(
         why = where or ", ".join(f"{k}: {v}" for k, v in result.skipped.items()) or "no lines"
         raise InputError(f"{', '.join(expanded)}: no LLM call could be read ({why})")
     return expanded, result
+
+
+def _by_count(counts: dict[str, int]) -> dict[str, int]:
+    """Most first, ties by name: the same order however the logs were split and merged."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def profile_logs(
@@ -133,7 +153,9 @@ def profile_logs(
     on_progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> ProfileResult:
-    """Profile the logs at ``paths`` (files, globs, ``.gz``, ``-``), optionally against a baseline.
+    """Profile the logs at ``paths`` (files, globs, ``.gz``, ``-``, URLs such as ``s3://`` with
+    fsspec and the backend installed), optionally against a baseline; with ``options.dask``
+    on a Dask cluster, with the same result.
 
     Once ``stop()`` is true (Ctrl-C) reading ends: the result is what was read so far, marked
     ``interrupted`` (the baseline is then not read).
@@ -141,17 +163,17 @@ def profile_logs(
     Raises :class:`InputError` when a path does not exist or nothing at all could be read.
     """
     scan = options.scan_options()
-    sources, result = _read(paths, scan, options.workers, on_progress, stop)
+    sources, result = _read(paths, scan, options, on_progress, stop)
     tally: Tally = result.tally
     n = tally.requests
     failures = n - sum(c[1] for c in tally.cells.values())
     out = ProfileResult(
         sources=sources, requests=n, failures=failures, lines=result.lines,
-        bytes_read=result.bytes_read, records=result.records, formats=dict(tally.formats),
-        problems=result.problems, skipped=dict(result.skipped),
+        bytes_read=result.bytes_read, records=result.records, formats=dict(sorted(tally.formats.items())),
+        problems=result.problems, skipped=_by_count(result.skipped),
         segments=find_segments(tally, options.thresholds), distributions=distributions(tally),
-        error_types=dict(sorted(tally.error_types.items(), key=lambda kv: -kv[1])),
-        fallbacks=dict(tally.fallbacks), latency_ms_log2=tally.latency_ms_log2,
+        error_types=_by_count(tally.error_types), fallbacks=_by_count(tally.fallbacks),
+        latency_ms_log2={k: dict(sorted(v.items())) for k, v in sorted(tally.latency_ms_log2.items())},
         mean_output_tokens=tally.output_tokens[0] / tally.output_tokens[1] if tally.output_tokens[1] else None,
         language_detector=language_detector_name() if options.detect_language else None,
         thresholds=options.thresholds, untestable=untestable(tally, options.thresholds),
@@ -162,7 +184,7 @@ def profile_logs(
         out.interrupted = f"interrupted after reading {result.bytes_read:,} bytes: partial"
         return out
     if baseline:
-        _, base = _read(baseline, scan, options.workers, None)
+        _, base = _read(baseline, scan, options, None)
         out.shifts, out.rate_change = compare(tally, base.tally)
         out.shift_verdict = verdict(out.shifts, out.rate_change)
     return out

@@ -13,6 +13,7 @@ are. ``-1`` (and ``None`` for categories) means the log does not say.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ OTHER = "(other)"
 Key = tuple[Any, ...]
 
 
-def _cap(value: object, seen: set[str]) -> str | None:
+def _cap(value: object, seen: dict[str, None]) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):  # a log may hold a number, a list, an object here
@@ -57,9 +58,43 @@ def _cap(value: object, seen: set[str]) -> str | None:
     if value in seen:
         return value
     if len(seen) < MAX_CATEGORY_VALUES:
-        seen.add(value)
+        seen[value] = None
         return value
     return OTHER
+
+
+def _adopt(mine: dict[str, None], theirs: dict[str, None]) -> set[str]:
+    """Take the values a later part kept, in the order it first saw them, while there is room;
+    return those that become :data:`OTHER`.
+
+    So the kept values are the first :data:`MAX_CATEGORY_VALUES` of the whole input in reading
+    order, as in one pass: a value the part itself counted as ``(other)`` came after 200 of its
+    own distinct values, so after 200 of the whole input's too.
+    """
+    dropped: set[str] = set()
+    for value in theirs:
+        if value in mine:
+            continue
+        if len(mine) < MAX_CATEGORY_VALUES:
+            mine[value] = None
+        else:
+            dropped.add(value)
+    return dropped
+
+
+def _relabel(models: set[str], features: set[str]) -> Callable[[Key], Key]:
+    """A cell key with the model and feature values in ``models``/``features`` as OTHER."""
+    m, f = FEATURES.index("model"), FEATURES.index("feature")
+
+    def relabel(key: Key) -> Key:
+        if key[m] not in models and key[f] not in features:
+            return key
+        out = list(key)
+        out[m] = OTHER if key[m] in models else key[m]
+        out[f] = OTHER if key[f] in features else key[f]
+        return tuple(out)
+
+    return relabel
 
 
 @dataclass(slots=True)
@@ -76,8 +111,9 @@ class Tally:
     last_time: float | None = None
     #: example inputs per bin (only with ``--export-cases``)
     samples: Samples | None = None
-    _models: set[str] = field(default_factory=set)
-    _features: set[str] = field(default_factory=set)
+    #: the model and feature values kept so far, in the order first seen
+    _models: dict[str, None] = field(default_factory=dict)
+    _features: dict[str, None] = field(default_factory=dict)
 
     def add(self, profile: TextProfile, call: Call) -> None:
         """Count one complete call."""
@@ -144,8 +180,14 @@ class Tally:
         return key
 
     def merge(self, other: Tally) -> None:
-        """Add ``other``'s counts into this tally."""
+        """Add ``other``'s counts into this tally: exactly the counts of reading this tally's
+        input and then ``other``'s in one pass (merge parts in reading order)."""
+        models = _adopt(self._models, other._models)
+        features = _adopt(self._features, other._features)
+        relabel = _relabel(models, features) if models or features else None
         for key, counts in other.cells.items():
+            if relabel is not None:
+                key = relabel(key)
             cell = self.cells.get(key)
             if cell is None:
                 self.cells[key] = list(counts)
@@ -166,7 +208,7 @@ class Tally:
         if other.samples is not None:
             if self.samples is None:
                 self.samples = Samples(other.samples.k)
-            self.samples.merge(other.samples)
+            self.samples.merge(other.samples, relabel)
         self.output_tokens[0] += other.output_tokens[0]
         self.output_tokens[1] += other.output_tokens[1]
         times = [t for t in (self.first_time, other.first_time) if t is not None]
