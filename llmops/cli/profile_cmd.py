@@ -12,7 +12,6 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -22,6 +21,7 @@ import typer
 from llmops.cli.common import EXIT_INTERRUPTED, err_console, guarded, out_console, switch
 from llmops.errors import InputError
 from llmops.redact import redact_urls
+from llmops.sigint import sigint_handled
 from llmops.workflows.profile import FORMATS
 
 if TYPE_CHECKING:
@@ -50,25 +50,15 @@ Exit codes: 0 done (findings or not), 2 bad input or nothing readable, 130 inter
 """
 
 
-@contextlib.contextmanager
-def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+def _ctrl_c_sets(stop: threading.Event) -> contextlib.AbstractContextManager[None]:
     """While the block runs, the first SIGINT sets ``stop`` (reading ends, what was read is
     reported) and gives SIGINT back to Python: a second Ctrl-C stops at once."""
-    previous = signal.getsignal(signal.SIGINT)
 
     def first(signum: int, frame: object) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         stop.set()
 
-    try:
-        signal.signal(signal.SIGINT, first)
-    except ValueError:  # not the main thread (tests' runners)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return sigint_handled(first)
 
 
 class _PlainProgress:

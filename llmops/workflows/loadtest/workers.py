@@ -16,13 +16,14 @@ import multiprocessing
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar, cast
 
 import anyio
 
 from llmops.errors import LlmopsError
+from llmops.sigint import sigint_ignored
 from llmops.workflows.loadtest.events import LevelProgress
 from llmops.workflows.loadtest.options import LoadtestOptions
 from llmops.workflows.loadtest.prompts import PromptSet
@@ -68,7 +69,7 @@ class WorkerPool:
         self.names = list(names)
         self._conns: list[Connection] = []
         self._procs: list[Any] = []
-        with _sigint_ignored():
+        with sigint_ignored():
             # a child started with SIGINT ignored keeps it ignored from its first instruction
             # (Python installs its KeyboardInterrupt handler only over the default), so a
             # Ctrl-C while it imports cannot kill it with a traceback
@@ -182,19 +183,6 @@ class WorkerPool:
                 proc.terminate()
                 proc.join(timeout=5)
             conn.close()
-
-
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: the children inherit what there is
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _level_budget_s(opts: LoadtestOptions) -> float:

@@ -23,12 +23,12 @@ import importlib
 import itertools
 import logging
 import os
-import signal
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from llmops.errors import InputError
 from llmops.redact import redact_urls
+from llmops.sigint import sigint_ignored
 from llmops.workflows.profile import files
 from llmops.workflows.profile.read import ScanOptions, ScanResult
 
@@ -99,28 +99,13 @@ def _masked(address: str, text: str) -> str:
 
 
 @contextlib.contextmanager
-def _workers_ignore_ctrl_c() -> Iterator[None]:
-    """While the local cluster starts, SIGINT is ignored, so the worker processes it spawns
-    inherit that (Python keeps an ignored SIGINT ignored): Ctrl-C at a terminal reaches the
-    whole process group, and only this process decides what it means (stop, report). The cost:
-    a Ctrl-C during those few seconds is lost. (Blocking the signal instead does not reach the
-    workers: they are spawned from threads that do not block it.)"""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: no signals to arrange
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
 def _client(address: str, timeout: float, workers: int | None) -> Iterator[Any]:
     distributed = _distributed()
     if address == LOCAL:
-        with _workers_ignore_ctrl_c():
+        # the workers start with Ctrl-C ignored (the cost: one pressed in those few seconds
+        # is lost; blocking the signal instead would not reach them: they are spawned from
+        # threads that do not block it)
+        with sigint_ignored():
             cluster = distributed.LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,  # the scan holds the GIL: a process per core
