@@ -460,7 +460,7 @@ def _execute(
     Ctrl-C asks it to stop (it returns what finished, marked interrupted), a second one
     stops at once."""
     from llmops.workflows.loadtest import run_loadtest
-    from llmops.workflows.loadtest.cost import describe_cost
+    from llmops.workflows.loadtest.cost import describe_cost, describe_requests
     from llmops.workflows.loadtest.workers import run_on_fast_loop
 
     console = _console()
@@ -478,7 +478,7 @@ def _execute(
         with ctrl_c_sets(stop):
             # said once Ctrl-C is handled: from here on it yields the partial report
             console.print(
-                f"llmops loadtest → {target.label}: {estimate.requests} requests planned, {cost}",
+                f"llmops loadtest → {target.label}: {describe_requests(estimate)}, {cost}",
                 soft_wrap=True,
             )
             return await run_loadtest(

@@ -99,7 +99,7 @@ def run_parts(
 
         live = LiveDisplay(console, "req/s" if options.open_loop else "clients")
     where = f"shard {plan.shard.name}, " if plan.shard is not None else ""
-    from llmops.workflows.loadtest.cost import describe_cost
+    from llmops.workflows.loadtest.cost import describe_cost, describe_requests
 
     cost = describe_cost(estimate)
 
@@ -110,7 +110,7 @@ def run_parts(
         with ctrl_c_sets(stop):
             console.print(
                 f"llmops loadtest → {target.label}: {where}{plan.workers} worker process(es), "
-                f"{estimate.requests} requests planned in all, {cost}",
+                f"{describe_requests(estimate)} in all, {cost}",
                 soft_wrap=True,
             )
             if plan.schedule is not None and plan.schedule.start_at > time.time():

@@ -12,6 +12,7 @@ from llmops.workflows.loadtest import (
     estimate_cost,
     synthetic_prompts,
 )
+from llmops.workflows.loadtest.cost import DURATION_RATE_PER_CLIENT, describe_requests
 
 PROMPTS = synthetic_prompts(100, 0, count=4)
 OPTIONS = LoadtestOptions(levels=(10, 20), requests=100, warmup=0, max_tokens=100)
@@ -47,3 +48,14 @@ def test_unknown_price_is_refused_without_yes() -> None:
     est = estimate_cost(OPTIONS, PROMPTS, "my-finetune", local=False)
     with pytest.raises(CostRefused, match="no price known"):
         check_cost(est, 100.0, yes=False)
+
+
+def test_a_count_is_planned_but_a_timed_closed_level_is_an_assumed_estimate() -> None:
+    counted = estimate_cost(OPTIONS, PROMPTS, "gpt-4o", local=True)
+    assert describe_requests(counted) == f"{counted.requests} requests planned"
+    timed = LoadtestOptions(levels=(10, 25), duration_s=5.0, warmup=0)
+    est = estimate_cost(timed, PROMPTS, "gpt-4o", local=True)
+    assert est.assumed_rate and est.requests == round(35 * DURATION_RATE_PER_CLIENT * 5)
+    assert describe_requests(est).startswith(f"about {est.requests} requests (assuming")
+    open_loop = LoadtestOptions(rates=(10.0,), duration_s=5.0, warmup=0)
+    assert not estimate_cost(open_loop, PROMPTS, "gpt-4o", local=True).assumed_rate

@@ -123,7 +123,7 @@ def test_sigint_to_a_running_loadtest_exits_130_without_a_traceback(tmp_path: Pa
     )
     try:
         assert proc.stdout is not None
-        assert "requests planned" in proc.stdout.readline()  # the ladder is under way
+        assert "requests (assuming" in proc.stdout.readline()  # the ladder is under way
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -25,6 +25,7 @@ __all__ = [
     "Price",
     "check_cost",
     "describe_cost",
+    "describe_requests",
     "estimate_cost",
     "load_prices",
     "price_for",
@@ -73,6 +74,8 @@ class CostEstimate:
     cost_usd: float | None
     local: bool
     note: str = ""
+    #: the count assumes :data:`DURATION_RATE_PER_CLIENT` (a closed-loop level run for a time)
+    assumed_rate: bool = False
 
 
 def load_prices(path: str | Path) -> dict[str, Price]:
@@ -124,15 +127,30 @@ def estimate_cost(
             requests += warm + round(load * options.duration_s)
         else:
             requests += warm + round(load * DURATION_RATE_PER_CLIENT * options.duration_s)
+    assumed = options.duration_s is not None and not options.open_loop
     input_tokens = round(requests * prompts.mean_input_tokens)
     output_tokens = requests * options.max_tokens
     if local:
-        return CostEstimate(model, requests, input_tokens, output_tokens, 0.0, True, "local")
+        return CostEstimate(
+            model, requests, input_tokens, output_tokens, 0.0, True, "local", assumed
+        )
     price = price_for(model, {**DEFAULT_PRICES, **(prices or {})})
     if price is None:
-        return CostEstimate(model, requests, input_tokens, output_tokens, None, False, "no price")
+        return CostEstimate(
+            model, requests, input_tokens, output_tokens, None, False, "no price", assumed
+        )
     cost = (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
-    return CostEstimate(model, requests, input_tokens, output_tokens, cost, False)
+    return CostEstimate(model, requests, input_tokens, output_tokens, cost, False, "", assumed)
+
+
+def describe_requests(estimate: CostEstimate) -> str:
+    """The planned requests in words: a count, or an estimate when levels run for a time."""
+    if estimate.assumed_rate:
+        return (
+            f"about {estimate.requests} requests (assuming {DURATION_RATE_PER_CLIENT:g} per "
+            "client per second)"
+        )
+    return f"{estimate.requests} requests planned"
 
 
 def describe_cost(estimate: CostEstimate) -> str:
