@@ -407,8 +407,8 @@ def test_closing_a_sync_sdk_client_that_owns_its_engine_cancels_its_live_streams
 ) -> None:
     recorder = EventRecorder()
     held = Held(paced_mock(AnyioClock()))
-    # a deadline far longer than this test: were the call not cancelled, the engine's close
-    # would wait for it, and its outcome would be a timeout
+    # deadlines far longer than this test (were the call not cancelled, the engine's close
+    # would wait for them: 30 s, not an hour); the outcome says why the call ended
     cfg = config(kind, limits={"timeout_s": 30, "attempt_timeout_s": 30, "stream_stall_s": 30})
     threads = set(threading.enumerate())
     http = http_client("f", config=cfg, transport=held, observers=[recorder])
