@@ -257,52 +257,59 @@ class Engine(StateMethods):
         delivery = Delivery(clock, on_chunk, on_bytes)
         rec = CallRecord(rid, name, start, request, targets[0].upstream, delivery)
         try:
-            # every wait inside (queue, limiter, attempts, backoff) is bounded by the deadline
-            async with self.gate.slot(deadline - start, PRIORITY_RANK[cfg.priority]):
-                rec.queue_wait_s = clock.now() - start
-                target, outcome = await call_routes(
-                    targets,
-                    request,
-                    feature=cfg,
-                    request_id=rid,
-                    name=name,
-                    deadline=deadline,
-                    estimated_tokens=estimated,
-                    delivery=delivery,
-                    clock=clock,
-                )
-                rec.attempts, rec.upstream = outcome.attempts, target.upstream
-                self.gate.observe_duration(clock.now() - start - rec.queue_wait_s)
-            text = outcome.response.text
-            if cfg.validation is not None and (problem := cfg.validation.problem(text)):
-                raise ValidationFailed(problem)
-        except CapacityExceeded as err:
-            self._finish(rec, "error", err)
-            raise
-        except CallError as err:
-            if not degrade or (on_bytes is not None and delivery.delivered):  # bytes are out:
-                self._finish(rec, "error", err)  # no fallback answer can follow them
+            try:
+                # every wait inside (queue, limiter, attempts, backoff) is bounded by the deadline
+                async with self.gate.slot(deadline - start, PRIORITY_RANK[cfg.priority]):
+                    rec.queue_wait_s = clock.now() - start
+                    target, outcome = await call_routes(
+                        targets,
+                        request,
+                        feature=cfg,
+                        request_id=rid,
+                        name=name,
+                        deadline=deadline,
+                        estimated_tokens=estimated,
+                        delivery=delivery,
+                        clock=clock,
+                    )
+                    rec.attempts, rec.upstream = outcome.attempts, target.upstream
+                    self.gate.observe_duration(clock.now() - start - rec.queue_wait_s)
+                text = outcome.response.text
+                if cfg.validation is not None and (problem := cfg.validation.problem(text)):
+                    raise ValidationFailed(problem)
+            except CapacityExceeded as err:
+                self._finish(rec, "error", err)
                 raise
-            return await self._degrade(cfg, rec, err)
-        if cfg.fallback.strategy == "cached":
-            await self._fallbacks.remember(name, cfg.fallback, msgs, text)
-        if conversation_id is not None and cfg.conversation is not None:
-            await self.conversations.record(cfg.conversation, conversation_id, new, text)
-        rec.route = target.label
-        result = CallResult(
-            request_id=rid,
-            feature=name,
-            outcome="ok",
-            text=text,
-            response=outcome.response,
-            attempts=rec.attempts,
-            latency_s=clock.now() - start,
-            queue_wait_s=rec.queue_wait_s,
-            route=target.label,
-        )
-        tools = tuple(call.name for call in outcome.response.tool_calls)
-        self._finish(rec, "ok", None, text, tools)
-        return result
+            except CallError as err:
+                if not degrade or (on_bytes is not None and delivery.delivered):  # bytes are out:
+                    self._finish(rec, "error", err)  # no fallback answer can follow them
+                    raise
+                return await self._degrade(cfg, rec, err)
+            if cfg.fallback.strategy == "cached":
+                await self._fallbacks.remember(name, cfg.fallback, msgs, text)
+            if conversation_id is not None and cfg.conversation is not None:
+                await self.conversations.record(cfg.conversation, conversation_id, new, text)
+            rec.route = target.label
+            result = CallResult(
+                request_id=rid,
+                feature=name,
+                outcome="ok",
+                text=text,
+                response=outcome.response,
+                attempts=rec.attempts,
+                latency_s=clock.now() - start,
+                queue_wait_s=rec.queue_wait_s,
+                route=target.label,
+            )
+            tools = tuple(call.name for call in outcome.response.tool_calls)
+            self._finish(rec, "ok", None, text, tools)
+            return result
+        except anyio.get_cancelled_exc_class():
+            # cancelled from outside (the caller left: a closed SDK stream or client, a
+            # cancelled task); the engine's own deadlines end a call as an error instead
+            if not rec.closed:
+                self._finish(rec, "cancelled", None)
+            raise
 
     async def stream(
         self,
@@ -378,6 +385,7 @@ class Engine(StateMethods):
         text: str | None = None,
         tools: tuple[str, ...] = (),
     ) -> None:
+        rec.closed = True
         if self._observers and self._call_events:
             now = self.clock.now()
             self._emit(

@@ -88,7 +88,9 @@ class ModelCall:
 
 @dataclass(frozen=True, slots=True)
 class CallFinished:
-    """The outcome the caller saw: ``ok``, ``degraded:<strategy>`` or ``error``.
+    """The outcome the caller saw: ``ok``, ``degraded:<strategy>`` or ``error``; or
+    ``cancelled`` when the call was cancelled from outside before it ended (its caller left: a
+    closed SDK stream or client, a cancelled task), with no ``error_type``.
 
     ``cause`` is the upstream failure behind a degraded answer or an error, in words.
 

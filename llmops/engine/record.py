@@ -29,6 +29,8 @@ class CallRecord:
     queue_wait_s: float = 0.0
     #: the route that answered
     route: str | None = None
+    #: whether its ``call_finished`` event has been made
+    closed: bool = False
 
     def finished(
         self,

@@ -57,6 +57,11 @@ class SyncEngine:
             self._portal = self._portal_cm = None
             raise
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called (its loop no longer takes calls)."""
+        return self._portal is None
+
     def run(self, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run ``await func(*args, **kwargs)`` on the engine's loop and return its result."""
         if self._portal is None:

@@ -14,7 +14,8 @@ base URL and API key are not used: the feature's provider in ``llmops.yaml`` is 
 fallback's answer arrives as a normal response marked ``x-llmops-outcome: degraded:<strategy>``;
 a feature whose fallback is ``error`` makes the SDK raise its own ``InternalServerError`` (503).
 Every reply says ``x-should-retry: false``, so the SDK never retries on top of the engine.
-Streams are live (:mod:`llmops.sdk.live`): the SDK reads the provider's chunks as they arrive.
+Streams are live (:mod:`llmops.sdk.live`): the SDK reads the provider's chunks as they arrive;
+closing a stream early, or the client, cancels its engine call (``call_finished``: ``cancelled``).
 """
 
 from __future__ import annotations

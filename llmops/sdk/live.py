@@ -15,6 +15,11 @@ the response's body reads:
 
 The SDK's async clients get an ``AsyncByteStream`` over an anyio memory stream, the sync clients
 a ``SyncByteStream`` over a thread-safe queue filled from the engine's loop thread.
+
+A live call ends early when the SDK closes its response (the call is cancelled), and when the
+transport that started it is closed (:class:`LiveCalls`): a detached task must not run on to
+its deadline after its client has gone. Either way its ``call_finished`` event says
+``cancelled``, and a body still read ends with an error event.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import queue
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +41,23 @@ from llmops.engine.engine import Engine
 from llmops.sdk.call import OUTCOME_HEADER, REQUEST_ID_HEADER, Reply, through_engine
 from llmops.sdk.wire import NO_RETRY, error_body, error_event, wire_of
 
-__all__ = ["END", "Head", "LiveCall", "async_body", "run_live", "spawn", "sync_body"]
+__all__ = [
+    "CLOSE_WAIT_S",
+    "END",
+    "Head",
+    "LiveCall",
+    "LiveCalls",
+    "async_body",
+    "run_live",
+    "spawn",
+    "sync_body",
+]
 
 #: the end of a live body
 END = None
+#: how long closing a transport waits for its cancelled live calls to wind down (giving back
+#: their limiter reservations and breaker permits) before it goes on
+CLOSE_WAIT_S = 10.0
 #: what the engine's task posts: a whole Reply, or a Head, bytes... and END
 Post = Callable[[object], None]
 
@@ -51,24 +70,77 @@ class Head:
 
 
 class LiveCall:
-    """Cancels a live call's engine task when the SDK closes the response early."""
+    """Cancels a live call's engine task when the SDK closes the response early (or its
+    transport is closed); :attr:`ended` is set once the task has finished."""
 
     def __init__(self) -> None:
         self.scope: anyio.CancelScope | None = None
         self.cancelled = False
+        #: made on the engine's loop when the task starts (see :meth:`LiveCalls.running`)
+        self.ended: anyio.Event | None = None
 
     def cancel(self) -> None:
+        """Stop the call (on the loop that runs it), or keep it from starting."""
         self.cancelled = True
         if self.scope is not None:
             self.scope.cancel()
 
 
+class LiveCalls:
+    """The live calls one transport started that are still running, so that closing the
+    transport ends them. Used only on the event loop that runs the calls."""
+
+    def __init__(self) -> None:
+        self._running: set[LiveCall] = set()
+        self._closed = False
+
+    @contextmanager
+    def running(self, call: LiveCall) -> Iterator[None]:
+        """Hold ``call`` as running for the body of the ``with``; cancelled at once if the
+        transport was closed before its task could start."""
+        call.ended = anyio.Event()
+        if self._closed:
+            call.cancel()
+        self._running.add(call)
+        try:
+            yield
+        finally:
+            self._running.discard(call)
+            call.ended.set()
+
+    async def aclose(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Cancel every running call and wait until each has ended (at most ``wait_s``, even
+        when the closing task is itself being cancelled)."""
+        self._closed = True
+        calls = list(self._running)
+        for call in calls:
+            call.cancel()
+        with anyio.move_on_after(wait_s, shield=True):
+            for call in calls:
+                assert call.ended is not None
+                await call.ended.wait()
+
+
 async def run_live(
-    engine: Engine, feature: str, path: str, body: bytes, post: Post, call: LiveCall
+    engine: Engine,
+    feature: str,
+    path: str,
+    body: bytes,
+    post: Post,
+    call: LiveCall,
+    calls: LiveCalls,
 ) -> None:
     """Run one streamed SDK request through ``engine``, posting what the SDK reads (see the
-    module docstring). Every outcome is posted, ending with a whole Reply or :data:`END`;
-    nothing is raised but cancellation from outside (after which the body just ends)."""
+    module docstring), held in ``calls`` while it runs. Every outcome is posted, ending with a
+    whole Reply or :data:`END`; nothing is raised but cancellation from outside (after which
+    the body just ends)."""
+    with calls.running(call):
+        await _run_live(engine, feature, path, body, post, call)
+
+
+async def _run_live(
+    engine: Engine, feature: str, path: str, body: bytes, post: Post, call: LiveCall
+) -> None:
     rid = uuid.uuid4().hex[:16]
     wire = wire_of(path) or "openai"
     head = {
@@ -101,6 +173,8 @@ async def run_live(
                 closing = error_event(
                     wire, f"the stream failed after its first tokens: {why}", "api_error"
                 )
+        if reply is None and started:  # cancelled (see LiveCall) after its first tokens
+            closing = error_event(wire, "the stream was cancelled before its end", "api_error")
     except Exception as exc:  # a bug of ours: the SDK still gets an answer, not a hang
         message = f"llmops failed: {type(exc).__name__}: {exc}"
         reply = Reply(
@@ -154,9 +228,10 @@ async def _run(func: Callable[[], Awaitable[None]]) -> None:
 
 
 async def async_body(
-    http: Any, engine: Engine, feature: str, path: str, body: bytes
+    http: Any, engine: Engine, feature: str, path: str, body: bytes, calls: LiveCalls
 ) -> tuple[Reply | Head, Any]:
-    """Start a live call; its first post (a whole Reply, or the Head) and the body stream."""
+    """Start a live call (held in ``calls``); its first post (a whole Reply, or the Head) and
+    the body stream."""
     send, receive = anyio.create_memory_object_stream[object](math.inf)
     call = LiveCall()
 
@@ -166,7 +241,7 @@ async def async_body(
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             call.cancel()  # the SDK has gone: stop the call
 
-    spawn(lambda: run_live(engine, feature, path, body, post, call))
+    spawn(lambda: run_live(engine, feature, path, body, post, call, calls))
     first = await receive.receive()
     assert isinstance(first, Reply | Head)
 
@@ -195,12 +270,14 @@ def sync_body(
     feature: str,
     path: str,
     body: bytes,
+    calls: LiveCalls,
 ) -> tuple[Reply | Head, Any]:
-    """Start a live call on the engine's loop (``start`` submits a coroutine function there);
-    its first post and the body stream. Each wait is bounded by the engine's call timeout."""
+    """Start a live call on the engine's loop (``start`` submits a coroutine function there),
+    held in ``calls``; its first post and the body stream. Each wait is bounded by the
+    engine's call timeout."""
     items: queue.Queue[object] = queue.Queue()
     call = LiveCall()
-    future = start(lambda: run_live(engine, feature, path, body, items.put, call))
+    future = start(lambda: run_live(engine, feature, path, body, items.put, call, calls))
     bound = engine.config.limits.timeout_s + 60.0
 
     def take() -> object:

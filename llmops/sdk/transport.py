@@ -24,7 +24,7 @@ import orjson
 from llmops.engine.engine import Engine
 from llmops.engine.sync import SyncEngine
 from llmops.sdk.call import Reply, through_engine
-from llmops.sdk.live import Head, async_body, sync_body
+from llmops.sdk.live import Head, LiveCalls, async_body, sync_body
 
 __all__ = ["AsyncEngineTransport", "EngineTransport", "http_module"]
 
@@ -43,6 +43,7 @@ class AsyncEngineTransport:
 
     The engine is entered on the first request, in the SDK's own event loop, and closed by
     :meth:`aclose` — unless it was passed in already running (then its owner closes it).
+    :meth:`aclose` also ends the live streams this transport started (:mod:`llmops.sdk.live`).
     """
 
     def __init__(self, engine: Engine, feature: str, *, owns_engine: bool, http: Any) -> None:
@@ -52,6 +53,7 @@ class AsyncEngineTransport:
         self._owns = owns_engine
         self._entered = not owns_engine
         self._lock: anyio.Lock | None = None
+        self._live = LiveCalls()
 
     async def handle_async_request(self, request: Any) -> Any:
         """Run ``request`` through the engine and return the SDK's response."""
@@ -66,14 +68,19 @@ class AsyncEngineTransport:
         if not _streamed(body):
             reply = await through_engine(self.engine, self.feature, path, body)
             return reply.response(self._http, request)
-        first, stream = await async_body(self._http, self.engine, self.feature, path, body)
+        first, stream = await async_body(
+            self._http, self.engine, self.feature, path, body, self._live
+        )
         if isinstance(first, Reply):
             await stream.aclose()
             return first.response(self._http, request)
         return _live_response(self._http, first, stream, request)
 
     async def aclose(self) -> None:
-        """Close the engine if this transport entered it."""
+        """Cancel the live streams this transport started and wait (bounded) until their
+        engine calls have ended (``call_finished``: ``cancelled``); then close the engine if
+        this transport entered it."""
+        await self._live.aclose()
         if self._owns and self._entered:
             self._entered = False
             await self.engine.aclose()
@@ -91,13 +98,15 @@ class AsyncEngineTransport:
 
 
 class EngineTransport:
-    """For ``OpenAI`` / ``Anthropic``: each request through a :class:`SyncEngine`'s loop."""
+    """For ``OpenAI`` / ``Anthropic``: each request through a :class:`SyncEngine`'s loop.
+    :meth:`close` ends the live streams this transport started (:mod:`llmops.sdk.live`)."""
 
     def __init__(self, engine: SyncEngine, feature: str, *, owns_engine: bool, http: Any) -> None:
         self.engine = engine
         self._http = http
         self.feature = feature
         self._owns = owns_engine
+        self._live = LiveCalls()  # used on the engine's loop only
 
     def handle_request(self, request: Any) -> Any:
         """Run ``request`` through the engine (blocking) and return the SDK's response."""
@@ -107,7 +116,13 @@ class EngineTransport:
             reply = self.engine.run(through_engine, self.engine.engine, self.feature, path, body)
             return reply.response(self._http, request)
         first, stream = sync_body(
-            self._http, self.engine.start_soon, self.engine.engine, self.feature, path, body
+            self._http,
+            self.engine.start_soon,
+            self.engine.engine,
+            self.feature,
+            path,
+            body,
+            self._live,
         )
         if isinstance(first, Reply):
             stream.close()
@@ -115,7 +130,11 @@ class EngineTransport:
         return _live_response(self._http, first, stream, request)
 
     def close(self) -> None:
-        """Close the engine and its loop's thread if this transport made them."""
+        """Cancel the live streams this transport started and wait (bounded) until their
+        engine calls have ended (``call_finished``: ``cancelled``); then close the engine and
+        its loop's thread if this transport made them."""
+        if not self.engine.closed:  # (a closed engine's loop has ended every task)
+            self.engine.run(self._live.aclose)
         if self._owns:
             self.engine.close()
 

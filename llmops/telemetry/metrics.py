@@ -10,7 +10,7 @@ named ``llmops.*`` so that each alert of the docs is one query:
                                           ``error.type`` (the 429 rate is one ratio)
 ``llmops.retries``                        attempts after the first
 ``llmops.calls``                          calls, by ``llmops.outcome`` (``ok``, ``degraded:*``,
-                                          ``error``) and ``error.type``
+                                          ``error``, ``cancelled``) and ``error.type``
 ``llmops.validation_failures``            calls whose answer failed the feature's validation
 ``llmops.fallbacks``                      calls a fallback answered, by ``llmops.fallback``
 ``llmops.sheds``                          calls shed because the queue was full

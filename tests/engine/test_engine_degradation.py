@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import anyio
@@ -178,3 +179,25 @@ async def test_cancelled_call_leaves_no_slot_taken_and_no_reservation() -> None:
             await engine.call(MSG)
         assert engine.gate.in_flight == 0 and engine.gate.waiting == 0
         assert limiter.tokens.available(anyio.current_time()) >= before
+
+
+async def test_a_call_cancelled_from_outside_ends_as_cancelled_not_degraded() -> None:
+    entered = anyio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    recorder = EventRecorder()
+    cfg = make_config(
+        limits={"timeout_s": 3600},
+        features={"f": {"fallback": {"strategy": "default", "value": "FALLBACK"}}},
+    )
+    engine = Engine(cfg, transport=Upstream(handler).transport(), observers=[recorder])
+    async with engine, anyio.create_task_group() as group:
+        group.start_soon(functools.partial(engine.call, MSG, feature="f"))
+        await entered.wait()
+        group.cancel_scope.cancel()  # the caller leaves while the attempt is in flight
+    done = recorder.of_kind("call_finished")
+    assert [(d.outcome, d.error_type) for d in done] == [("cancelled", None)]

@@ -372,7 +372,7 @@ def from_llmops(obj: Mapping[str, Any]) -> Call | None:
     """One llmops event as a partial :class:`Call` keyed by request id; None for other events."""
     kind = obj.get("event")
     request_id = obj.get("llmops.request_id")
-    if request_id is None:
+    if request_id is None or (kind == "call_finished" and obj.get("llmops.outcome") == "cancelled"):
         return None
     call = Call(join_key=str(request_id), time=parse_time(obj.get("time")))
     feature = obj.get("llmops.feature")

@@ -140,6 +140,17 @@ def test_hand_picked_records_read_as_the_reference(record: dict[str, Any]) -> No
     assert_reads_as_reference(dumps(record), "anthropic")
 
 
+def test_a_cancelled_llmops_call_has_no_outcome_to_profile() -> None:
+    def finished(outcome: str) -> bytes:
+        return dumps(
+            {"event": "call_finished", "llmops.request_id": "r1", "llmops.outcome": outcome}
+        )
+
+    reader = RecordReader(None)
+    assert [c.outcome for c in reader.read(finished("error"))[1]] == ["error"]
+    assert reader.read(finished("cancelled")) == ("llmops", [])  # the caller left: no outcome
+
+
 @pytest.mark.parametrize("line", [b"[1, 2]", b'"text"', b"3", b" {}", b"null"])
 def test_json_that_is_not_an_object(line: bytes) -> None:
     assert_reads_as_reference(line)
@@ -275,7 +286,7 @@ _LLMOPS = st.fixed_dictionaries(
         "llmops.input.words": _NUMBER, "llmops.input.has_code": _VALUE, "llmops.input.language": _VALUE,
         "gen_ai.response.model": _VALUE, "gen_ai.usage.output_tokens": _NUMBER,
         "http.response.status_code": _NUMBER, "llmops.attempt": _NUMBER, "llmops.attempts": _NUMBER,
-        "llmops.outcome": mostly(st.sampled_from(["ok", "degraded:cached", "error"])),
+        "llmops.outcome": mostly(st.sampled_from(["ok", "degraded:cached", "error", "cancelled"])),
         "error.type": _VALUE, "llmops.latency_s": _NUMBER,
     },
 )  # fmt: skip

@@ -4,13 +4,16 @@ the events, and a failure once tokens are out is the SDK's own stream error, nev
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import anthropic
 import anyio
+import anyio.lowlevel
 import openai
 import pytest
 
@@ -35,7 +38,8 @@ def anyio_backend() -> tuple[str, dict[str, Any]]:
 
 class Held:
     """The in-process mock, its streams held after their first chunk until ``release`` is set
-    (or cut there with ``cut=True``). ``sent`` counts the chunks that went out."""
+    (or cut there with ``cut=True``). ``sent`` counts the chunks that went out, ``cancelled``
+    the streams cancelled while held."""
 
     def __init__(self, mock: MockTransport, *, cut: bool = False) -> None:
         self.mock = mock
@@ -43,6 +47,7 @@ class Held:
         self.release: anyio.Event | None = None
         self.first_sent = 0
         self.sent = 0
+        self.cancelled = 0  # streams cancelled while held
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         return await self.mock.send(request)
@@ -66,28 +71,33 @@ class _HeldResponse:
     async def iter_bytes(self) -> AsyncIterator[bytes]:
         held = self._held
         first = True
-        async for chunk in self._inner.iter_bytes():
-            held.sent += 1
-            yield chunk
-            if first:
-                first = False
-                held.first_sent += 1
-                if held.cut:
-                    raise TransportError("connection reset after the first chunk (test)")
-                held.release = held.release or anyio.Event()
-                await held.release.wait()
+        async with aclosing(self._inner.iter_bytes()) as chunks:  # (closed when cancelled too)
+            async for chunk in chunks:
+                held.sent += 1
+                yield chunk
+                if first:
+                    first = False
+                    held.first_sent += 1
+                    if held.cut:
+                        raise TransportError("connection reset after the first chunk (test)")
+                    held.release = held.release or anyio.Event()
+                    try:
+                        await held.release.wait()
+                    except anyio.get_cancelled_exc_class():
+                        held.cancelled += 1
+                        raise
 
     async def read(self) -> bytes:
         return await self._inner.read()
 
 
-def config(kind: str) -> Any:
+def config(kind: str, *, limits: dict[str, float] | None = None) -> Any:
     base = "http://mock/v1" if kind == "openai" else "http://mock"
     return config_from_dict(
         {
             "providers": {"p": {"kind": kind, "base_url": base, "model": "mock-1"}},
             "retry": {"max_attempts": 3},
-            "limits": {"timeout_s": 60, "stream_stall_s": 30},
+            "limits": limits or {"timeout_s": 60, "stream_stall_s": 30},
             "features": {"f": {"fallback": {"strategy": "default", "value": "FALLBACK"}}},
         }
     )
@@ -298,4 +308,183 @@ async def test_an_sdk_stream_closed_early_cancels_its_engine_call(kind: str) -> 
         await anyio.sleep(1)
         # the call was cancelled: its slot is free though the provider never finished
         assert engine.gate.in_flight == 0 and held.sent == 1
+    assert first
+
+
+# -- closing: a live call ends with its stream or its client, never runs on to its deadline ----
+
+#: deadlines far away: a call that ends here ended because it was closed (its outcome says so)
+LONG = {"timeout_s": 3600, "attempt_timeout_s": 3600, "stream_stall_s": 3600}
+
+
+def running_tasks() -> int:
+    """The tasks of the running event loop (trio: every task under the root)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        import trio
+
+        def count(task: Any) -> int:
+            return 1 + sum(count(t) for n in task.child_nurseries for t in n.child_tasks)
+
+        return count(trio.lowlevel.current_root_task())
+    return len(asyncio.all_tasks())
+
+
+def stream_request(kind: str, client: Any) -> Any:
+    """The streamed request in the SDK's plain form (a stream to iterate and close)."""
+    if kind == "openai":
+        return client.chat.completions.create(model="mock-1", messages=ASK, stream=True)
+    return client.messages.create(model="mock-1", max_tokens=256, messages=ASK, stream=True)
+
+
+def cancelled_calls(recorder: EventRecorder) -> list[tuple[str, str | None]]:
+    done = [e for e in recorder.events if isinstance(e, CallFinished)]
+    return [(d.outcome, d.error_type) for d in done]
+
+
+async def closing_an_async_client_ends_its_live_stream(kind: str) -> None:
+    clock = AnyioClock()
+    held = Held(paced_mock(clock))
+    recorder = EventRecorder()
+    cfg = config(kind, limits=LONG)
+    async with Engine(cfg, transport=held, clock=clock, observers=[recorder]) as engine:
+        before = running_tasks()
+        client = sdk(kind, async_http_client("f", engine=engine), sync=False)
+        pieces = adeltas(kind, await stream_request(kind, client))  # (held: no finalizer task)
+        first = await anext(pieces)
+        assert engine.gate.in_flight == 1 and held.sent == 1  # running, its stream held
+        await client.close()  # what `async with client` exit does too
+        # close waited for the engine call: ended now, cancelled (not timed out), nothing left
+        assert cancelled_calls(recorder) == [("cancelled", None)]
+        assert held.cancelled == 1 and held.sent == 1
+        assert engine.gate.in_flight == 0 and running_tasks() == before
+        # a reader still holding the stream gets the SDK's error, not a silent end
+        with pytest.raises((openai.APIError, anthropic.APIError), match="cancelled"):
+            async for _ in pieces:
+                pass
+    assert first
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_closing_an_async_sdk_client_cancels_its_live_streams_on_trio(kind: str) -> None:
+    await closing_an_async_client_ends_its_live_stream(kind)  # a trio system task
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_closing_an_async_sdk_client_cancels_its_live_streams_on_asyncio(
+    kind: str, anyio_backend: str
+) -> None:
+    await closing_an_async_client_ends_its_live_stream(kind)  # a detached asyncio task
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_leaving_an_async_sdk_client_that_owns_its_engine_cancels_its_live_streams(
+    kind: str,
+) -> None:
+    clock = AnyioClock()
+    held = Held(paced_mock(clock))
+    recorder = EventRecorder()
+    cfg = config(kind, limits=LONG)
+    before = running_tasks()
+    http = async_http_client("f", config=cfg, transport=held, clock=clock, observers=[recorder])
+    async with sdk(kind, http, sync=False) as client:  # the engine is entered, then closed
+        pieces = adeltas(kind, await stream_request(kind, client))
+        first = await anext(pieces)
+        assert held.sent == 1
+    # the stream's call was cancelled before the engine closed: its outcome says so
+    assert first and cancelled_calls(recorder) == [("cancelled", None)]
+    assert held.cancelled == 1 and held.sent == 1 and running_tasks() == before
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_closing_a_sync_sdk_client_that_owns_its_engine_cancels_its_live_streams(
+    kind: str,
+) -> None:
+    recorder = EventRecorder()
+    held = Held(paced_mock(AnyioClock()))
+    # deadlines far longer than this test (were the call not cancelled, the engine's close
+    # would wait for them: 30 s, not an hour); the outcome says why the call ended
+    cfg = config(kind, limits={"timeout_s": 30, "attempt_timeout_s": 30, "stream_stall_s": 30})
+    threads = set(threading.enumerate())
+    http = http_client("f", config=cfg, transport=held, observers=[recorder])
+    with sdk(kind, http, sync=True) as client:  # a SyncEngine and its loop thread, made here
+        stream = stream_request(kind, client)  # (held: a collected stream closes itself)
+        first = next(deltas(kind, stream))
+        assert held.sent == 1
+    assert first and cancelled_calls(recorder) == [("cancelled", None)]
+    assert held.cancelled == 1 and held.sent == 1
+    assert set(threading.enumerate()) <= threads  # the engine's loop thread has ended
+    stream.close()
+
+
+async def _tasks_after_settling(baseline: int) -> int:
+    """The loop's tasks once those above ``baseline`` have had a bounded number of turns."""
+    for _ in range(1000):
+        if len(asyncio.all_tasks()) <= baseline:
+            break
+        await anyio.lowlevel.checkpoint()
+    return len(asyncio.all_tasks())
+
+
+async def _tasks() -> int:
+    return len(asyncio.all_tasks())
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_closing_a_sync_sdk_client_cancels_its_live_streams(kind: str) -> None:
+    recorder = EventRecorder()
+    held = Held(paced_mock(AnyioClock()))
+    engine = SyncEngine(config(kind, limits=LONG), observers=[recorder], transport=held)
+    with engine:
+        before = engine.run(_tasks)
+        client = sdk(kind, http_client("f", engine=engine), sync=True)
+        try:
+            pieces = deltas(kind, stream_request(kind, client))
+            first = next(pieces)
+            assert engine.run(_in_flight, engine) == 1 and held.sent == 1
+            client.close()
+            # close waited for the engine call on the loop: ended now, cancelled, nothing left
+            assert cancelled_calls(recorder) == [("cancelled", None)]
+            assert held.cancelled == 1 and held.sent == 1
+            assert engine.run(_in_flight, engine) == 0 and engine.run(_tasks) == before
+        finally:
+            engine.run(_release, held)  # (were it still held, the engine's close would wait)
+    assert first
+
+
+async def _in_flight(engine: SyncEngine) -> int:
+    return engine.engine.gate.in_flight
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_sync_sdk_stream_closed_early_cancels_its_engine_call(kind: str) -> None:
+    recorder = EventRecorder()
+    finished = threading.Event()
+
+    def on_event(event: object) -> None:
+        if isinstance(event, CallFinished):
+            finished.set()
+
+    held = Held(paced_mock(AnyioClock()))
+    cfg = config(kind, limits=LONG)
+    engine = SyncEngine(cfg, observers=[recorder, on_event], transport=held)
+    with engine, sdk(kind, http_client("f", engine=engine), sync=True) as client:
+        before = engine.run(_tasks)
+        try:
+            with stream_request(kind, client) as stream:
+                first = next(deltas(kind, stream))
+                assert held.sent == 1
+                stream.close()  # the caller stops reading: the engine call is cancelled
+            assert finished.wait(30)  # (a bound, should the cancel never arrive)
+            assert cancelled_calls(recorder) == [("cancelled", None)]
+            assert held.cancelled == 1 and held.sent == 1
+            assert engine.run(_tasks_after_settling, before) == before
+            assert engine.run(_in_flight, engine) == 0
+        finally:
+            engine.run(_release, held)
     assert first

@@ -2,7 +2,8 @@
 
 llmops events (see :mod:`llmops.engine.events`): ``input_profile`` carries the profile,
 ``model_call`` the attempt (response model, output tokens, status), ``call_finished`` the outcome
-(``ok``, ``degraded:<strategy>``, ``error`` with ``error.type``). They are joined on
+(``ok``, ``degraded:<strategy>``, ``error`` with ``error.type``; a ``cancelled`` call, whose
+caller left before it ended, has no outcome of its input and is left out). They are joined on
 ``llmops.request_id``. The profile event has no non-ASCII share or informal-marker count: those
 features are reported as ``n/a`` for this format. An event is decoded into :class:`LlmopsEvent`.
 
@@ -97,7 +98,7 @@ def from_llmops(event: LlmopsEvent) -> Call | None:
     """One llmops event as a partial :class:`Call` keyed by request id; None for other events."""
     kind = event.event
     request_id = event.request_id
-    if request_id is None:
+    if request_id is None or (kind == "call_finished" and event.outcome == "cancelled"):
         return None
     call = Call(join_key=str(request_id), time=cached_time(event.time))
     feature = event.feature
