@@ -125,6 +125,8 @@ def test_ctrl_c_with_workers_ends_with_exit_130_and_no_traceback(tmp_path: Path)
         (["--level-every", "30s"], "--level-every: give --start-at too"),
         (["--start-at", "soon"], "--start-at: got 'soon'"),
         (["--start-at", "2030-01-01T00:00:00Z"], "--start-at: give --level-every too"),
+        (["--barrier-timeout", "5s"], "--barrier-timeout: only for shards meeting in Redis"),
+        (["--shard", "1/2", "--barrier-timeout", "soon"], "--barrier-timeout: got 'soon'"),
         (["--merge"], "--merge: give the shards' partial reports"),
         (["part.json"], "unexpected argument 'part.json': loadtest takes files only with --merge"),
         (["--merge", "--shard", "1/2", "part.json"], "--merge: merges partial reports"),
