@@ -22,6 +22,7 @@ from llmops.cli.common import (
     EXIT_OK,
     ctrl_c_sets,
     err_console,
+    fail_input,
     guarded,
     out_console,
     switch,
@@ -376,6 +377,13 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(help="With --start-at: time from one level's start to the next's."),
         ] = None,
+        barrier_timeout: Annotated[
+            str | None,
+            typer.Option(
+                help="Shards meeting in Redis (state: redis, no --start-at): how long one "
+                "waits for the others before a level, then gives up (exit 2). Default 10m."
+            ),
+        ] = None,
         merge: Annotated[
             bool, switch("merge", "Merge the shards' partial reports PART... into one report.")
         ] = False,
@@ -400,7 +408,12 @@ def register(app: typer.Typer) -> None:
 
         options = _options(**kw)
         plan = loadtest_parts.parts_plan(
-            options, workers=workers, shard=shard, start_at=start_at, level_every=level_every
+            options,
+            workers=workers,
+            shard=shard,
+            start_at=start_at,
+            level_every=level_every,
+            barrier_timeout=barrier_timeout,
         )
         prompt_set = (
             load_prompts(prompts)
@@ -424,8 +437,11 @@ def register(app: typer.Typer) -> None:
             err_console.print("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED)
         if plan is not None and plan.shard is not None:
-            written = loadtest_parts.write_partial(share, plan, report_dir)
-            _render(result, written, wide, "partial report (merge the shards' with --merge)")
+            if share.gave_up is None or share.records:  # keep the levels that finished
+                written = loadtest_parts.write_partial(share, plan, report_dir)
+                _render(result, written, wide, "partial report (merge the shards' with --merge)")
+            if share.gave_up is not None:  # the other shards never came to a level's barrier
+                fail_input(share.gave_up)
             # a shard's share is no verdict on the SLO: the merged report is
             raise typer.Exit(EXIT_INTERRUPTED if result.interrupted else EXIT_OK)
         _report(result, report_dir, wide)

@@ -26,15 +26,19 @@ __all__ = ["PartsPlan", "merge_command", "parts_plan", "run_parts", "write_parti
 #: the duration times this, plus LEVEL_SLACK_S (warm-up, the last answers, opening engines)
 LEVEL_EVERY_FACTOR = 1.5
 LEVEL_SLACK_S = 10.0
+#: shards meeting in Redis: how long one waits at a level's barrier for the others by default
+BARRIER_TIMEOUT_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
 class PartsPlan:
-    """How a run is split: worker processes here, this machine's shard, the level schedule."""
+    """How a run is split: worker processes here, this machine's shard, the level schedule;
+    ``barrier_timeout_s`` when ``--barrier-timeout`` was given (else the default applies)."""
 
     workers: int
     shard: Part | None
     schedule: LevelSchedule | None
+    barrier_timeout_s: float | None = None
 
 
 def parts_plan(
@@ -44,6 +48,7 @@ def parts_plan(
     shard: str | None,
     start_at: str | None,
     level_every: str | None,
+    barrier_timeout: str | None = None,
 ) -> PartsPlan | None:
     """The plan the flags spell, or ``None`` for a plain run in this process."""
     from llmops.durations import parse_duration
@@ -54,6 +59,13 @@ def parts_plan(
     n_workers = parse_workers(workers)
     part = Part(*parse_shard(shard)) if shard is not None else None
     schedule = None
+    waited = None
+    if barrier_timeout is not None:
+        if part is None or start_at is not None:
+            raise InputError(
+                "--barrier-timeout: only for shards meeting in Redis (--shard without --start-at)"
+            )
+        waited = parse_duration(barrier_timeout, where="--barrier-timeout")
     if level_every is not None and start_at is None:
         raise InputError("--level-every: give --start-at too (when the first level starts)")
     if start_at is not None:
@@ -75,7 +87,7 @@ def parts_plan(
     parts = (part.count if part is not None else 1) * n_workers
     for load in options.loads:  # refuse a share that cannot be split before starting anything
         part_options(options, load, Part(0, parts))
-    return PartsPlan(n_workers, part, schedule)
+    return PartsPlan(n_workers, part, schedule, waited)
 
 
 def run_parts(
@@ -143,15 +155,28 @@ def run_parts(
 
 def _redis_barrier(options: LoadtestOptions, target: Target, plan: PartsPlan) -> Any:
     """Shards without ``--start-at`` meet at each level in the config's Redis (``state:
-    redis``): ``(barrier, wait(index))``, or ``None`` when there is no such Redis."""
+    redis``), each waiting at most ``--barrier-timeout``: ``(barrier, wait(index))``, or
+    ``None`` when there is no such Redis."""
     state = target.config.state
     if plan.shard is None or plan.schedule is not None or state.backend != "redis" or not state.url:
+        if plan.barrier_timeout_s is not None:
+            raise InputError(
+                "--barrier-timeout: the shards meet in Redis only when the configuration has "
+                "state: {backend: redis, url: ...} (give it with --config)"
+            )
         return None
     from llmops.stores.redis_barrier import RedisStartBarrier
     from llmops.workflows.loadtest.partial import run_id_for
 
     run_id = run_id_for(options, plan.shard.count, target.model, None)
-    barrier = RedisStartBarrier(state.url, state.key_prefix, plan.shard.count)
+    timeout = plan.barrier_timeout_s
+    barrier = RedisStartBarrier(
+        state.url,
+        state.key_prefix,
+        plan.shard.count,
+        party=plan.shard.index,
+        timeout_s=BARRIER_TIMEOUT_S if timeout is None else timeout,
+    )
 
     async def wait(index: int) -> float:
         return await barrier.wait(f"{run_id}:{index}")

@@ -62,17 +62,21 @@ def _ctrl_c_sets(stop: threading.Event) -> contextlib.AbstractContextManager[Non
 
 
 class _PlainProgress:
-    """Off a terminal (CI logs): a line per tenth of the bytes read, instead of a bar."""
+    """Off a terminal (CI logs): a line per tenth of the bytes read, instead of a bar, with
+    the files finished once known (``files``: done, total)."""
 
     def __init__(self, terminal: bool) -> None:
         self.terminal = terminal
         self.tenth = 0
+        self.files: tuple[int, int] | None = None
 
     def __call__(self, done: int, total: int) -> None:
         if self.terminal or total < PROGRESS_MIN_BYTES or done * 10 // total <= self.tenth:
             return
         self.tenth = done * 10 // total
-        print(f"read {done / 1e6:,.1f} of {total / 1e6:,.1f} MB", file=sys.stderr, flush=True)
+        files = f", {self.files[0]} of {self.files[1]} files" if self.files else ""
+        line = f"read {done / 1e6:,.1f} of {total / 1e6:,.1f} MB{files}"
+        print(line, file=sys.stderr, flush=True)
 
 
 def _time(value: str | None, flag: str) -> float | None:
@@ -221,9 +225,13 @@ def register(app: typer.Typer) -> None:
                     bar.update(task, completed=done, total=grand)
                     plain(done, grand)
 
+                def on_files(done: int, count: int) -> None:
+                    bar.update(task, description=f"reading, {done}/{count} files")
+                    plain.files = (done, count)
+
                 result = profile_logs(
                     logs, options, baseline=baseline or (), on_progress=on_progress,
-                    stop=stop.is_set,
+                    stop=stop.is_set, on_files=on_files,
                 )  # fmt: skip
         else:
             with _ctrl_c_sets(stop):

@@ -17,7 +17,9 @@ Top level::
         errors_by_class {class: n}   user-visible failures (shed, timeout, overloaded, ...)
         upstream_errors_by_class {class: n}, errors_by_status {"429": n, "503": n, ...}
         causes {cause in words: n}  the upstream failure behind each failure or degraded
-                          answer ("connection refused to 127.0.0.1:9", "HTTP 503 (overloaded)")
+                          answer ("connection refused to 127.0.0.1:9", "HTTP 503 (overloaded)");
+                          for a function or HTTP target the feature's own errors ("raised
+                          KeyError: 'id'", "HTTP 503 (success is 2xx)")
         breaker_refusals  requests the engine's own circuit breaker refused
         rate_429          share of upstream attempts answered 429
         latency_ms        {p50, p90, p95, p99, max, mean} of requests the model answered (open loop:

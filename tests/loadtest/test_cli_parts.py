@@ -125,6 +125,8 @@ def test_ctrl_c_with_workers_ends_with_exit_130_and_no_traceback(tmp_path: Path)
         (["--level-every", "30s"], "--level-every: give --start-at too"),
         (["--start-at", "soon"], "--start-at: got 'soon'"),
         (["--start-at", "2030-01-01T00:00:00Z"], "--start-at: give --level-every too"),
+        (["--barrier-timeout", "5s"], "--barrier-timeout: only for shards meeting in Redis"),
+        (["--shard", "1/2", "--barrier-timeout", "soon"], "--barrier-timeout: got 'soon'"),
         (["--merge"], "--merge: give the shards' partial reports"),
         (["part.json"], "unexpected argument 'part.json': loadtest takes files only with --merge"),
         (["--merge", "--shard", "1/2", "part.json"], "--merge: merges partial reports"),
@@ -180,3 +182,25 @@ def test_workers_load_the_teams_own_function_too(tmp_path: Path) -> None:
         (4, 20, 20),
     ]
     assert len(report["levels"][1]["self_check"]["workers"]) == 2
+
+
+def test_two_workers_in_open_loop_send_the_asked_rate_in_all(mock_url: str, tmp_path: Path) -> None:
+    # 40 req/s for 1.5 s: 60 arrivals expected in the window, 30 from each worker (each at
+    # 20/s); seeded, so the counts are fixed; tolerance 4 sigma of a Poisson count
+    rate, duration = 40.0, 1.5
+    done = llmops(
+        "--workers", "2", "--rates", f"{rate:g}", "--duration", f"{duration:g}s",
+        "--warmup", "0", "--target", mock_url + "/v1", "--model", "mock-1",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (level,) = json.loads((tmp_path / "reports" / "loadtest-latest.json").read_text())["levels"]
+    lam = rate * duration
+    assert abs(level["requests"] - lam) <= 4 * lam**0.5
+    workers = level["self_check"]["workers"]
+    assert [w["part"] for w in workers] == ["worker 1/2", "worker 2/2"]
+    for worker in workers:
+        assert abs(worker["requests"] - lam / 2) <= 4 * (lam / 2) ** 0.5
+    assert sum(w["requests"] for w in workers) == level["requests"]
+    # and the target got them all (no warm-up: every request it served was measured)
+    assert httpx.get(mock_url + "/_mock/stats").json()["requests"] == level["requests"]

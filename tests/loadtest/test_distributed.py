@@ -18,6 +18,8 @@ from llmops.workflows.loadtest import LevelFinished, LoadtestOptions, Target, ta
 from llmops.workflows.loadtest.distributed import ShareRun, run_in_parts
 from llmops.workflows.loadtest.partial import merge_partials, partial_to_json, run_id_for
 from llmops.workflows.loadtest.shares import Part, part_config, part_options
+from llmops.workflows.service import FunctionTarget
+from llmops.workflows.target import service_target
 from tests.loadtest.conftest import profile, run
 
 LEVELS = (2, 4, 8, 16)
@@ -240,3 +242,19 @@ def test_workers_auto_is_the_cores_and_a_number_is_itself() -> None:
     assert parse_workers("AUTO", cpu_count=None) >= 1
     assert parse_workers("2") == 2
     assert parse_shard(" 2 / 5 ") == (1, 5)
+
+
+@pytest.mark.anyio
+async def test_merged_shards_of_a_feature_keep_its_kind_and_its_words(tmp_path: Path) -> None:
+    async def broken(prompt: str) -> str:
+        await anyio.sleep(0.01)
+        raise LookupError("no such customer")
+
+    target = service_target(FunctionTarget("tests:broken", broken, "async"))
+    options = LoadtestOptions(levels=(2, 4), requests=20, warmup=0)
+    runs = await _shards(options, MockTransport(profile(), clock=AnyioClock()), target)
+    merged = merge_partials(_write(runs, tmp_path))
+    assert merged.target_kind == "function" and merged.end_to_end
+    text = " ".join(merged.verdict.lines)
+    assert "the feature's errors: raised LookupError: no such customer x40" in text
+    assert "upstream" not in text

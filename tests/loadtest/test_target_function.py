@@ -104,7 +104,7 @@ async def test_raised_exceptions_are_failures_by_class_name() -> None:
     level = result.levels[0]
     assert level.errors_by_class == {"KeyError": 10, "shed": 10}
     assert level.successes == 20 and level.success_rate == pytest.approx(0.5)
-    assert level.causes["KeyError: 'customer'"] == 10
+    assert level.causes["raised KeyError: 'customer'"] == 10
 
 
 @pytest.mark.anyio
@@ -206,4 +206,4 @@ async def test_a_sync_function_that_raises_fails_by_class(anyio_backend: str) ->
     options = LoadtestOptions(levels=(2,), requests=6, timeout_s=20)
     level = (await run_loadtest(options, _target(refuses), cpu_clock=lambda: 0.0)).levels[0]
     assert level.errors_by_class == {"PermissionError": 6}
-    assert level.causes == {"PermissionError: no access to the summariser": 6}
+    assert level.causes == {"raised PermissionError: no access to the summariser": 6}

@@ -3,6 +3,8 @@ the one Redis limiter, so the configured requests-per-minute limit holds for the
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,3 +60,27 @@ def test_two_workers_share_one_redis_limiter(redis_url: str, mock_url: str) -> N
         assert client.keys(f"{prefix}*")
     finally:
         client.close()
+
+
+def test_a_shard_left_alone_at_the_barrier_gives_up_in_one_line(
+    redis_url: str, mock_url: str, tmp_path: Path
+) -> None:
+    # shard 1/2 meets in Redis (no --start-at); shard 2/2 is never started
+    prefix = f"t{uuid.uuid4().hex}"
+    (tmp_path / "llmops.yaml").write_text(
+        f"state:\n  backend: redis\n  url: {redis_url}\n  key_prefix: {prefix}\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "llmops", "loadtest", "--shard", "1/2",
+            "--barrier-timeout", "0.5s", "--levels", "2,4", "--requests", "4",
+            "--config", "llmops.yaml", "--target", mock_url + "/v1", "--model", "mock-1",
+        ],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "stopped before 2: waited 0.5s at the shards' start barrier" in line
+    assert "1 of 2 shards arrived; missing 2/2" in line and "Traceback" not in done.stderr
+    # no level finished: no partial report claims one
+    assert not list((tmp_path / "reports").glob("loadtest-part-*"))

@@ -66,3 +66,21 @@ def test_unknown_format_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         )
         == 2
     )
+
+
+def test_off_a_terminal_the_progress_lines_say_the_files_done_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from llmops.cli.profile_cmd import PROGRESS_MIN_BYTES, _PlainProgress
+
+    plain = _PlainProgress(terminal=False)
+    total = 10 * PROGRESS_MIN_BYTES
+    plain(total // 10, total)  # no file finished yet known: bytes only
+    plain.files = (3, 8)
+    plain(total // 2, total)
+    lines = capsys.readouterr().err.splitlines()
+    mb = total / 1e6
+    assert lines == [
+        f"read {mb / 10:,.1f} of {mb:,.1f} MB",
+        f"read {mb / 2:,.1f} of {mb:,.1f} MB, 3 of 8 files",
+    ]

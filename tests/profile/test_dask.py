@@ -103,6 +103,26 @@ def test_the_dask_profile_is_the_single_process_profile(
     assert serial.requests > 1400 and serial.findings
 
 
+def test_dask_and_local_progress_count_files_done_of_the_total(
+    tmp_path: Path, scheduler: str, small_ranges: None
+) -> None:
+    # the large file is read in several ranges (tasks): it counts as one file, once all are in
+    logs = _logs(tmp_path)
+    paths = [str(logs / "*")]
+    count = len(profile_files.expand_sources(paths))
+    assert len(plan(profile_files.expand_sources(paths))) > count
+    for options in (ProfileOptions(dask=scheduler), ProfileOptions(workers=2)):
+        seen: list[tuple[int, int]] = []
+        profile_logs(
+            paths, options, on_files=lambda done, total, seen=seen: seen.append((done, total))
+        )
+        assert seen[0] == (0, count) and seen[-1] == (count, count), options
+        assert {total for _, total in seen} == {count}
+        assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+        if options.dask is not None:  # one call at the start, then one per file finished
+            assert [done for done, _ in seen] == list(range(count + 1))
+
+
 def test_a_dask_profile_reads_an_fsspec_filesystem(
     tmp_path: Path, scheduler: str, small_ranges: None
 ) -> None:

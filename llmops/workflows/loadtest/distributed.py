@@ -20,6 +20,7 @@ import anyio
 
 from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
+from llmops.errors import LlmopsError
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import (
     LevelFinished,
@@ -61,6 +62,9 @@ class ShareRun:
     records: list[LevelRecord]
     shard: Part
     workers: int
+    #: why the shard gave up waiting for the others at a level's barrier (then ``records``
+    #: holds the levels before it), else ``None``
+    gave_up: str | None = None
 
 
 def _names(shard: Part, workers: int) -> list[str]:
@@ -94,8 +98,11 @@ async def run_in_parts(
     """Run ``shard``'s share of the ladder (default: all of it) in ``workers`` processes.
 
     Each level starts at the ``schedule``'s time, or at the time ``barrier(index)`` returns
-    (the shards' Redis barrier), or at once. With one worker the levels run in this process, over ``transport`` and ``clock`` when
-    given (tests pass the in-process mock and virtual time), else fresh ones per level.
+    (the shards' Redis barrier), or at once. A barrier that raises an
+    :class:`~llmops.errors.LlmopsError` (the Redis barrier's timeout) ends the ladder there:
+    the levels before it are kept and ``ShareRun.gave_up`` says why. With one worker the
+    levels run in this process, over ``transport`` and ``clock`` when given (tests pass the
+    in-process mock and virtual time), else fresh ones per level.
 
     Setting ``stop`` ends the run as :func:`~llmops.workflows.loadtest.run_loadtest` does:
     the levels that finished are kept, the result is marked ``interrupted``.
@@ -115,7 +122,7 @@ async def run_in_parts(
     t0 = time.monotonic()
     levels: list[LevelResult] = []
     records: list[LevelRecord] = []
-    state: dict[str, str | None] = {"stop_reason": None}
+    state: dict[str, str | None] = {"stop_reason": None, "gave_up": None}
 
     async def ladder(pool: WorkerPool | None) -> None:
         for index, load in enumerate(options.loads):
@@ -124,7 +131,11 @@ async def run_in_parts(
             if schedule is not None:
                 start_at = schedule.start_of(index)
             elif barrier is not None:
-                start_at = await barrier(index)  # even with no share: the others wait for it
+                try:  # even with no share: the others wait for it
+                    start_at = await barrier(index)
+                except LlmopsError as exc:
+                    state["gave_up"] = state["stop_reason"] = f"stopped before {load:g}: {exc}"
+                    return
             if not share:  # fewer clients than parts: this shard has none of this level
                 records.append(
                     LevelRecord(load=0.0, open_loop=options.open_loop, stream=options.stream)
@@ -202,7 +213,7 @@ async def run_in_parts(
         finished=finished,
     )
     result.skipped_loads = list(options.loads[finished:])
-    return ShareRun(result, records, shard, workers)
+    return ShareRun(result, records, shard, workers, state["gave_up"])
 
 
 async def _in_process(

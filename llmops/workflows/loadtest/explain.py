@@ -1,5 +1,8 @@
 """Sentences of the verdict that say *why*: who answered (the model or the fallback), the
 upstream cause behind refusals and fallbacks, and what our own breaker did versus the target.
+
+For the team's own feature (a function or HTTP target) no engine sits in front: there is no
+upstream, breaker or fallback of ours to speak of, and the causes are the feature's own errors.
 """
 
 from __future__ import annotations
@@ -9,20 +12,27 @@ from collections.abc import Sequence
 
 from llmops.workflows.loadtest.metrics import LevelResult
 
-__all__ = ["breaker_lines", "cause_clause", "degraded_line"]
+__all__ = ["END_TO_END_KINDS", "breaker_lines", "cause_clause", "degraded_line"]
+
+#: target kinds that are the team's own feature, called end to end with no engine in front
+END_TO_END_KINDS = frozenset({"function", "http"})
 
 #: upstream failure classes that say the target was overloaded (not down or broken)
 _OVERLOAD = {"overloaded", "rate_limited", "timeout"}
 
 
-def cause_clause(levels: Sequence[LevelResult], most: int = 2) -> str:
-    """``"behind them: connection refused to 127.0.0.1:9 (20 of 20)"``, or ``""`` when no
-    upstream cause was recorded over ``levels``."""
+def cause_clause(levels: Sequence[LevelResult], most: int = 2, *, end_to_end: bool = False) -> str:
+    """``"the upstream cause behind them: connection refused to 127.0.0.1:9 (20 of 20)"``,
+    or for the team's own feature (``end_to_end``) ``"the feature's errors: HTTP 503
+    (success is 2xx) x20"``; ``""`` when no cause was recorded over ``levels``."""
     counts = Counter[str]()
     for level in levels:
         counts.update(level.causes)
     if not counts:
         return ""
+    if end_to_end:
+        shown = "; ".join(f"{cause} x{n}" for cause, n in counts.most_common(most))
+        return f"the feature's errors: {shown}"
     total = sum(counts.values())
     shown = "; ".join(f"{cause} ({n} of {total})" for cause, n in counts.most_common(most))
     return f"the upstream cause behind them: {shown}"

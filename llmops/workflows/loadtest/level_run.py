@@ -118,7 +118,11 @@ class LevelRun:
         off = self.wall_offset
         values = self.rec.latency.values()
         p50 = float(np.median(values)) if values.size else None
-        check = {"part": self.part, **self.check.result(p50, send_lag_p99_s)}
+        check = {
+            "part": self.part,
+            "requests": self.rec.requests,
+            **self.check.result(p50, send_lag_p99_s),
+        }
         return self.rec.record(
             load=self.load,
             start=None if start is None else start + off,

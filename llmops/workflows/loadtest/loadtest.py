@@ -13,6 +13,7 @@ from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
+from llmops.workflows.loadtest.explain import END_TO_END_KINDS
 from llmops.workflows.loadtest.level_run import LevelRun, run_closed_level
 from llmops.workflows.loadtest.levels import level_config
 from llmops.workflows.loadtest.openloop import run_open_level
@@ -53,7 +54,7 @@ class LoadtestResult:
     @property
     def end_to_end(self) -> bool:
         """The team's own feature was called (no engine in front: no fallbacks, retries)."""
-        return self.target_kind in ("function", "http")
+        return self.target_kind in END_TO_END_KINDS
 
     @property
     def via(self) -> str:
@@ -248,7 +249,7 @@ def assemble_result(
         raw=options.raw,
         options=options,
         levels=levels,
-        verdict=make_verdict(levels, options),
+        verdict=make_verdict(levels, options, target_kind=target.kind),
         started_at=started_at,
         wall_s=wall_s,
         prompts=prompts,

@@ -67,13 +67,16 @@ async def run_open_level(run: LevelRun, caller: Caller, rate: float) -> LevelRec
             end_at = None
             i = 0
             while not run.stop:
-                t += rng.expovariate(rate)
                 if i == warmup:
-                    # the measured window opens with the first measured arrival
+                    # the measured window opens at the last warm-up arrival (or the level's
+                    # start): the arrivals after it in a window of any length are then a
+                    # Poisson count at ``rate`` (opening it at the first measured arrival
+                    # would count that one arrival in a window of length zero)
                     run.begin_measuring()
                     run.measure_start = t
                     if duration is not None:
                         end_at = t + duration
+                t += rng.expovariate(rate)
                 if total is not None and i >= total:
                     break
                 if end_at is not None and t >= end_at:

@@ -95,6 +95,7 @@ def partial_to_json(run: ShareRun, run_id: str) -> dict[str, Any]:
         "shard": {"index": run.shard.index + 1, "count": run.shard.count},
         "workers": run.workers,
         "target": result.target,
+        "target_kind": result.target_kind,
         "model": result.model,
         "raw": result.raw,
         "prompts": result.prompts,
@@ -220,6 +221,8 @@ def merge_partials(paths: list[str | Path]) -> LoadtestResult:
             f" ({'; '.join(reasons)})" if reasons else ""
         )
     data = first.data
+    kind = data.get("target_kind")
+    kind = kind if isinstance(kind, str) and kind else "openai"  # absent in older partials
     result = LoadtestResult(
         target=str(data.get("target", "")),
         model=data["model"] if isinstance(data.get("model"), str) and data["model"] else None,
@@ -227,12 +230,13 @@ def merge_partials(paths: list[str | Path]) -> LoadtestResult:
         raw=bool(data.get("raw")),
         options=options,
         levels=levels,
-        verdict=make_verdict(levels, options),
+        verdict=make_verdict(levels, options, target_kind=kind),
         started_at=min(str(p.data.get("started_at", "")) for p in parts),
         wall_s=max(float(p.data.get("wall_s") or 0.0) for p in parts),
         prompts=str(data.get("prompts", "")),
         skipped_loads=list(options.loads[finished:]),
         stop_reason=stop_reason,
+        target_kind=kind,
     )
     result.interrupted = interrupted and finished < len(options.loads)
     apart = [

@@ -301,13 +301,16 @@ def _by_count(tally: dict[str, int]) -> dict[str, int]:
 
 def _self_check(checks: list[dict[str, Any]]) -> dict[str, Any]:
     """One process's self-check as it is; several: the worst one's figures, ``client_bound``
-    when any was, each reason with its part, and every part's check under ``workers``."""
+    when any was, each reason with its part, and every part's check (with the measured
+    ``requests`` it sent) under ``workers``."""
     if not checks:
         return {}
     if len(checks) == 1:
-        return {k: v for k, v in checks[0].items() if k != "part"}
+        return {k: v for k, v in checks[0].items() if k not in ("part", "requests")}
     worst = max(checks, key=lambda c: c.get("loop_lag_p99_ms") or 0.0)
-    out = {k: v for k, v in worst.items() if k not in ("part", "reasons", "client_bound")}
+    out = {
+        k: v for k, v in worst.items() if k not in ("part", "requests", "reasons", "client_bound")
+    }
     out["client_bound"] = any(c.get("client_bound") for c in checks)
     out["reasons"] = [f"{c.get('part', '?')}: {r}" for c in checks for r in c.get("reasons", [])]
     out["workers"] = list(checks)

@@ -8,7 +8,7 @@ in front: limits, retries, breaker and fallbacks are the feature's own. ``--time
 deadline of one call (a timed-out call counts as ``timeout``).
 
 Failure classes: a function's exception class name (``ValueError``; an llmops ``CallError``
-by its ``error_type``); for HTTP, ``http_503`` for a status the success rule refuses,
+by its ``error_type``), its cause in words ``raised ValueError: <first line>``; for HTTP, ``http_503`` for a status the success rule refuses,
 ``unexpected_body`` for a body ``expect`` refuses, ``connection_error`` and ``timeout``.
 """
 
@@ -146,12 +146,12 @@ class FunctionCaller(_ServiceCaller):
                 cause = f"no answer within {self._timeout:g}s (--timeout)"
                 self._fail(rec, "timeout", cause, end - t0, None)
             else:
-                self._fail(rec, "TimeoutError", _said(exc), end - t0, None)
+                self._fail(rec, "TimeoutError", f"raised {_said(exc)}", end - t0, None)
             return end
         except Exception as exc:
             end = clock.now()
             cls = error_class(exc) if isinstance(exc, CallError) else type(exc).__name__
-            self._fail(rec, cls, _said(exc), end - t0, None)
+            self._fail(rec, cls, f"raised {_said(exc)}", end - t0, None)
             return end
         end = clock.now()
         answer = value if isinstance(value, Answer) else answer_of(value)

@@ -43,7 +43,8 @@ def split(total: int, index: int, count: int) -> int:
 
 def part_options(options: LoadtestOptions, load: float, part: Part) -> LoadtestOptions | None:
     """The options one part runs level ``load`` with (one level: its share), or ``None`` when
-    it has no share of it (fewer clients than parts). The SLO and peak stay with the whole."""
+    it has no share of it (fewer clients than parts). The SLO and peak stay with the whole;
+    the seed is the part's own (:func:`part_seed`)."""
     n, i = part.count, part.index
     if options.open_loop:
         active = n
@@ -65,8 +66,26 @@ def part_options(options: LoadtestOptions, load: float, part: Part) -> LoadtestO
         requests = split(total, i, active)
     warmup = split(options.warmup_for(load), i, active)
     return replace(
-        options, **loads, requests=requests, warmup=warmup, slo=(), peak=None, seed=options.seed
+        options,
+        **loads,
+        requests=requests,
+        warmup=warmup,
+        slo=(),
+        peak=None,
+        seed=part_seed(options.seed, part),
     )
+
+
+#: parts' seeds are this far apart (a prime), so no two parts of a run share one
+_PART_SEED_STRIDE = 1_000_003
+
+
+def part_seed(seed: int, part: Part) -> int:
+    """The seed part ``part`` draws its open-loop arrivals with: its own, so the parts'
+    arrivals are independent and together one Poisson process at the whole rate (with one
+    seed, every part would send at the same moments: the arrivals would come in bunches of
+    N). The first part keeps the run's seed, so one part is the same as no split."""
+    return seed + part.index * _PART_SEED_STRIDE
 
 
 def part_config(config: LlmopsConfig, part: Part, *, shared_limiter: bool) -> LlmopsConfig:

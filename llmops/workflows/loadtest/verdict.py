@@ -7,7 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from llmops.stats.knee import Knee, LoadPoint, knee_of, littles_law_limit, queue_limit_below
-from llmops.workflows.loadtest.explain import breaker_lines, cause_clause, degraded_line
+from llmops.workflows.loadtest.explain import (
+    END_TO_END_KINDS,
+    breaker_lines,
+    cause_clause,
+    degraded_line,
+)
 from llmops.workflows.loadtest.metrics import LevelResult
 from llmops.workflows.loadtest.options import LoadtestOptions, SloClause
 
@@ -91,9 +96,17 @@ def _unit(options: LoadtestOptions) -> str:
     return "req/s offered" if options.open_loop else "clients"
 
 
-def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Verdict:
-    """Find the knee and derive the rest; ``lines`` say it in words with the numbers."""
+def make_verdict(
+    levels: Sequence[LevelResult], options: LoadtestOptions, *, target_kind: str = "openai"
+) -> Verdict:
+    """Find the knee and derive the rest; ``lines`` say it in words with the numbers.
+
+    ``target_kind`` is the target's (:attr:`~llmops.workflows.target.Target.kind`): for the
+    team's own feature (``function``, ``http``) the words speak of the feature's errors, and
+    of no upstream, breaker or fallback of the engine's, as none sits in front of it.
+    """
     unit = _unit(options)
+    end_to_end = target_kind in END_TO_END_KINDS
     points = [LoadPoint(lv.load, lv.success_rate, lv.p99_s, lv.throughput_rps) for lv in levels]
     knee = knee_of(
         points,
@@ -117,14 +130,16 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
             good_in_flight = prev.load if prev is not None else None
         limit = queue_limit_below(knee_in_flight, good_in_flight)
         lines.append(f"Knee at {knee.load:g} {unit}: {knee.reason}.")
-        dominant, share, line = _dominant_failure(levels[knee.index :])
+        dominant, share, line = _dominant_failure(levels[knee.index :], end_to_end)
         lines.append(
             f"Past the knee, {line}."
             if dominant
             else "Past the knee nothing failed: latency absorbed the load (queueing)."
         )
-        refusing = breaker_lines(levels, unit)
-        opened = next((lv for lv in levels[knee.index :] if lv.breaker), None)
+        refusing = [] if end_to_end else breaker_lines(levels, unit)
+        opened = (
+            None if end_to_end else next((lv for lv in levels[knee.index :] if lv.breaker), None)
+        )
         if refusing:
             lines += refusing
         elif opened is not None:
@@ -136,7 +151,7 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
     elif levels[0].success_rate < 1 - options.success_margin:
         # no level coped, so there is no knee to find: the ceiling is not above anything
         first = levels[0]
-        dominant, share, line = _dominant_failure(levels)
+        dominant, share, line = _dominant_failure(levels, end_to_end)
         lines.append(
             f"No knee: already at the lowest level ({first.load:g} {unit}) only "
             f"{first.success_rate:.1%} succeeded, so the target failed before load mattered"
@@ -146,11 +161,12 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
         lines.append(
             f"No knee up to {levels[-1].load:g} {unit}: the ceiling is above the highest level tried."
         )
-    if knee is None:
-        lines += breaker_lines(levels, unit)
-    fallback = degraded_line(levels, unit)
-    if fallback is not None:
-        lines.append(fallback)
+    if not end_to_end:  # the engine's breaker and the feature's fallback, seen through it
+        if knee is None:
+            lines += breaker_lines(levels, unit)
+        fallback = degraded_line(levels, unit)
+        if fallback is not None:
+            lines.append(fallback)
     if ceiling is not None and ceiling.throughput_rps > 0:
         lines.append(
             f"Throughput ceiling: {ceiling.throughput_rps:.1f} answers/s (at {ceiling.load:g} {unit})."
@@ -174,9 +190,13 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
         limit, basis = min(bases)
         if len(bases) == 2:
             basis += f", the smaller of {bases[0][0]} and {bases[1][0]}"
+        where = (
+            "cap the feature's own admission (in flight + waiting) at it"
+            if end_to_end
+            else "set limits.max_concurrency + limits.queue_limit to it"
+        )
         lines.append(
-            f"Recommended queue limit: {limit} requests in flight and waiting ({basis}); "
-            "set limits.max_concurrency + limits.queue_limit to it."
+            f"Recommended queue limit: {limit} requests in flight and waiting ({basis}); {where}."
         )
     bound = [lv.load for lv in levels if lv.client_bound]
     if bound:
@@ -222,23 +242,28 @@ def make_verdict(levels: Sequence[LevelResult], options: LoadtestOptions) -> Ver
     )
 
 
-def _dominant_failure(levels: Sequence[LevelResult]) -> tuple[str | None, float | None, str]:
+def _dominant_failure(
+    levels: Sequence[LevelResult], end_to_end: bool = False
+) -> tuple[str | None, float | None, str]:
     """The most common failure class over ``levels`` (user failures, else upstream ones
-    absorbed by retries), its share, and a clause saying so."""
-    for where, counted in (
-        ("failures", [lv.errors_by_class for lv in levels]),
-        (
-            "upstream failures (absorbed by retries or fallbacks)",
-            [lv.upstream_errors_by_class for lv in levels],
-        ),
-    ):
+    absorbed by the engine's retries: none for the feature called end to end), its share,
+    and a clause saying so."""
+    kinds = [("failures", [lv.errors_by_class for lv in levels])]
+    if not end_to_end:
+        kinds.append(
+            (
+                "upstream failures (absorbed by retries or fallbacks)",
+                [lv.upstream_errors_by_class for lv in levels],
+            )
+        )
+    for where, counted in kinds:
         counts = Counter[str]()
         for by_class in counted:
             counts.update(by_class)
         if counts:
             name, count = counts.most_common(1)[0]
             total = sum(counts.values())
-            cause = cause_clause(levels)
+            cause = cause_clause(levels, end_to_end=end_to_end)
             return (
                 name,
                 count / total,

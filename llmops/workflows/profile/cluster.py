@@ -18,6 +18,7 @@ closes it at the end; any other address is a running scheduler's.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import importlib
 import itertools
@@ -129,12 +130,15 @@ def scan_on_dask(
     workers: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] = _never,
+    on_files: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
     """Scan the files (path to size, in order) on the Dask cluster at ``address`` (``local``:
     a local cluster of ``workers`` processes, default the CPU count, for this run) into one
     result, exactly as :func:`files.scan_paths` would.
 
-    ``on_progress(bytes_done, bytes_total)`` is called as tasks finish. Once ``stop()`` is true
+    ``on_progress(bytes_done, bytes_total)`` is called as tasks finish, and
+    ``on_files(files_done, files_total)`` at the start and as each file's last task (of its
+    byte ranges) finishes. Once ``stop()`` is true
     (Ctrl-C) the tasks not finished are cancelled: the result holds the finished ones.
 
     Raises :class:`InputError` when Dask is not installed, when no scheduler answers at
@@ -145,7 +149,7 @@ def scan_on_dask(
     result = ScanResult()
     merge = files.OrderedMerge(result, [task[0] for task in tasks])
     with _client(address, timeout, workers) as client:
-        _run(client, tasks, options, merge, sum(sizes.values()), on_progress, stop)
+        _run(client, tasks, options, merge, sum(sizes.values()), on_progress, stop, on_files)
     merge.finish()
     files.finish_joins(result, options)
     return result
@@ -159,6 +163,7 @@ def _run(
     total: int,
     on_progress: Callable[[int, int], None] | None,
     stop: Callable[[], bool],
+    on_files: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run the tasks, handing each part to ``merge`` as it comes (the client holds only the
     parts that finished before an earlier one, and the cluster none it has handed over)."""
@@ -169,6 +174,10 @@ def _run(
     pending = set(futures)
     del futures
     done_bytes = 0
+    left = collections.Counter(paths)  # tasks still running per file
+    files_done, files_total = 0, len(left)
+    if on_files is not None:
+        on_files(files_done, files_total)
     try:
         while pending:
             if stop():
@@ -187,6 +196,11 @@ def _run(
                 done_bytes += size if end is None else end - start
                 if on_progress is not None:
                     on_progress(done_bytes, total)
+                left[_path] -= 1
+                if not left[_path]:
+                    files_done += 1
+                    if on_files is not None:
+                        on_files(files_done, files_total)
     finally:
         if pending:  # stopped, or a task failed: the rest is not wanted
             client.cancel(list(pending))

@@ -276,9 +276,13 @@ def scan_paths(
     on_progress: ProgressFn | None = None,
     stop: StopFn = _never,
     sizes: Mapping[str, int] | None = None,
+    on_files: ProgressFn | None = None,
 ) -> ScanResult:
     """Scan every path (already expanded) into one result; ``workers`` defaults to the CPU count.
     ``sizes`` are the files' sizes when known (:func:`expand_sources`), else they are looked up.
+    ``on_progress(bytes_done, bytes_total)`` is called as chunks are read, ``on_files(done,
+    total)`` at the start and as files finish (the large files read in parallel ranges finish
+    together).
 
     Once ``stop()`` is true (Ctrl-C) reading ends at the next chunk: the result holds what was
     read so far.
@@ -291,7 +295,7 @@ def scan_paths(
     try:
         known = sizes or {}
         every = {p: known[p] if p in known else source_size(p) if p != "-" else 0 for p in paths}
-        return _scan_paths(paths, options, workers, on_progress, stop, every)
+        return _scan_paths(paths, options, workers, on_progress, stop, every, on_files)
     finally:
         if collecting:
             gc.enable()
@@ -304,9 +308,17 @@ def _scan_paths(
     on_progress: ProgressFn | None,
     stop: StopFn,
     sizes: dict[str, int],
+    on_files: ProgressFn | None = None,
 ) -> ScanResult:
     grand_total = sum(sizes.values())
     done = 0
+    files_done = 0
+
+    def file_done(n: int) -> None:
+        nonlocal files_done
+        files_done += n
+        if on_files is not None:
+            on_files(files_done, len(paths))
 
     def progress(n: int) -> None:
         nonlocal done
@@ -322,11 +334,16 @@ def _scan_paths(
         if workers > 1 and sizes[p] >= SPLIT_MIN_BYTES and not is_url(p) and is_plain(p, sizes[p])
     ]
     result = ScanResult()
+    file_done(0)
     for path in paths:
         if path not in big and not stop():
             _scan_one(path, options, result, progress, stop, sizes[path])
+            if not stop():  # read to its end
+                file_done(1)
     if big and not stop():
         _scan_parallel(big, sizes, options, workers, result, progress, stop)
+        if not stop():
+            file_done(len(big))
     finish_joins(result, options)
     return result
 

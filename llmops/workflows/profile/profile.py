@@ -113,6 +113,7 @@ def _read(
     profile: ProfileOptions,
     on_progress: Callable[[int, int], None] | None,
     stop: Callable[[], bool] | None = None,
+    on_files: Callable[[int, int], None] | None = None,
 ) -> tuple[list[str], ScanResult]:
     sizes = expand_sources(paths)
     # the analysis needs scipy.stats (~0.9 s to import): load it while the logs are read; the
@@ -124,11 +125,12 @@ def _read(
         result = scan_on_dask(
             sizes, options, profile.dask, timeout=profile.dask_timeout,
             workers=profile.workers, on_progress=on_progress, stop=stop or _never,
+            on_files=on_files,
         )  # fmt: skip
     else:
         result = scan_paths(
             list(sizes), options, workers=profile.workers, on_progress=on_progress,
-            stop=stop or _never, sizes=sizes,
+            stop=stop or _never, sizes=sizes, on_files=on_files,
         )  # fmt: skip
     expanded = [shown(path) for path in sizes]
     if result.tally.requests == 0:
@@ -152,10 +154,14 @@ def profile_logs(
     baseline: Sequence[str] = (),
     on_progress: Callable[[int, int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    on_files: Callable[[int, int], None] | None = None,
 ) -> ProfileResult:
     """Profile the logs at ``paths`` (files, globs, ``.gz``, ``-``, URLs such as ``s3://`` with
     fsspec and the backend installed), optionally against a baseline; with ``options.dask``
     on a Dask cluster, with the same result.
+
+    ``on_progress(bytes_done, bytes_total)`` and ``on_files(files_done, files_total)`` report
+    the reading of ``paths`` (not of the baseline) as it goes.
 
     Once ``stop()`` is true (Ctrl-C) reading ends: the result is what was read so far, marked
     ``interrupted`` (the baseline is then not read).
@@ -163,7 +169,7 @@ def profile_logs(
     Raises :class:`InputError` when a path does not exist or nothing at all could be read.
     """
     scan = options.scan_options()
-    sources, result = _read(paths, scan, options, on_progress, stop)
+    sources, result = _read(paths, scan, options, on_progress, stop, on_files)
     tally: Tally = result.tally
     n = tally.requests
     failures = n - sum(c[1] for c in tally.cells.values())
