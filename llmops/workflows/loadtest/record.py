@@ -137,7 +137,9 @@ class LevelRecord:
     """What one level measured in one process (or, merged, in several).
 
     Times ``start``, ``end``, ``steady_end`` and the samples in ``ends`` are wall-clock
-    seconds (Unix time), so records from several machines line up. ``start`` is when the
+    seconds (Unix time), so records from several machines line up. ``ends`` holds when each
+    answer of the measured window came (in closed loop also the warm-up answers that came
+    after it opened: they are work done in it). ``start`` is when the
     measured window opened (``None``: it never did), ``end`` when its last answer came,
     ``steady_end`` when the first closed-loop client ran out of work (the drain after it, with
     fewer and fewer in flight, would understate the rates). ``self_checks`` has one entry
