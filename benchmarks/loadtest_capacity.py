@@ -229,7 +229,8 @@ def run_child(kind: str, url: str, conc: int, seconds: float, stream: bool) -> d
 # -- peers -----------------------------------------------------------------------------------
 
 
-def run_wrk(url: str, conc: int, seconds: float) -> dict[str, Any]:
+def run_wrk(url: str, conc: int, seconds: float, threads: int = 1) -> dict[str, Any]:
+    """``wrk -t threads -c conc`` posting BODY: requests/s and p50/p99 in ms."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk not installed (apt-get install -y wrk)")
@@ -240,16 +241,18 @@ def run_wrk(url: str, conc: int, seconds: float) -> dict[str, Any]:
         )
     cmd = [
         wrk,
-        "-t1",
-        f"-c{conc}",
+        f"-t{threads}",
+        f"-c{max(conc, threads)}",
         f"-d{seconds:g}s",
         "--latency",
         "-s",
         f.name,
         url + "/v1/chat/completions",
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
-    os.unlink(f.name)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    finally:
+        os.unlink(f.name)
 
     def ms(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)

@@ -24,8 +24,6 @@ import argparse
 import json
 import os
 import platform
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +34,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from loadtest_capacity import BODY, Server  # noqa: E402
+from loadtest_capacity import Server  # noqa: E402
+from loadtest_capacity import run_wrk as wrk_capacity  # noqa: E402
 
 RESULTS = HERE / "results" / "loadtest_scaling.json"
 
@@ -58,24 +57,10 @@ def run_llmops(url: str, workers: int, clients: int, seconds: float, raw: bool) 
 
 def run_wrk(url: str, threads: int, clients: int, seconds: float) -> float:
     """Requests/s of ``wrk -t threads -c clients`` posting the same request."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk not installed (apt-get install -y wrk)")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(
-            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-            f"wrk.body = '{BODY.decode()}'\n"
-        )
-    try:
-        cmd = [wrk, f"-t{threads}", f"-c{max(clients, threads)}", f"-d{seconds:g}s", "-s",
-               f.name, url + "/v1/chat/completions"]  # fmt: skip
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
-    finally:
-        os.unlink(f.name)
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if m is None:
-        raise RuntimeError(f"wrk printed no Requests/sec: {out[-200:]!r}")
-    return float(m.group(1))
+    rps = float(wrk_capacity(url, clients, seconds, threads)["rps"])
+    if rps != rps:  # nan: no Requests/sec line
+        raise RuntimeError("wrk printed no Requests/sec")
+    return rps
 
 
 def _median(fn: Any, runs: int) -> dict[str, Any]:
