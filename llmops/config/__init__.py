@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from llmops.config.base import Duration, Strict, expand_model_id
+from llmops.config.base import Duration, Strict, expand_model_id, unknown_name
 from llmops.config.features import (
     CachedFallback,
     ConversationConfig,
@@ -45,7 +45,7 @@ from llmops.config.upstream import (
     TelemetryConfig,
 )
 from llmops.defaults import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE  # re-exported
-from llmops.errors import ConfigError, did_you_mean
+from llmops.errors import ConfigError
 from llmops.yamlload import load_yaml_model, validate_model
 
 __all__ = [
@@ -124,10 +124,7 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
     for name, feature in cfg.features.items():
         loc: tuple[str | int, ...] = ("features", name)
         if feature.provider is not None and feature.provider not in cfg.providers:
-            msg = f"got '{feature.provider}', expected a provider defined under providers"
-            msg += did_you_mean(
-                feature.provider, known, otherwise=f" ({', '.join(known) or 'none defined'})"
-            )
+            msg = unknown_name(feature.provider, known, "a provider defined under providers")
             problems.append(((*loc, "provider"), msg))
         elif feature.routes:
             models = {n: {m for m in (p.model, *p.models) if m} for n, p in cfg.providers.items()}
@@ -140,8 +137,7 @@ def check_references(cfg: LlmopsConfig) -> list[tuple[tuple[str | int, ...], str
         summarizer = feature.conversation.summarize_with if feature.conversation else None
         if summarizer is not None and (summarizer == name or summarizer not in cfg.features):
             others = sorted(set(cfg.features) - {name})
-            msg = f"got '{summarizer}', expected another feature of this file"
-            msg += did_you_mean(summarizer, others, otherwise=f" ({', '.join(others) or 'none'})")
+            msg = unknown_name(summarizer, others, "another feature of this file", none="none")
             problems.append(((*loc, "conversation", "summarize_with"), msg))
     if cfg.runbook is not None:
         problems.extend(runbook_references(cfg.features, cfg.runbook))
@@ -192,8 +188,7 @@ def raw_reference_problems(data: Any) -> list[tuple[tuple[str | int, ...], str]]
     for name, feature in features.items() if isinstance(features, dict) else ():
         ref = feature.get("provider") if isinstance(feature, dict) else None
         if isinstance(ref, str) and ref not in known:
-            msg = f"got '{ref}', expected a provider defined under providers"
-            msg += did_you_mean(ref, known, otherwise=f" ({', '.join(known) or 'none defined'})")
+            msg = unknown_name(ref, known, "a provider defined under providers")
             problems.append((("features", str(name), "provider"), msg))
     return problems
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from llmops.errors import did_you_mean
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -38,6 +41,15 @@ def duration_seconds(value: str | float) -> float:
         return parse_duration(str(value))
     except InputError:
         raise ValueError("a duration such as 90s, 30m, 24h, 7d or 1h30m") from None
+
+
+def unknown_name(
+    got: str, known: Sequence[str], expected: str, *, none: str = "none defined"
+) -> str:
+    """``got 'x', expected <expected>`` and the closest of ``known`` (else all of them, or
+    ``none``): the message of a reference to a name the file does not define."""
+    hint = did_you_mean(got, known, otherwise=f" ({', '.join(known) or none})")
+    return f"got '{got}', expected {expected}{hint}"
 
 
 #: seconds, written as a number or a duration string (``90``, ``30s``, ``1h``)

@@ -67,9 +67,7 @@ class ValidationConfig(Strict):
         default=None, description="The answer must be JSON valid against this JSON Schema."
     )
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
-    )
+    model_config = ConfigDict(populate_by_name=True)  # merged with Strict's
 
     @field_validator("regex")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llmops.config.base import unknown_name
 from llmops.errors import ConfigError, did_you_mean
 
 __all__ = ["PRIORITY_RANK", "Priority", "RateLimits", "Route", "parse_route", "route_problems"]
@@ -67,8 +68,9 @@ def route_problems(
             problems.append((loc, str(err)))
             continue
         if route.provider not in models:
-            msg = f"got '{route.provider}', expected a provider defined under providers"
-            msg += did_you_mean(route.provider, known, otherwise=f" ({', '.join(known) or 'none'})")
+            msg = unknown_name(
+                route.provider, known, "a provider defined under providers", none="none"
+            )
             problems.append((loc, msg))
             continue
         have = sorted(models[route.provider])

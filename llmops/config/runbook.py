@@ -7,8 +7,7 @@ from collections.abc import Collection
 
 from pydantic import Field, field_validator
 
-from llmops.config.base import Strict, duration_seconds
-from llmops.errors import did_you_mean
+from llmops.config.base import Strict, duration_seconds, unknown_name
 
 
 class RunbookFeature(Strict):
@@ -92,17 +91,13 @@ def runbook_references(
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """Runbook entries and waivers must name ``features`` that exist."""
     known = sorted(features)
-    hint = f" ({', '.join(known) or 'none defined'})"
+    expected = "a feature defined under features"
     problems: list[tuple[tuple[str | int, ...], str]] = []
     for name in runbook.features:
         if name not in features:
-            msg = f"got '{name}', expected a feature defined under features"
-            problems.append(
-                (("runbook", "features", name), msg + did_you_mean(name, known, otherwise=hint))
-            )
+            problems.append((("runbook", "features", name), unknown_name(name, known, expected)))
     for i, waiver in enumerate(runbook.waivers):
         if waiver.feature not in features:
-            msg = f"got '{waiver.feature}', expected a feature defined under features"
-            msg += did_you_mean(waiver.feature, known, otherwise=hint)
+            msg = unknown_name(waiver.feature, known, expected)
             problems.append((("runbook", "waivers", i, "feature"), msg))
     return problems

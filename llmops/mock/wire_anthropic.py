@@ -24,6 +24,9 @@ from llmops.mock.wire import (
     rfc3339,
 )
 
+#: a tool use's arguments stream as ``input_json_delta`` events (built once, not per request)
+_JSON_DELTA = ANTHROPIC_DELTA.replace(b'"text_delta","text"', b'"input_json_delta","partial_json"')
+
 
 class AnthropicWire(Caching):
     """``POST /v1/messages``."""
@@ -83,11 +86,8 @@ class AnthropicWire(Caching):
         )
         start = b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_'
         deltas = rendered(reply.pieces, anthropic_delta)
-        prefix = ANTHROPIC_DELTA
-        if req.ask is not None and req.ask.kind == "tool":
-            prefix = ANTHROPIC_DELTA.replace(
-                b'"text_delta","text"', b'"input_json_delta","partial_json"'
-            )
+        tool = req.ask is not None and req.ask.kind == "tool"
+        prefix = _JSON_DELTA if tool else ANTHROPIC_DELTA
         return StreamBody(start + rid.encode() + b'",' + head, prefix, deltas, b"", tail)
 
     def _stream_static(self, req: ChatRequest, reply: Reply, model: str) -> tuple[bytes, bytes]:

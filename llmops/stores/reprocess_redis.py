@@ -145,17 +145,19 @@ class RedisReprocessQueue:
                 maxlen=_DEAD_MAXLEN,
                 approximate=True,
             )
-            pipe.xack(self.stream, GROUP, item_id)
-            pipe.xdel(self.stream, item_id)
-            pipe.hdel(self._errors, item_id)
+            self._remove(pipe, item_id)
             await pipe.execute()
+
+    def _remove(self, pipe: Any, item_id: str) -> None:
+        """Queue on ``pipe`` the commands that take ``item_id`` out of the queue for good."""
+        pipe.xack(self.stream, GROUP, item_id)
+        pipe.xdel(self.stream, item_id)
+        pipe.hdel(self._errors, item_id)
 
     async def ack(self, item_id: str) -> None:
         """The item was reprocessed: remove it for good."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self.stream, GROUP, item_id)
-            pipe.xdel(self.stream, item_id)
-            pipe.hdel(self._errors, item_id)
+            self._remove(pipe, item_id)
             await pipe.execute()
 
     async def retry_later(self, item_id: str, reason: str) -> None:
