@@ -79,7 +79,7 @@ class RedisConversationStore(_Views):
         turns = []
         for i, blob in enumerate(raw_turns):
             role, content = orjson.loads(blob)
-            turns.append(Turn(str(role), str(content), first + i))
+            turns.append(Turn(str(role), content, first + i))  # text or content parts
         summary = None
         if b"summary" in meta:
             text, covers = orjson.loads(meta[b"summary"])

@@ -84,6 +84,17 @@ async def test_appended_turns_come_back_in_order_numbered_from_the_start(
     assert [t.content for t in await store.last("c1", 2)] == ["hello", "again"]
 
 
+async def test_content_parts_come_back_as_parts(store: ConversationStore) -> None:
+    # a turn with an image is kept as its parts on every store, never flattened to text
+    parts = [
+        {"type": "text", "text": "what is in this picture?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+    ]
+    await store.append("c1", [msg("user", parts)], max_turns=50, ttl_s=60)  # type: ignore[arg-type]
+    turns = (await store.history("c1")).turns
+    assert [(t.role, t.content) for t in turns] == [("user", parts)]
+
+
 async def test_max_turns_keeps_the_newest_and_the_numbering(store: ConversationStore) -> None:
     for i in range(7):
         await store.append("c1", [msg("user", f"u{i}")], max_turns=3, ttl_s=60)
