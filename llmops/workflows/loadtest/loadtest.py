@@ -11,6 +11,7 @@ import anyio
 
 from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
+from llmops.sigint import cancel_when_set
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.explain import END_TO_END_KINDS
@@ -110,7 +111,7 @@ async def run_loadtest(
     try:
         async with anyio.create_task_group() as group:
             if stop is not None:
-                group.start_soon(_cancel_when_set, stop, group.cancel_scope)
+                group.start_soon(cancel_when_set, stop, group.cancel_scope)
             try:
                 stop_reason = await _ladder(
                     options, target, prompts, transport, clock, observers, cpu_clock, levels
@@ -134,11 +135,6 @@ async def run_loadtest(
         cost=cost,
         stopped=stop is not None and stop.is_set(),
     )
-
-
-async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
-    await stop.wait()
-    scope.cancel()
 
 
 async def _ladder(
