@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ import anyio
 from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
 from llmops.sigint import cancel_when_set
+from llmops.timestamps import iso_utc
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.explain import END_TO_END_KINDS
@@ -101,9 +101,7 @@ async def run_loadtest(
         from llmops.engine.default_transport import default_transport
 
         transport = default_transport()
-    started_at = dt.datetime.fromtimestamp(clock.wall(), dt.timezone.utc).isoformat(
-        timespec="seconds"
-    )
+    started_at = iso_utc(clock.wall())
     wall0 = clock.now()
     levels: list[LevelResult] = []
     stop_reason: str | None = None
