@@ -6,9 +6,12 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["sigint_handled", "sigint_ignored"]
+if TYPE_CHECKING:
+    import anyio
+
+__all__ = ["cancel_when_set", "sigint_handled", "sigint_ignored"]
 
 Handler = Callable[[int, Any], Any] | int | signal.Handlers | None
 
@@ -35,3 +38,9 @@ def sigint_ignored() -> contextlib.AbstractContextManager[None]:
     default), so Ctrl-C at a terminal — which reaches the whole process group — cannot kill
     one with a traceback while it starts: only the parent decides what it means."""
     return sigint_handled(signal.SIG_IGN)
+
+
+async def cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
+    """Cancel ``scope`` once ``stop`` is set (the first Ctrl-C's "stop and report")."""
+    await stop.wait()
+    scope.cancel()

@@ -7,6 +7,7 @@
 - :func:`parse_time`: a log record's time field, text or number; numbers are epoch seconds,
   milliseconds, microseconds or nanoseconds, told apart by size.
 - :func:`as_float`: a float from a number or numeric string.
+- :func:`iso_utc`: the other way: POSIX seconds as ISO-8601 UTC text (reports' times).
 
 Each returns ``None`` for what it cannot read, never raises: the caller decides whether that is
 an error (a command-line option) or a value to skip (a log field, a header).
@@ -18,7 +19,13 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["as_float", "parse_iso", "parse_time"]
+__all__ = ["as_float", "iso_utc", "parse_iso", "parse_time"]
+
+
+def iso_utc(seconds: float) -> str:
+    """POSIX ``seconds`` as ISO-8601 UTC to the second (``2025-03-01T10:00:00+00:00``)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="seconds")
+
 
 # Python 3.10's fromisoformat takes at most six fractional digits
 _FRACTION = re.compile(r"(\.\d{6})\d+")

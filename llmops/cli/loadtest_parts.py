@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops.errors import InputError
+from llmops.timestamps import iso_utc
 
 if TYPE_CHECKING:
     from llmops.workflows.loadtest import LoadtestOptions, LoadtestResult, Target
@@ -127,7 +128,7 @@ def run_parts(
             )
             if plan.schedule is not None and plan.schedule.start_at > time.time():
                 console.print(
-                    f"first level starts at {_iso(plan.schedule.start_at)}", soft_wrap=True
+                    f"first level starts at {iso_utc(plan.schedule.start_at)}", soft_wrap=True
                 )
             barrier = _redis_barrier(options, target, plan)
             try:
@@ -221,9 +222,3 @@ def merge_command(
     if shard is not None or workers != "1":
         raise InputError("--merge: merges partial reports; it runs nothing (no --shard, --workers)")
     return merge_partials(list(parts))
-
-
-def _iso(stamp: float) -> str:
-    from datetime import timezone
-
-    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")

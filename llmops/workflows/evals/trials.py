@@ -21,6 +21,7 @@ from llmops.engine.engine import Engine
 from llmops.engine.result import cause_of
 from llmops.errors import CallError, LlmopsError
 from llmops.redact import redact_urls
+from llmops.sigint import cancel_when_set
 from llmops.workflows.evals.checks import Judge, run_checks
 from llmops.workflows.evals.promptfoo_format import PromptfooSuite
 from llmops.workflows.evals.records import CaseRecord, EvalRun
@@ -122,7 +123,7 @@ async def run_suite(
 
     async with anyio.create_task_group() as outer:
         if stop is not None:
-            outer.start_soon(_cancel_when, stop, outer.cancel_scope)
+            outer.start_soon(cancel_when_set, stop, outer.cancel_scope)
         if suite.sequential:  # later cases read earlier answers: one at a time, in order
             for slot, (index, repeat) in enumerate(trials):
                 await one(slot, index, repeat)
@@ -148,11 +149,6 @@ async def run_suite(
     if done < len(trials):
         run.meta["interrupted"] = f"interrupted after {done} of {len(trials)} trials"
     return run
-
-
-async def _cancel_when(stop: anyio.Event, scope: anyio.CancelScope) -> None:
-    await stop.wait()
-    scope.cancel()
 
 
 async def _trial(

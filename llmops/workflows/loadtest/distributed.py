@@ -11,7 +11,6 @@ at an agreed wall-clock time, so shards on several machines load the target toge
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ import anyio
 from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
 from llmops.errors import LlmopsError
+from llmops.timestamps import iso_utc
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import (
     LevelFinished,
@@ -118,7 +118,7 @@ async def run_in_parts(
     targets = [
         replace(target, config=part_config(target.config, p, shared_limiter=shared)) for p in parts
     ]
-    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    started_at = iso_utc(time.time())
     t0 = time.monotonic()
     levels: list[LevelResult] = []
     records: list[LevelRecord] = []

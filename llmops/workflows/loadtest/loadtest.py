@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,8 @@ import anyio
 
 from llmops.engine.clock import Clock, measuring_clock
 from llmops.engine.transport import Transport
+from llmops.sigint import cancel_when_set
+from llmops.timestamps import iso_utc
 from llmops.workflows.loadtest.cost import CostEstimate
 from llmops.workflows.loadtest.events import LevelFinished, LevelStarted, LoadtestObserver
 from llmops.workflows.loadtest.explain import END_TO_END_KINDS
@@ -100,9 +101,7 @@ async def run_loadtest(
         from llmops.engine.default_transport import default_transport
 
         transport = default_transport()
-    started_at = dt.datetime.fromtimestamp(clock.wall(), dt.timezone.utc).isoformat(
-        timespec="seconds"
-    )
+    started_at = iso_utc(clock.wall())
     wall0 = clock.now()
     levels: list[LevelResult] = []
     stop_reason: str | None = None
@@ -110,7 +109,7 @@ async def run_loadtest(
     try:
         async with anyio.create_task_group() as group:
             if stop is not None:
-                group.start_soon(_cancel_when_set, stop, group.cancel_scope)
+                group.start_soon(cancel_when_set, stop, group.cancel_scope)
             try:
                 stop_reason = await _ladder(
                     options, target, prompts, transport, clock, observers, cpu_clock, levels
@@ -134,11 +133,6 @@ async def run_loadtest(
         cost=cost,
         stopped=stop is not None and stop.is_set(),
     )
-
-
-async def _cancel_when_set(stop: anyio.Event, scope: anyio.CancelScope) -> None:
-    await stop.wait()
-    scope.cancel()
 
 
 async def _ladder(

@@ -170,6 +170,7 @@ class LevelRecorder:
     def record(
         self,
         *,
+        load: float = 0.0,
         start: float | None,
         end: float,
         steady_end: float | None = None,
@@ -179,7 +180,7 @@ class LevelRecorder:
         """What was recorded, as a :class:`LevelRecord` (a copy: recording may go on). The
         times are the caller's (wall-clock seconds when records are to be merged)."""
         return LevelRecord(
-            load=extra.pop("load", 0.0),
+            load=load,
             open_loop=self.open_loop,
             stream=self.stream,
             requests=self.requests,

@@ -56,16 +56,23 @@ class Samples:
             return
         digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
         priority = int.from_bytes(digest, "big") / 2.0**64
+        shown = repr(key)
         for index in SAMPLED_FEATURES:
-            self._offer((index, key[index], failed), priority, text, key)
+            self._offer((index, key[index], failed), priority, text, key, shown)
 
     def _offer(
-        self, bucket: tuple[int, Any, bool], priority: float, text: str, key: tuple[Any, ...]
+        self,
+        bucket: tuple[int, Any, bool],
+        priority: float,
+        text: str,
+        key: tuple[Any, ...],
+        shown: str | None = None,
     ) -> None:
+        """Offer one input to one bucket; ``shown`` is ``repr(key)`` when the caller has it."""
         heap = self.buckets.get(bucket)
         if heap is None:
             heap = self.buckets[bucket] = []
-        entry = (-priority, text, repr(key), key)
+        entry = (-priority, text, repr(key) if shown is None else shown, key)
         if entry in heap:  # the same input again (or, merging, kept by both sides)
             return
         if len(heap) < self.k:
@@ -79,11 +86,12 @@ class Samples:
         """Fold ``other``'s samples in: the ``k`` lowest priorities of both are kept.
         ``relabel`` maps ``other``'s cell keys to this side's (values become ``(other)``)."""
         for (index, value, failed), heap in other.buckets.items():
-            for neg, text, _, key in heap:
+            for neg, text, shown, key in heap:
                 if relabel is not None:
                     key = relabel(key)
                     value = key[index]
-                self._offer((index, value, failed), -neg, text, key)
+                    shown = repr(key)
+                self._offer((index, value, failed), -neg, text, key, shown)
 
     def inputs(self, index: int, failed: bool) -> list[Sample]:
         """Every kept input of feature ``index``'s bins with that outcome, lowest priority first."""
