@@ -340,11 +340,11 @@ class Engine(StateMethods):
         return target.label, target.upstream
 
     def _targets(self, cfg: FeatureConfig, model: str | None = None) -> list[Target]:
-        if self.config.provider_for(cfg) is None and not cfg.routes:
-            raise ConfigError("no provider configured for this call")
         if self._routes is None:
+            if self.config.provider_for(cfg) is None and not cfg.routes:
+                raise ConfigError("no provider configured for this call")
             raise InputError("use the engine inside 'async with engine:'")
-        return self._routes.targets(cfg, model)
+        return self._routes.targets(cfg, model)  # (routes_for raises the same ConfigError)
 
     def _prepare(
         self, messages: Sequence[Mapping[str, Any]], cfg: FeatureConfig, rid: str, name: str
