@@ -45,7 +45,7 @@ from llmops.providers.tools import feature_options
 from llmops.stores.answers import AnswerCache
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.state_stores import StateStores
-from llmops.types import LLMRequest
+from llmops.types import LLMRequest, ToolCall
 
 _ADHOC = FeatureConfig()
 
@@ -301,8 +301,7 @@ class Engine(StateMethods):
                 queue_wait_s=rec.queue_wait_s,
                 route=target.label,
             )
-            tools = tuple(call.name for call in outcome.response.tool_calls)
-            self._finish(rec, "ok", None, text, tools)
+            self._finish(rec, "ok", None, text, outcome.response.tool_calls)
             return result
         except anyio.get_cancelled_exc_class():
             # cancelled from outside (the caller left: a closed SDK stream or client, a
@@ -383,11 +382,12 @@ class Engine(StateMethods):
         outcome: str,
         err: CallError | None,
         text: str | None = None,
-        tools: tuple[str, ...] = (),
+        tool_calls: Sequence[ToolCall] = (),
     ) -> None:
         rec.closed = True
-        if self._observers and self._call_events:
+        if self._observers and self._call_events:  # (nothing is built while nobody listens)
             now = self.clock.now()
+            tools = tuple(call.name for call in tool_calls)
             self._emit(
                 rec.finished(outcome, err, now, content=self._content, text=text, tools=tools)
             )
