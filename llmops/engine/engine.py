@@ -22,7 +22,7 @@ from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_b
 from llmops.engine.conversation import Conversations, call_for_summary
 from llmops.engine.delivery import ByteCallback, ChunkCallback, Delivery
 from llmops.engine.drain import BackgroundDrains
-from llmops.engine.engine_state import StateMethods
+from llmops.engine.engine_state import _ADHOC, StateMethods
 from llmops.engine.events import Event, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
@@ -46,8 +46,6 @@ from llmops.stores.answers import AnswerCache
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.state_stores import StateStores
 from llmops.types import LLMRequest, ToolCall
-
-_ADHOC = FeatureConfig()
 
 
 class Engine(StateMethods):
