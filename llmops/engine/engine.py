@@ -176,6 +176,10 @@ class Engine(StateMethods):
         if self._routes is not None:
             self._routes.set_emit(self._emit)
 
+    def new_request_id(self) -> str:
+        """A fresh request id of this engine (what a call without ``request_id`` gets)."""
+        return f"{self._id_prefix}-{next(self._ids)}"
+
     def upstream(self, provider: str | None = None) -> Upstream:
         """The named provider's upstream (its limiter, breaker, budget); the only one if None."""
         if not self._upstreams:
@@ -231,7 +235,7 @@ class Engine(StateMethods):
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
-        rid = request_id or f"{self._id_prefix}-{next(self._ids)}"
+        rid = request_id or self.new_request_id()
         clock = self.clock
         start = clock.now()
         deadline = start + (timeout_s or self.config.limits.timeout_s)
