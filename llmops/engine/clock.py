@@ -96,7 +96,7 @@ class AnyioClock:
 
     def wall(self) -> float:
         """The system's wall clock."""
-        return time.time()
+        return wall_time()
 
 
 class LoopClock:
@@ -126,7 +126,7 @@ class LoopClock:
 
     def wall(self) -> float:
         """The system's wall clock."""
-        return time.time()
+        return wall_time()
 
 
 class _LoopTimeout:

@@ -22,7 +22,7 @@ from llmops.engine.clock import AnyioClock, Clock, clock_for_running_loop, run_b
 from llmops.engine.conversation import Conversations, call_for_summary
 from llmops.engine.delivery import ByteCallback, ChunkCallback, Delivery
 from llmops.engine.drain import BackgroundDrains
-from llmops.engine.engine_state import StateMethods
+from llmops.engine.engine_state import _ADHOC, StateMethods
 from llmops.engine.events import Event, Observer
 from llmops.engine.fallbacks import Fallbacks
 from llmops.engine.gate import ConcurrencyGate
@@ -45,9 +45,7 @@ from llmops.providers.tools import feature_options
 from llmops.stores.answers import AnswerCache
 from llmops.stores.redis_state import RuntimeState, open_runtime_state
 from llmops.stores.state_stores import StateStores
-from llmops.types import LLMRequest
-
-_ADHOC = FeatureConfig()
+from llmops.types import LLMRequest, ToolCall
 
 
 class Engine(StateMethods):
@@ -178,6 +176,10 @@ class Engine(StateMethods):
         if self._routes is not None:
             self._routes.set_emit(self._emit)
 
+    def new_request_id(self) -> str:
+        """A fresh request id of this engine (what a call without ``request_id`` gets)."""
+        return f"{self._id_prefix}-{next(self._ids)}"
+
     def upstream(self, provider: str | None = None) -> Upstream:
         """The named provider's upstream (its limiter, breaker, budget); the only one if None."""
         if not self._upstreams:
@@ -233,7 +235,7 @@ class Engine(StateMethods):
         """
         name = feature or "default"
         cfg = self._feature(feature) if feature is not None else _ADHOC
-        rid = request_id or f"{self._id_prefix}-{next(self._ids)}"
+        rid = request_id or self.new_request_id()
         clock = self.clock
         start = clock.now()
         deadline = start + (timeout_s or self.config.limits.timeout_s)
@@ -301,8 +303,7 @@ class Engine(StateMethods):
                 queue_wait_s=rec.queue_wait_s,
                 route=target.label,
             )
-            tools = tuple(call.name for call in outcome.response.tool_calls)
-            self._finish(rec, "ok", None, text, tools)
+            self._finish(rec, "ok", None, text, outcome.response.tool_calls)
             return result
         except anyio.get_cancelled_exc_class():
             # cancelled from outside (the caller left: a closed SDK stream or client, a
@@ -340,11 +341,11 @@ class Engine(StateMethods):
         return target.label, target.upstream
 
     def _targets(self, cfg: FeatureConfig, model: str | None = None) -> list[Target]:
-        if self.config.provider_for(cfg) is None and not cfg.routes:
-            raise ConfigError("no provider configured for this call")
         if self._routes is None:
+            if self.config.provider_for(cfg) is None and not cfg.routes:
+                raise ConfigError("no provider configured for this call")
             raise InputError("use the engine inside 'async with engine:'")
-        return self._routes.targets(cfg, model)
+        return self._routes.targets(cfg, model)  # (routes_for raises the same ConfigError)
 
     def _prepare(
         self, messages: Sequence[Mapping[str, Any]], cfg: FeatureConfig, rid: str, name: str
@@ -383,11 +384,12 @@ class Engine(StateMethods):
         outcome: str,
         err: CallError | None,
         text: str | None = None,
-        tools: tuple[str, ...] = (),
+        tool_calls: Sequence[ToolCall] = (),
     ) -> None:
         rec.closed = True
-        if self._observers and self._call_events:
+        if self._observers and self._call_events:  # (nothing is built while nobody listens)
             now = self.clock.now()
+            tools = tuple(call.name for call in tool_calls)
             self._emit(
                 rec.finished(outcome, err, now, content=self._content, text=text, tools=tools)
             )

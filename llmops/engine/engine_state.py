@@ -21,6 +21,7 @@ from llmops.errors import InputError
 from llmops.stores.breaker_state import DONE
 from llmops.stores.reprocess import ReprocessQueue
 
+#: the settings of a call that names no feature (one object: the route table caches by it)
 _ADHOC = FeatureConfig()
 
 

@@ -57,22 +57,20 @@ class AnthropicProvider(HTTPProvider):
     def build_request(self, req: LLMRequest) -> HttpRequest:
         """The Messages request for ``req`` (its ``wire_body`` as is, when given)."""
         if req.wire_body is not None:
-            raw: dict[str, Any] = {**req.wire_body, "model": req.model}
-            raw.pop("stream", None)
-            if req.stream:
-                raw["stream"] = True
-            headers = self._stream_headers if req.stream else self._headers
-            return HttpRequest("POST", self._url, headers, orjson.dumps(raw))
-        messages = messages_for("anthropic", req.messages)
-        body: dict[str, Any] = {"model": req.model, "max_tokens": req.max_tokens}
-        if messages and messages[0].get("role") == "system":
-            body["system"] = messages.pop(0).get("content", "")
-        body["messages"] = messages
-        if req.temperature is not None:
-            body["temperature"] = req.temperature
+            body: dict[str, Any] = {**req.wire_body, "model": req.model}
+            body.pop("stream", None)
+        else:
+            messages = messages_for("anthropic", req.messages)
+            body = {"model": req.model, "max_tokens": req.max_tokens}
+            if messages and messages[0].get("role") == "system":
+                body["system"] = messages.pop(0).get("content", "")
+            body["messages"] = messages
+            if req.temperature is not None:
+                body["temperature"] = req.temperature
         if req.stream:
             body["stream"] = True
-        body.update(req.extra)
+        if req.wire_body is None:
+            body.update(req.extra)
         headers = self._stream_headers if req.stream else self._headers
         return HttpRequest("POST", self._url, headers, orjson.dumps(body))
 

@@ -201,12 +201,6 @@ class HTTPProvider(ABC):
         result.rate_limits = self.rate_limits(resp.headers)
         return result
 
-    def _parse_kept(self, resp: HttpResponse, keep_raw: bool) -> LLMResponse:
-        result = self.parse_response(resp)
-        if keep_raw:
-            result.raw_body = resp.body
-        return result
-
     def error_from(self, status: int, headers: Mapping[str, str], body: bytes) -> ProviderError:
         """The classified error for an error response, with ``retry_after`` from its headers."""
         provider_type, message = self._error_details(body)
@@ -230,7 +224,10 @@ class HTTPProvider(ABC):
         if req.stream:
             req = replace(req, stream=False)
         resp = await transport.send(self.build_request(req))
-        return self._parse_kept(resp, req.wire_body is not None)
+        result = self.parse_response(resp)
+        if req.wire_body is not None:  # the SDK drop-in answers with the body as it came
+            result.raw_body = resp.body
+        return result
 
     async def stream(
         self,

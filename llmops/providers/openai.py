@@ -55,22 +55,19 @@ class OpenAIProvider(HTTPProvider):
             body: dict[str, Any] = {**req.wire_body, "model": req.model}
             body.pop("stream", None)
             body.pop("stream_options", None)
-            if req.stream:
-                body["stream"] = True
-                body["stream_options"] = {"include_usage": True}
-            headers = self._stream_headers if req.stream else self._headers
-            return HttpRequest("POST", self._url, headers, orjson.dumps(body))
-        body = {
-            "model": req.model,
-            "messages": messages_for("openai", req.messages),
-            "max_tokens": req.max_tokens,
-        }
-        if req.temperature is not None:
-            body["temperature"] = req.temperature
+        else:
+            body = {
+                "model": req.model,
+                "messages": messages_for("openai", req.messages),
+                "max_tokens": req.max_tokens,
+            }
+            if req.temperature is not None:
+                body["temperature"] = req.temperature
         if req.stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
-        body.update(req.extra)
+        if req.wire_body is None:
+            body.update(req.extra)
         headers = self._stream_headers if req.stream else self._headers
         return HttpRequest("POST", self._url, headers, orjson.dumps(body))
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import math
 import queue
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -141,7 +140,7 @@ async def run_live(
 async def _run_live(
     engine: Engine, feature: str, path: str, body: bytes, post: Post, call: LiveCall
 ) -> None:
-    rid = uuid.uuid4().hex[:16]
+    rid = engine.new_request_id()  # known before the call: the head carries it
     wire = wire_of(path) or "openai"
     head = {
         "content-type": "text/event-stream",

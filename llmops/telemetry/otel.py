@@ -26,7 +26,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -35,6 +34,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmops.content import content_text
+from llmops.engine.clock import wall_time
 from llmops.engine.events import BreakerTransition, CallFinished, Event, ModelCall
 from llmops.telemetry.metrics import BREAKER_STATES, EngineInstruments
 
@@ -221,7 +221,7 @@ class OtelObserver:
     def _now_ns(self) -> int:
         now = self._now()
         if self._anchor is None:
-            self._anchor = (now, time.time_ns())
+            self._anchor = (now, _ns(wall_time()))
         return self._anchor[1] + _ns(now - self._anchor[0])
 
 
